@@ -1,0 +1,26 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+)
+
+// Blob maps content (by SHA-256) to the object that holds it, so identical
+// files are stored once. The sweeper deletes blobs no file references.
+type Blob struct{ ent.Schema }
+
+func (Blob) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("sha256").Unique().NotEmpty().MaxLen(64),
+		field.Int64("size").NonNegative(),
+		field.String("storage_key").Unique().NotEmpty(),
+		field.String("sha1").Optional().Nillable().MaxLen(40),
+		field.String("md5").Optional().Nillable().MaxLen(32),
+		field.Time("created_at").Immutable(),
+	}
+}
+
+func (Blob) Edges() []ent.Edge {
+	return []ent.Edge{edge.To("files", PackageFile.Type)}
+}

@@ -1,0 +1,144 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/pkgreg/registry/graph/generated"
+	"github.com/pkgreg/registry/server/registry"
+)
+
+const (
+	// MaxComplexity bounds how much work one query may ask for (each
+	// field costs 1; connections multiply by their page size).
+	MaxComplexity = 2000
+	// MaxDepth bounds query nesting.
+	MaxDepth = 12
+	// maxBodyBytes bounds a GraphQL request body.
+	maxBodyBytes = 1 << 20
+)
+
+// NewHandler builds the GraphQL endpoint (POST and GET queries; no
+// subscriptions) over the domain service.
+func NewHandler(svc *registry.Service, log *slog.Logger) http.Handler {
+	cfg := generated.Config{Resolvers: &Resolver{Svc: svc, Log: log}}
+	cfg.Complexity = complexity()
+	srv := handler.New(generated.NewExecutableSchema(cfg))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	srv.Use(depthLimit{max: MaxDepth})
+	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		var de *registry.Error
+		if !errors.As(err, &de) {
+			var ge *gqlerror.Error
+			if errors.As(err, &ge) && ge.Err == nil {
+				return gerr // parse and validation errors: already clear
+			}
+			de = registry.Internal(err, "internal server error")
+		}
+		if de.Kind == registry.KindInternal || de.Kind == registry.KindUnavailable {
+			log.ErrorContext(ctx, "graphql resolver failed", "err", err, "path", gerr.Path.String())
+		}
+		gerr.Message = de.Message
+		if gerr.Extensions == nil {
+			gerr.Extensions = map[string]any{}
+		}
+		gerr.Extensions["code"] = de.Kind.String()
+		return gerr
+	})
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		log.ErrorContext(ctx, "panic in graphql resolver", "panic", fmt.Sprint(v))
+		return registry.Internal(fmt.Errorf("panic: %v", v), "internal server error")
+	})
+	return http.MaxBytesHandler(srv, maxBodyBytes)
+}
+
+// Explorer serves GraphiQL pointed at endpoint.
+func Explorer(endpoint string) http.Handler {
+	return playground.Handler("Registry GraphQL explorer", endpoint)
+}
+
+// complexity makes connections cost their page size times their children.
+func complexity() generated.ComplexityRoot {
+	var c generated.ComplexityRoot
+	page := func(child int, first, last *int) int {
+		n := 20
+		if first != nil {
+			n = *first
+		} else if last != nil {
+			n = *last
+		}
+		return 1 + child*max(n, 1)
+	}
+	c.Namespace.Projects = func(child int, first *int, _ *string, last *int, _ *string) int { return page(child, first, last) }
+	c.Group.Projects = c.Namespace.Projects
+	c.Group.GroupMembers = func(child int, _ []registry.MemberRelation, first *int, _ *string, last *int, _ *string) int {
+		return page(child, first, last)
+	}
+	c.Project.ProjectMembers = c.Group.GroupMembers
+	return c
+}
+
+// depthLimit rejects operations nested deeper than max.
+type depthLimit struct{ max int }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = depthLimit{}
+
+func (depthLimit) ExtensionName() string                    { return "DepthLimit" }
+func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (d depthLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	if depth := selectionDepth(oc.Operation.SelectionSet, 0); depth > d.max {
+		err := gqlerror.Errorf("query is nested %d levels deep; the limit is %d", depth, d.max)
+		err.Extensions = map[string]any{"code": "DEPTH_LIMIT_EXCEEDED"}
+		return err
+	}
+	return nil
+}
+
+func selectionDepth(set ast.SelectionSet, seen int) int {
+	if seen > 64 { // fragments can refer to each other; validation catches cycles
+		return seen
+	}
+	deepest := seen
+	for _, sel := range set {
+		var d int
+		switch s := sel.(type) {
+		case *ast.Field:
+			d = selectionDepth(s.SelectionSet, seen+1)
+		case *ast.InlineFragment:
+			d = selectionDepth(s.SelectionSet, seen)
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				d = selectionDepth(s.Definition.SelectionSet, seen)
+			}
+		}
+		deepest = max(deepest, d)
+	}
+	return deepest
+}
+

@@ -1,0 +1,76 @@
+// Package database opens the metadata database: SQLite (embedded default)
+// or PostgreSQL, and migrates its schema.
+package database
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver (pure Go: no cgo)
+
+	"github.com/pkgreg/registry/ent"
+	"github.com/pkgreg/registry/ent/migrate"
+)
+
+// Open connects to url ("" means SQLite at <dataDir>/registry.db) and
+// migrates the schema. It returns the client and the dialect name.
+func Open(ctx context.Context, url, dataDir string) (*ent.Client, string, error) {
+	var (
+		db   *sql.DB
+		dial string
+		err  error
+	)
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		dial = dialect.Postgres
+		if db, err = sql.Open("pgx", url); err != nil {
+			return nil, "", err
+		}
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(10)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	default:
+		dial = dialect.SQLite
+		path := strings.TrimPrefix(url, "sqlite:")
+		if path == "" {
+			if err := os.MkdirAll(dataDir, 0o700); err != nil {
+				return nil, "", err
+			}
+			path = filepath.Join(dataDir, "registry.db")
+		}
+		if db, err = sql.Open("sqlite", sqliteDSN(path)); err != nil {
+			return nil, "", err
+		}
+		// SQLite has one writer; a small pool keeps readers concurrent under
+		// WAL while immediate transactions queue on busy_timeout.
+		db.SetMaxOpenConns(8)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, "", fmt.Errorf("database unreachable: %w", err)
+	}
+	client := ent.NewClient(ent.Driver(entsql.OpenDB(dial, db)))
+	if err := client.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
+		client.Close()
+		return nil, "", fmt.Errorf("migrating the schema: %w", err)
+	}
+	return client, dial, nil
+}
+
+// sqliteDSN turns on what a server needs: foreign keys, WAL (readers do not
+// block the writer), a busy timeout instead of instant SQLITE_BUSY, and
+// BEGIN IMMEDIATE so that a transaction takes the write lock up front rather
+// than failing when it upgrades from read to write.
+func sqliteDSN(path string) string {
+	return "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(15000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+}

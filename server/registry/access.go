@@ -1,0 +1,251 @@
+package registry
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/pkgreg/registry/ent"
+	"github.com/pkgreg/registry/ent/member"
+	"github.com/pkgreg/registry/ent/namespace"
+	"github.com/pkgreg/registry/ent/project"
+	"github.com/pkgreg/registry/server/registry/enum"
+)
+
+// Permission model (GitLab's, in one place):
+//   - a user's level on a project is the highest of their membership on the
+//     project and on every ancestor group; the owner of a personal namespace
+//     is OWNER there; administrators are OWNER everywhere;
+//   - project, group, deploy and job tokens act only inside what they are
+//     bound to (a project, or a group and its descendants); project and group
+//     tokens with their own access level, deploy tokens as DEVELOPER limited
+//     by their scopes, job tokens with their user's level capped at DEVELOPER;
+//   - public objects are visible to everyone, internal ones to every signed-in
+//     (non-bot) user, private ones to members (GUEST and up);
+//   - scopes limit what any credential may do, whatever the role.
+
+// ancestorPaths returns "a", "a/b", "a/b/c" for "a/b/c".
+func ancestorPaths(fullPath string) []string {
+	parts := strings.Split(fullPath, "/")
+	out := make([]string, len(parts))
+	for i := range parts {
+		out[i] = strings.Join(parts[:i+1], "/")
+	}
+	return out
+}
+
+// namespaceChain returns the namespace with this full path and its ancestors.
+func (s *Service) namespaceChain(ctx context.Context, fullPath string) ([]*ent.Namespace, error) {
+	return s.db.Namespace.Query().Where(namespace.FullPathIn(ancestorPaths(fullPath)...)).All(ctx)
+}
+
+func ids(nss []*ent.Namespace) []int {
+	out := make([]int, len(nss))
+	for i, n := range nss {
+		out[i] = n.ID
+	}
+	return out
+}
+
+// userLevel is a user's highest level from memberships on the namespaces in
+// chain and (if projectID > 0) on the project, including personal ownership.
+func (s *Service) userLevel(ctx context.Context, u *ent.User, chain []*ent.Namespace, projectID int) (enum.AccessLevel, error) {
+	if u == nil {
+		return enum.NoAccess, nil
+	}
+	if u.Admin {
+		return enum.Owner, nil
+	}
+	for _, n := range chain {
+		if n.Kind == enum.UserNamespace && n.OwnerID != nil && *n.OwnerID == u.ID {
+			return enum.Owner, nil
+		}
+	}
+	preds := member.NamespaceIDIn(ids(chain)...)
+	if projectID > 0 {
+		preds = member.Or(preds, member.ProjectID(projectID))
+	}
+	ms, err := s.db.Member.Query().Where(member.UserID(u.ID), preds).All(ctx)
+	if err != nil {
+		return 0, Internal(err, "could not read memberships")
+	}
+	level := enum.NoAccess
+	for _, m := range ms {
+		level = max(level, m.AccessLevel)
+	}
+	return level, nil
+}
+
+// effectiveLevel is what principal p may do on a project (projectID > 0) or
+// on the namespace whose chain is given (projectID == 0).
+func (s *Service) effectiveLevel(ctx context.Context, p *Principal, chain []*ent.Namespace, projectID int) (enum.AccessLevel, error) {
+	if !p.Authenticated() {
+		return enum.NoAccess, nil
+	}
+	if p.IsAdmin() {
+		return enum.Owner, nil
+	}
+	t := p.Token
+	if t == nil || t.Kind == enum.PersonalToken {
+		return s.userLevel(ctx, p.User, chain, projectID)
+	}
+	bound := false
+	if t.ProjectID != nil && projectID > 0 && *t.ProjectID == projectID {
+		bound = true
+	}
+	if t.NamespaceID != nil {
+		for _, n := range chain {
+			if n.ID == *t.NamespaceID {
+				bound = true
+			}
+		}
+	}
+	if !bound {
+		return enum.NoAccess, nil
+	}
+	switch t.Kind {
+	case enum.ProjectToken, enum.GroupToken:
+		return t.AccessLevel, nil
+	case enum.DeployToken:
+		return enum.Developer, nil
+	case enum.JobToken:
+		l, err := s.userLevel(ctx, p.User, chain, projectID)
+		return min(l, enum.Developer), err
+	}
+	return enum.NoAccess, nil
+}
+
+// canSee applies visibility: can p know that an object with this
+// visibility and this caller level exists?
+func canSee(p *Principal, v enum.Visibility, level enum.AccessLevel) bool {
+	switch {
+	case level >= enum.Guest, v == enum.Public:
+		return true
+	case v == enum.Internal:
+		return p.User != nil && !p.User.Bot
+	}
+	return false
+}
+
+// ProjectAccess is a project with the caller's level on it.
+type ProjectAccess struct {
+	Project *ent.Project
+	Level   enum.AccessLevel
+	// Namespaces is the project's namespace and its ancestors.
+	Namespaces []*ent.Namespace
+}
+
+// lookupProject finds a project by numeric id or full path (no checks).
+func (s *Service) lookupProject(ctx context.Context, ref string) (*ent.Project, error) {
+	q := s.db.Project.Query()
+	if id, err := strconv.Atoi(ref); err == nil {
+		q = q.Where(project.ID(id))
+	} else {
+		q = q.Where(project.FullPath(strings.Trim(ref, "/")))
+	}
+	return q.Only(ctx)
+}
+
+// Project returns the project named by ref (numeric id or full path) if p
+// may see it; otherwise NotFound, whether or not it exists.
+func (s *Service) Project(ctx context.Context, p *Principal, ref string) (*ProjectAccess, error) {
+	prj, err := s.lookupProject(ctx, ref)
+	if ent.IsNotFound(err) {
+		return nil, NotFound("404 Project Not Found")
+	}
+	if err != nil {
+		return nil, Internal(err, "could not read the project")
+	}
+	return s.projectAccess(ctx, p, prj)
+}
+
+func (s *Service) projectAccess(ctx context.Context, p *Principal, prj *ent.Project) (*ProjectAccess, error) {
+	fp := prj.FullPath
+	nsPath := fp[:max(strings.LastIndex(fp, "/"), 0)]
+	chain, err := s.namespaceChain(ctx, nsPath)
+	if err != nil {
+		return nil, Internal(err, "could not read namespaces")
+	}
+	level, err := s.effectiveLevel(ctx, p, chain, prj.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !canSee(p, prj.Visibility, level) {
+		return nil, NotFound("404 Project Not Found")
+	}
+	return &ProjectAccess{Project: prj, Level: level, Namespaces: chain}, nil
+}
+
+// NamespaceAccess is a namespace with the caller's level on it.
+type NamespaceAccess struct {
+	Namespace *ent.Namespace
+	Level     enum.AccessLevel
+	Chain     []*ent.Namespace
+}
+
+// Namespace returns the namespace (group or personal) at fullPath if p may
+// see it; otherwise NotFound.
+func (s *Service) Namespace(ctx context.Context, p *Principal, fullPath string) (*NamespaceAccess, error) {
+	fullPath = strings.Trim(fullPath, "/")
+	chain, err := s.namespaceChain(ctx, fullPath)
+	if err != nil {
+		return nil, Internal(err, "could not read namespaces")
+	}
+	var ns *ent.Namespace
+	for _, n := range chain {
+		if n.FullPath == fullPath {
+			ns = n
+		}
+	}
+	if ns == nil {
+		return nil, NotFound("404 Namespace Not Found")
+	}
+	level, err := s.effectiveLevel(ctx, p, chain, 0)
+	if err != nil {
+		return nil, err
+	}
+	if !canSee(p, ns.Visibility, level) {
+		return nil, NotFound("404 Namespace Not Found")
+	}
+	return &NamespaceAccess{Namespace: ns, Level: level, Chain: chain}, nil
+}
+
+// require turns a visible object plus a needed level and scopes into nil,
+// 401, or 403.
+func require(p *Principal, have, need enum.AccessLevel, scopes []enum.Scope, what string) error {
+	if !p.Authenticated() {
+		return Unauthenticated("401 Unauthorized")
+	}
+	if !p.HasScope(scopes...) {
+		return Forbidden("403 Forbidden - insufficient_scope: this token's scopes do not allow %s", what)
+	}
+	if have < need {
+		return Forbidden("403 Forbidden - %s needs the %s role or higher", what, strings.ToUpper(need.String()))
+	}
+	return nil
+}
+
+// CanReadPackages checks that p may download/list packages of the project.
+func (s *Service) CanReadPackages(p *Principal, pa *ProjectAccess) error {
+	if !pa.Project.PackagesEnabled {
+		return NotFound("404 Packages are disabled for this project")
+	}
+	open := pa.Project.Visibility == enum.Public || (pa.Project.Visibility == enum.Internal && p.User != nil && !p.User.Bot)
+	if open && (!p.Authenticated() || p.HasScope(readPackageScopes...)) {
+		return nil
+	}
+	return require(p, pa.Level, enum.Reporter, readPackageScopes, "reading packages")
+}
+
+// CanWritePackages checks that p may publish to the project.
+func (s *Service) CanWritePackages(p *Principal, pa *ProjectAccess) error {
+	if !pa.Project.PackagesEnabled {
+		return NotFound("404 Packages are disabled for this project")
+	}
+	return require(p, pa.Level, enum.Developer, writePackageScopes, "publishing packages")
+}
+
+// CanDeletePackages checks that p may delete packages of the project.
+func (s *Service) CanDeletePackages(p *Principal, pa *ProjectAccess) error {
+	return require(p, pa.Level, enum.Maintainer, writeAPIScopes, "deleting packages")
+}

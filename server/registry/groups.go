@@ -1,0 +1,80 @@
+package registry
+
+import (
+	"context"
+	"strings"
+
+	"github.com/pkgreg/registry/ent"
+	"github.com/pkgreg/registry/server/registry/enum"
+)
+
+// CreateGroupInput describes a new group.
+type CreateGroupInput struct {
+	Path       string
+	Name       string
+	ParentPath string
+	Visibility enum.Visibility
+}
+
+// CreateGroup creates a group; its creator becomes its OWNER. Top-level
+// groups may be created by any user with an api-scoped personal token;
+// subgroups need MAINTAINER+ on the parent.
+func (s *Service) CreateGroup(ctx context.Context, p *Principal, in CreateGroupInput) (*ent.Namespace, error) {
+	if err := s.requireAPIWrite(p); err != nil {
+		return nil, err
+	}
+	if p.User == nil || p.User.Bot || (p.Token != nil && p.Token.Kind != enum.PersonalToken) {
+		return nil, Forbidden("groups are created with a personal access token")
+	}
+	if err := ValidatePath("path", in.Path); err != nil {
+		return nil, err
+	}
+	if in.Name == "" {
+		in.Name = in.Path
+	}
+	if err := ValidateName("name", in.Name); err != nil {
+		return nil, err
+	}
+	if in.Visibility == "" {
+		in.Visibility = enum.Private
+	}
+	if err := validateVisibility(in.Visibility); err != nil {
+		return nil, err
+	}
+	fullPath := in.Path
+	var parent *ent.Namespace
+	if in.ParentPath = strings.Trim(in.ParentPath, "/"); in.ParentPath != "" {
+		na, err := s.groupForAdmin(ctx, p, in.ParentPath, enum.Maintainer, "creating subgroups")
+		if err != nil {
+			return nil, err
+		}
+		parent = na.Namespace
+		if len(na.Chain) >= maxNestingDepth {
+			return nil, Invalid("groups can be nested at most %d levels deep", maxNestingDepth)
+		}
+		if in.Visibility.Rank() > parent.Visibility.Rank() {
+			return nil, Invalid("visibility %s is not allowed: the parent group is %s", strings.ToUpper(string(in.Visibility)), strings.ToUpper(string(parent.Visibility)))
+		}
+		fullPath = parent.FullPath + "/" + in.Path
+	}
+	var ns *ent.Namespace
+	err := s.withTx(ctx, func(tx *ent.Tx) error {
+		c := tx.Namespace.Create().SetKind(enum.GroupNamespace).SetPath(in.Path).SetFullPath(fullPath).
+			SetName(in.Name).SetVisibility(in.Visibility)
+		if parent != nil {
+			c.SetParentID(parent.ID)
+		}
+		var err error
+		if ns, err = c.Save(ctx); err != nil {
+			return dbErr(err, "path '"+fullPath+"' has already been taken")
+		}
+		if err := claimRoute(ctx, tx, fullPath, &ns.ID, nil); err != nil {
+			return err
+		}
+		if p.User.ID != 0 {
+			err = tx.Member.Create().SetUserID(p.User.ID).SetNamespaceID(ns.ID).SetAccessLevel(enum.Owner).Exec(ctx)
+		}
+		return dbErr(err, "membership already exists")
+	})
+	return ns, err
+}

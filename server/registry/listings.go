@@ -1,0 +1,180 @@
+package registry
+
+import (
+	"context"
+
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/pkgreg/registry/ent"
+	"github.com/pkgreg/registry/ent/member"
+	"github.com/pkgreg/registry/ent/namespace"
+	"github.com/pkgreg/registry/ent/predicate"
+	"github.com/pkgreg/registry/ent/project"
+	"github.com/pkgreg/registry/server/registry/enum"
+)
+
+// visibleProjectsIn is the one filter for "projects of namespace ns that p
+// may see": everything for members of the namespace (or its ancestors),
+// otherwise public ones, internal ones for signed-in users, and those the
+// user is a direct member of.
+func (s *Service) visibleProjectsIn(ctx context.Context, p *Principal, ns *ent.Namespace) (predicate.Project, error) {
+	chain, err := s.namespaceChain(ctx, ns.FullPath)
+	if err != nil {
+		return nil, Internal(err, "could not read namespaces")
+	}
+	level, err := s.effectiveLevel(ctx, p, chain, 0)
+	if err != nil {
+		return nil, err
+	}
+	if level >= enum.Guest {
+		return project.NamespaceID(ns.ID), nil
+	}
+	vis := []predicate.Project{project.VisibilityEQ(enum.Public)}
+	if p.User != nil && !p.User.Bot {
+		vis = append(vis, project.VisibilityEQ(enum.Internal))
+	}
+	if p.User != nil && (p.Token == nil || p.Token.Kind == enum.PersonalToken) {
+		vis = append(vis, project.HasMembersWith(member.UserID(p.User.ID)))
+	}
+	if p.Token != nil && p.Token.ProjectID != nil {
+		vis = append(vis, project.ID(*p.Token.ProjectID))
+	}
+	return project.And(project.NamespaceID(ns.ID), project.Or(vis...)), nil
+}
+
+// ListProjects pages through the projects of a namespace that p may see.
+func (s *Service) ListProjects(ctx context.Context, p *Principal, ns *ent.Namespace, args PageArgs) (*Page[*ent.Project], error) {
+	pred, err := s.visibleProjectsIn(ctx, p, ns)
+	if err != nil {
+		return nil, err
+	}
+	return Paginate(args, func(x *ent.Project) int { return x.ID }, func(after, before int, desc bool, limit int) ([]*ent.Project, error) {
+		q := s.db.Project.Query().Where(pred).Limit(limit)
+		if after > 0 {
+			q.Where(project.IDGT(after))
+		}
+		if before > 0 {
+			q.Where(project.IDLT(before))
+		}
+		q.Order(orderByID(desc, project.FieldID))
+		rows, err := q.All(ctx)
+		return rows, dbErr(err, "")
+	})
+}
+
+func orderByID(desc bool, field string) func(*sql.Selector) {
+	if desc {
+		return ent.Desc(field)
+	}
+	return ent.Asc(field)
+}
+
+// ProjectByID returns a project by numeric id if p may see it.
+func (s *Service) ProjectByID(ctx context.Context, p *Principal, id int) (*ProjectAccess, error) {
+	prj, err := s.db.Project.Get(ctx, id)
+	if err != nil {
+		return nil, NotFound("404 Project Not Found")
+	}
+	return s.projectAccess(ctx, p, prj)
+}
+
+// NamespaceByID returns a namespace by numeric id if p may see it.
+func (s *Service) NamespaceByID(ctx context.Context, p *Principal, id int) (*NamespaceAccess, error) {
+	ns, err := s.db.Namespace.Query().Where(namespace.ID(id)).Only(ctx)
+	if err != nil {
+		return nil, NotFound("404 Namespace Not Found")
+	}
+	return s.Namespace(ctx, p, ns.FullPath)
+}
+
+// UserByID returns a user; users are visible to signed-in callers.
+func (s *Service) UserByID(ctx context.Context, p *Principal, id int) (*ent.User, error) {
+	u, err := s.db.User.Get(ctx, id)
+	if err != nil || !p.Authenticated() {
+		return nil, NotFound("user not found")
+	}
+	return u, nil
+}
+
+// MemberByID returns a membership if p may see where it applies.
+func (s *Service) MemberByID(ctx context.Context, p *Principal, id int) (*ent.Member, error) {
+	m, err := s.db.Member.Query().Where(member.ID(id)).WithNamespace().WithProject().Only(ctx)
+	if err != nil {
+		return nil, NotFound("member not found")
+	}
+	if m.Edges.Project != nil {
+		_, err = s.projectAccess(ctx, p, m.Edges.Project)
+	} else if m.Edges.Namespace != nil {
+		_, err = s.Namespace(ctx, p, m.Edges.Namespace.FullPath)
+	}
+	if err != nil {
+		return nil, NotFound("member not found")
+	}
+	return m, nil
+}
+
+// NamespaceOf returns a project's namespace (the caller already sees the
+// project, and a project's namespace is at least as visible).
+func (s *Service) NamespaceOf(ctx context.Context, prj *ent.Project) (*ent.Namespace, error) {
+	ns, err := s.db.Namespace.Get(ctx, prj.NamespaceID)
+	return ns, dbErr(err, "")
+}
+
+// ParentOf returns a namespace's parent if p may see it (nil otherwise).
+func (s *Service) ParentOf(ctx context.Context, p *Principal, ns *ent.Namespace) (*ent.Namespace, error) {
+	if ns.ParentID == nil {
+		return nil, nil
+	}
+	na, err := s.NamespaceByID(ctx, p, *ns.ParentID)
+	if KindOf(err) == KindNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return na.Namespace, nil
+}
+
+// PersonalNamespace returns a user's personal namespace.
+func (s *Service) PersonalNamespace(ctx context.Context, u *ent.User) (*ent.Namespace, error) {
+	ns, err := s.db.Namespace.Query().Where(namespace.OwnerID(u.ID), namespace.KindEQ(enum.UserNamespace)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return ns, dbErr(err, "")
+}
+
+// UserOf returns a membership's user (loaded eagerly by ListMembers).
+func (s *Service) UserOf(ctx context.Context, m *ent.Member) (*ent.User, error) {
+	if m.Edges.User != nil {
+		return m.Edges.User, nil
+	}
+	u, err := s.db.User.Get(ctx, m.UserID)
+	return u, dbErr(err, "")
+}
+
+// MemberSource returns the full path and type (Group/Project) of the
+// object a membership applies to.
+func (s *Service) MemberSource(ctx context.Context, m *ent.Member) (string, string, error) {
+	if m.ProjectID != nil {
+		prj := m.Edges.Project
+		if prj == nil {
+			var err error
+			if prj, err = s.db.Project.Get(ctx, *m.ProjectID); err != nil {
+				return "", "", dbErr(err, "")
+			}
+		}
+		return prj.FullPath, "Project", nil
+	}
+	ns := m.Edges.Namespace
+	if ns == nil && m.NamespaceID != nil {
+		var err error
+		if ns, err = s.db.Namespace.Get(ctx, *m.NamespaceID); err != nil {
+			return "", "", dbErr(err, "")
+		}
+	}
+	if ns == nil {
+		return "", "", Internal(nil, "membership without a source")
+	}
+	return ns.FullPath, "Group", nil
+}

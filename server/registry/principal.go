@@ -1,0 +1,72 @@
+package registry
+
+import (
+	"context"
+	"slices"
+
+	"github.com/pkgreg/registry/ent"
+	"github.com/pkgreg/registry/server/registry/enum"
+)
+
+// Principal is who is calling: anonymous, a user through a token, or a
+// deploy token (no user). Build it with Service.Authenticate.
+type Principal struct {
+	// User is nil for anonymous callers and deploy tokens.
+	User *ent.User
+	// Token is nil for anonymous callers and for operators using the CLI.
+	Token *ent.AccessToken
+}
+
+// Anonymous is the principal of a request without credentials.
+var Anonymous = &Principal{}
+
+// System is the principal of trusted operator paths (CLI, first start).
+var System = &Principal{User: &ent.User{Username: "system", Admin: true}}
+
+// Authenticated reports whether any credential was presented.
+func (p *Principal) Authenticated() bool { return p != nil && (p.User != nil || p.Token != nil) }
+
+// IsAdmin reports an administrator acting with a personal token (or the CLI).
+func (p *Principal) IsAdmin() bool {
+	return p != nil && p.User != nil && p.User.Admin && (p.Token == nil || p.Token.Kind == enum.PersonalToken)
+}
+
+// HasScope reports whether the credential carries any of the scopes. The
+// CLI's System principal carries all of them.
+func (p *Principal) HasScope(scopes ...enum.Scope) bool {
+	if p == nil || !p.Authenticated() {
+		return false
+	}
+	if p.Token == nil {
+		return true
+	}
+	for _, s := range scopes {
+		if slices.Contains(p.Token.Scopes, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Scope sets for the kinds of operation.
+var (
+	readPackageScopes  = []enum.Scope{enum.ScopeAPI, enum.ScopeReadAPI, enum.ScopeReadPackageRegistry}
+	writePackageScopes = []enum.Scope{enum.ScopeAPI, enum.ScopeWritePackageRegistry}
+	readAPIScopes      = []enum.Scope{enum.ScopeAPI, enum.ScopeReadAPI}
+	writeAPIScopes     = []enum.Scope{enum.ScopeAPI}
+)
+
+type principalKey struct{}
+
+// WithPrincipal stores p in ctx.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the principal in ctx, or Anonymous.
+func PrincipalFrom(ctx context.Context) *Principal {
+	if p, ok := ctx.Value(principalKey{}).(*Principal); ok && p != nil {
+		return p
+	}
+	return Anonymous
+}

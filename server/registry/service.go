@@ -1,0 +1,111 @@
+// Package registry is the domain layer: every rule about users, groups,
+// projects, tokens, permissions and packages lives here, and both the REST
+// handlers and the GraphQL resolvers call it. Nothing above this layer talks
+// to the database or the blob store directly.
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/pkgreg/registry/ent"
+	"github.com/pkgreg/registry/server/blob"
+)
+
+// Options configures a Service.
+type Options struct {
+	DB     *ent.Client
+	Blobs  blob.Store
+	Logger *slog.Logger
+	// Now is the clock; tests inject one instead of sleeping.
+	Now func() time.Time
+	// SecretKey (32 bytes) seals stored secrets such as upstream credentials.
+	SecretKey []byte
+}
+
+// Service is the domain layer.
+type Service struct {
+	db     *ent.Client
+	blobs  blob.Store
+	log    *slog.Logger
+	now    func() time.Time
+	sealer *sealer
+}
+
+// New builds a Service.
+func New(o Options) (*Service, error) {
+	if o.DB == nil || o.Blobs == nil {
+		return nil, errors.New("registry: DB and Blobs are required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	sl, err := newSealer(o.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{db: o.DB, blobs: o.Blobs, log: o.Logger, now: o.Now, sealer: sl}, nil
+}
+
+// DB exposes the client for read-only listings that the GraphQL layer
+// paginates; every write goes through Service methods.
+func (s *Service) DB() *ent.Client { return s.db }
+
+// Blobs exposes the blob store (readiness checks, benchmarks).
+func (s *Service) Blobs() blob.Store { return s.blobs }
+
+// Ping checks the database (readiness).
+func (s *Service) Ping(ctx context.Context) error {
+	_, err := s.db.User.Query().Limit(1).Count(ctx)
+	return err
+}
+
+// withTx runs fn in a transaction, rolling back on error or panic.
+func (s *Service) withTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
+	tx, err := s.db.Tx(ctx)
+	if err != nil {
+		return Internal(err, "could not start a transaction")
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			_ = tx.Rollback()
+			panic(v)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		if rerr := tx.Rollback(); rerr != nil {
+			err = fmt.Errorf("%w (rollback: %v)", err, rerr)
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		if ent.IsConstraintError(err) {
+			return Conflict("a concurrent change conflicted with this one; try again")
+		}
+		return Internal(err, "could not commit the transaction")
+	}
+	return nil
+}
+
+// dbErr turns a database error into a domain error: constraint violations
+// become conflicts with msg, not-found becomes NotFound, the rest Internal.
+func dbErr(err error, conflictMsg string) error {
+	var de *Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &de):
+		return err
+	case ent.IsConstraintError(err):
+		return Conflict("%s", conflictMsg)
+	case ent.IsNotFound(err):
+		return NotFound("%s", errNotVisible)
+	}
+	return Internal(err, "database error")
+}

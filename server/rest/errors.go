@@ -1,0 +1,82 @@
+// Package rest holds the thin HTTP handlers: parse the request, call the
+// domain layer, write GitLab-shaped JSON. Errors go through one table.
+package rest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/pkgreg/registry/server/registry"
+)
+
+// Status maps a domain error kind to its HTTP status.
+func Status(k registry.Kind) int {
+	switch k {
+	case registry.KindInvalid:
+		return http.StatusBadRequest
+	case registry.KindNotFound:
+		return http.StatusNotFound
+	case registry.KindConflict:
+		return http.StatusConflict
+	case registry.KindForbidden:
+		return http.StatusForbidden
+	case registry.KindUnauthenticated:
+		return http.StatusUnauthorized
+	case registry.KindTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case registry.KindUnavailable:
+		return http.StatusServiceUnavailable
+	case registry.KindMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	}
+	return http.StatusInternalServerError
+}
+
+// gitlabReason is the reason phrase GitLab writes after the code.
+var gitlabReason = map[int]string{
+	400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method Not Allowed",
+	409: "Conflict", 413: "Payload Too Large", 500: "Internal Server Error", 503: "Service Unavailable",
+}
+
+// Message renders a domain error the way GitLab's API does: messages that
+// already start with the status code are used as they are, others get
+// "<code> <reason> - " in front.
+func Message(status int, err error) string {
+	msg := registry.PublicMessage(err)
+	code := strconv.Itoa(status)
+	if strings.HasPrefix(msg, code) {
+		return msg
+	}
+	if msg == "" {
+		return code + " " + gitlabReason[status]
+	}
+	return code + " " + gitlabReason[status] + " - " + msg
+}
+
+// WriteError writes err as {"message": "..."} with its status. Internal
+// errors are logged with their cause; the client sees only a generic text.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client went away; nobody is listening
+	}
+	status := Status(registry.KindOf(err))
+	if status >= 500 {
+		slog.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method, "path", r.URL.Path)
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="registry"`)
+	}
+	WriteJSON(w, status, map[string]string{"message": Message(status, err)})
+}
+
+// WriteJSON writes v as JSON with the status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
