@@ -1,0 +1,295 @@
+// Package s3 is a blob.Store on an S3-compatible object store (AWS S3,
+// MinIO, ...) using minio-go.
+//
+// Size limits: with a known size minio-go picks the part size itself and
+// objects up to 5 TiB work. With an unknown size (-1) every part is
+// Config.PartSize bytes (default 16 MiB) and S3 allows at most 10,000
+// parts, so such uploads are capped at PartSize*10,000 (~156 GiB by
+// default); raise PartSize for more. Each in-flight upload buffers one part
+// in memory.
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/pkgreg/registry/server/blob"
+	"github.com/pkgreg/registry/server/blob/internal/blobutil"
+)
+
+const (
+	// DefaultPartSize is used for unknown-size uploads when Config.PartSize
+	// is zero. minio-go would otherwise size parts for 5 TiB (~512 MiB
+	// buffers per upload).
+	DefaultPartSize = 16 << 20
+	minPartSize     = 5 << 20 // S3 minimum for all but the last part
+	maxPartSize     = 5 << 30
+
+	cleanupTimeout = 30 * time.Second
+)
+
+// Config configures a Store.
+type Config struct {
+	Endpoint  string // host[:port], no scheme
+	Bucket    string
+	AccessKey string
+	SecretKey string
+	Region    string
+	UseSSL    bool
+	// Prefix is prepended to every key (a "/" is appended if missing), so
+	// several stores or test runs can share a bucket.
+	Prefix string
+	// PartSize is the multipart part size for unknown-size uploads; it
+	// bounds them at PartSize*10,000. Zero means DefaultPartSize.
+	PartSize uint64
+}
+
+// Store is a blob.Store backed by one bucket (and optional key prefix).
+type Store struct {
+	client   *minio.Client
+	bucket   string
+	prefix   string
+	partSize uint64
+}
+
+var _ blob.Store = (*Store)(nil)
+
+// New connects to the endpoint and creates the bucket if it is missing.
+func New(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Endpoint == "" || cfg.Bucket == "" {
+		return nil, errors.New("blob/s3: endpoint and bucket are required")
+	}
+	if strings.Contains(cfg.Endpoint, "://") {
+		return nil, fmt.Errorf("blob/s3: endpoint %q must be host[:port] without a scheme (use UseSSL)", cfg.Endpoint)
+	}
+	partSize := cfg.PartSize
+	if partSize == 0 {
+		partSize = DefaultPartSize
+	}
+	if partSize < minPartSize || partSize > maxPartSize {
+		return nil, fmt.Errorf("blob/s3: part size %d outside [5 MiB, 5 GiB]", partSize)
+	}
+	prefix := strings.TrimLeft(cfg.Prefix, "/")
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	client, err := minio.New(cfg.Endpoint, &minio.Options{
+		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure: cfg.UseSSL,
+		Region: cfg.Region,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("blob/s3: %w", err)
+	}
+	s := &Store{client: client, bucket: cfg.Bucket, prefix: prefix, partSize: partSize}
+	if err := s.ensureBucket(ctx, cfg.Region); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) ensureBucket(ctx context.Context, region string) error {
+	ok, err := s.client.BucketExists(ctx, s.bucket)
+	if err != nil {
+		return fmt.Errorf("blob/s3: bucket %q: %w", s.bucket, err)
+	}
+	if ok {
+		return nil
+	}
+	err = s.client.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{Region: region})
+	if err == nil {
+		return nil
+	}
+	// Another process may have created it in the meantime.
+	var er minio.ErrorResponse
+	if errors.As(err, &er) && (er.Code == "BucketAlreadyOwnedByYou" || er.Code == "BucketAlreadyExists") {
+		// BucketAlreadyExists can also mean someone else owns it: check access.
+		if ok, err2 := s.client.BucketExists(ctx, s.bucket); err2 == nil && ok {
+			return nil
+		}
+	}
+	return fmt.Errorf("blob/s3: create bucket %q: %w", s.bucket, err)
+}
+
+// Name implements blob.Store.
+func (s *Store) Name() string { return "s3" }
+
+func (s *Store) objectName(key string) (string, error) {
+	if err := blobutil.ValidateKey(key); err != nil {
+		return "", err
+	}
+	return s.prefix + key, nil
+}
+
+// mapErr makes missing objects match blob.ErrNotExist while keeping the
+// original error in the chain.
+func mapErr(op, key string, err error) error {
+	var er minio.ErrorResponse
+	if errors.As(err, &er) && er.Code != "NoSuchBucket" &&
+		(er.Code == "NoSuchKey" || er.Code == "NotFound" || er.StatusCode == http.StatusNotFound) {
+		return fmt.Errorf("blob/s3: %s %q: %w: %w", op, key, blob.ErrNotExist, err)
+	}
+	return fmt.Errorf("blob/s3: %s %q: %w", op, key, err)
+}
+
+func isNotExist(err error) bool { return errors.Is(mapErr("", "", err), blob.ErrNotExist) }
+
+// Put implements blob.Store. Size and stream errors are detected before the
+// upload completes; a failed Put still removes the key (best effort) as the
+// contract demands, which also deletes an object it was meant to replace.
+func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (int64, error) {
+	name, err := s.objectName(key)
+	if err != nil {
+		return 0, err
+	}
+	if err := blobutil.ValidateSize(size); err != nil {
+		return 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	cr := blobutil.NewReader(ctx, r, size)
+	opts := minio.PutObjectOptions{ContentType: "application/octet-stream"}
+	if size < 0 {
+		opts.PartSize = s.partSize
+	}
+	var info minio.UploadInfo
+	if size == 0 {
+		// minio-go never reads a zero-length body; check it is empty before
+		// anything is stored.
+		err = cr.Finish()
+	}
+	if err == nil {
+		info, err = s.client.PutObject(ctx, s.bucket, name, cr, size, opts)
+	}
+	if err == nil {
+		err = cr.Finish()
+	}
+	cr.Close()
+	if err == nil && info.Size != cr.N() {
+		err = fmt.Errorf("%w: read %d bytes, stored %d", blob.ErrSizeMismatch, cr.N(), info.Size)
+	}
+	if err == nil && size >= 0 && cr.N() != size {
+		err = fmt.Errorf("%w: announced %d bytes, stored %d", blob.ErrSizeMismatch, size, cr.N())
+	}
+	if err == nil {
+		return cr.N(), nil
+	}
+
+	// Report the root cause rather than minio-go's view of it.
+	if rerr := cr.Err(); rerr != nil {
+		err = rerr
+	} else if cerr := ctx.Err(); cerr != nil {
+		err = cerr
+	}
+	s.cleanupFailedPut(ctx, name)
+	return 0, fmt.Errorf("blob/s3: put %q: %w", key, err)
+}
+
+// cleanupFailedPut makes sure nothing is left at name. It uses a fresh
+// context because ctx may be why the upload failed. (minio-go aborts failed
+// multipart uploads itself, also after cancellation.)
+func (s *Store) cleanupFailedPut(ctx context.Context, name string) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	_ = s.client.RemoveObject(cctx, s.bucket, name, minio.RemoveObjectOptions{})
+}
+
+type object struct {
+	*minio.Object
+	info blob.Info
+}
+
+func (o *object) Info() blob.Info { return o.info }
+
+// Open implements blob.Store. The object reads with ctx, so it must stay
+// live while the object is read.
+func (s *Store) Open(ctx context.Context, key string) (blob.Object, error) {
+	name, err := s.objectName(key)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := s.client.GetObject(ctx, s.bucket, name, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, mapErr("open", key, err)
+	}
+	// GetObject is lazy; Stat issues the request so a missing key fails here.
+	oi, err := obj.Stat()
+	if err != nil {
+		_ = obj.Close()
+		return nil, mapErr("open", key, err)
+	}
+	return &object{Object: obj, info: blob.Info{Key: key, Size: oi.Size, ModTime: oi.LastModified}}, nil
+}
+
+// Stat implements blob.Store.
+func (s *Store) Stat(ctx context.Context, key string) (blob.Info, error) {
+	name, err := s.objectName(key)
+	if err != nil {
+		return blob.Info{}, err
+	}
+	oi, err := s.client.StatObject(ctx, s.bucket, name, minio.StatObjectOptions{})
+	if err != nil {
+		return blob.Info{}, mapErr("stat", key, err)
+	}
+	return blob.Info{Key: key, Size: oi.Size, ModTime: oi.LastModified}, nil
+}
+
+// Delete implements blob.Store.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	name, err := s.objectName(key)
+	if err != nil {
+		return err
+	}
+	err = s.client.RemoveObject(ctx, s.bucket, name, minio.RemoveObjectOptions{})
+	if err != nil && !isNotExist(err) {
+		return mapErr("delete", key, err)
+	}
+	return nil
+}
+
+// Walk implements blob.Store.
+func (s *Store) Walk(ctx context.Context, prefix string, fn func(blob.Info) error) error {
+	lctx, cancel := context.WithCancel(ctx)
+	ch := s.client.ListObjects(lctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix + prefix, Recursive: true})
+	defer func() {
+		// Stop the lister and drain it so its goroutine can exit.
+		cancel()
+		for range ch {
+		}
+	}()
+	for oi := range ch {
+		if oi.Err != nil {
+			return fmt.Errorf("blob/s3: walk %q: %w", prefix, oi.Err)
+		}
+		key, ok := strings.CutPrefix(oi.Key, s.prefix)
+		if !ok || key == "" || strings.HasSuffix(key, "/") {
+			continue // directory markers created by other tools
+		}
+		if err := fn(blob.Info{Key: key, Size: oi.Size, ModTime: oi.LastModified}); err != nil {
+			return err
+		}
+	}
+	// A cancelled ctx ends the listing; do not report it as complete.
+	return ctx.Err()
+}
+
+// Ping implements blob.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	ok, err := s.client.BucketExists(ctx, s.bucket)
+	if err != nil {
+		return fmt.Errorf("blob/s3: ping: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("blob/s3: ping: bucket %q does not exist", s.bucket)
+	}
+	return nil
+}
