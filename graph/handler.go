@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -68,7 +69,23 @@ func NewHandler(svc *registry.Service, log *slog.Logger) http.Handler {
 		log.ErrorContext(ctx, "panic in graphql resolver", "panic", fmt.Sprint(v))
 		return registry.Internal(fmt.Errorf("panic: %v", v), "internal server error")
 	})
-	return http.MaxBytesHandler(srv, maxBodyBytes)
+	return http.MaxBytesHandler(requireAPIScope(srv), maxBodyBytes)
+}
+
+// requireAPIScope turns away tokens that may not use the API before any
+// query runs, with GitLab's 403 and a message that says which scope is missing.
+func requireAPIScope(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := registry.AuthorizeAPI(registry.PrincipalFrom(r.Context())); err != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{
+				{"message": registry.PublicMessage(err), "extensions": map[string]any{"code": registry.KindForbidden.String()}},
+			}})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Explorer serves GraphiQL pointed at endpoint.

@@ -70,3 +70,14 @@ func PrincipalFrom(ctx context.Context) *Principal {
 	}
 	return Anonymous
 }
+
+// AuthorizeAPI checks that p may use the API (GraphQL) at all: anonymous
+// callers may (they see public objects), tokens need the api or read_api
+// scope. Package-registry-only tokens (deploy, job, read/write_package_registry)
+// are for package endpoints, as in GitLab.
+func AuthorizeAPI(p *Principal) error {
+	if !p.Authenticated() || p.HasScope(readAPIScopes...) {
+		return nil
+	}
+	return Forbidden("403 Forbidden - insufficient_scope: the API needs a token with the API or READ_API scope")
+}
