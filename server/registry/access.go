@@ -21,7 +21,8 @@ import (
 //     tokens with their own access level, deploy tokens as DEVELOPER limited
 //     by their scopes, job tokens with their user's level capped at DEVELOPER;
 //   - public objects are visible to everyone, internal ones to every signed-in
-//     (non-bot) user, private ones to members (GUEST and up);
+//     person (personal token; not bots, deploy or job tokens), private ones
+//     to members (GUEST and up);
 //   - scopes limit what any credential may do, whatever the role.
 
 // ancestorPaths returns "a", "a/b", "a/b/c" for "a/b/c".
@@ -122,7 +123,7 @@ func canSee(p *Principal, v enum.Visibility, level enum.AccessLevel) bool {
 	case level >= enum.Guest, v == enum.Public:
 		return true
 	case v == enum.Internal:
-		return p.User != nil && !p.User.Bot
+		return p.signedInPerson()
 	}
 	return false
 }
@@ -230,7 +231,7 @@ func (s *Service) CanReadPackages(p *Principal, pa *ProjectAccess) error {
 	if !pa.Project.PackagesEnabled {
 		return NotFound("404 Packages are disabled for this project")
 	}
-	open := pa.Project.Visibility == enum.Public || (pa.Project.Visibility == enum.Internal && p.User != nil && !p.User.Bot)
+	open := pa.Project.Visibility == enum.Public || (pa.Project.Visibility == enum.Internal && p.signedInPerson())
 	if open && (!p.Authenticated() || p.HasScope(readPackageScopes...)) {
 		return nil
 	}

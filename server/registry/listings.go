@@ -30,11 +30,8 @@ func (s *Service) visibleProjectsIn(ctx context.Context, p *Principal, ns *ent.N
 		return project.NamespaceID(ns.ID), nil
 	}
 	vis := []predicate.Project{project.VisibilityEQ(enum.Public)}
-	if p.User != nil && !p.User.Bot {
-		vis = append(vis, project.VisibilityEQ(enum.Internal))
-	}
-	if p.User != nil && (p.Token == nil || p.Token.Kind == enum.PersonalToken) {
-		vis = append(vis, project.HasMembersWith(member.UserID(p.User.ID)))
+	if p.signedInPerson() {
+		vis = append(vis, project.VisibilityEQ(enum.Internal), project.HasMembersWith(member.UserID(p.User.ID)))
 	}
 	if p.Token != nil && p.Token.ProjectID != nil {
 		vis = append(vis, project.ID(*p.Token.ProjectID))

@@ -31,6 +31,14 @@ func (p *Principal) IsAdmin() bool {
 	return p != nil && p.User != nil && p.User.Admin && (p.Token == nil || p.Token.Kind == enum.PersonalToken)
 }
 
+// signedInPerson reports a human user acting with their own credentials (a
+// personal token, or the CLI): the callers that see INTERNAL objects. Bots,
+// deploy tokens and job tokens only see what they are bound to or what is
+// public.
+func (p *Principal) signedInPerson() bool {
+	return p != nil && p.User != nil && !p.User.Bot && (p.Token == nil || p.Token.Kind == enum.PersonalToken)
+}
+
 // HasScope reports whether the credential carries any of the scopes. The
 // CLI's System principal carries all of them.
 func (p *Principal) HasScope(scopes ...enum.Scope) bool {
