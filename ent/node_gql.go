@@ -8,7 +8,7 @@ import (
 	"github.com/pkgreg/registry/server/registry/gid"
 )
 
-func (*User) IsNode()        {}
+func (*User) IsNode()         {}
 func (u *User) GetID() string { return gid.Format("User", u.ID) }
 
 func (*Namespace) IsNode() {}
@@ -19,11 +19,11 @@ func (n *Namespace) GetID() string {
 	return gid.Format("Namespace", n.ID)
 }
 
-func (*Project) IsNode()        {}
+func (*Project) IsNode()         {}
 func (p *Project) GetID() string { return gid.Format("Project", p.ID) }
 
-func (*Member) IsNode()        {}
+func (*Member) IsNode()         {}
 func (m *Member) GetID() string { return gid.Format("Member", m.ID) }
 
-func (*AccessToken) IsNode()        {}
+func (*AccessToken) IsNode()         {}
 func (t *AccessToken) GetID() string { return gid.Format("AccessToken", t.ID) }

@@ -50,7 +50,7 @@ func TestPackagePermissionMatrix(t *testing.T) {
 	const ok = registry.Kind(-1)
 	nf, forbidden, unauth := registry.KindNotFound, registry.KindForbidden, registry.KindUnauthenticated
 	cases := []struct {
-		who, project   string
+		who, project     string
 		read, write, del registry.Kind
 	}{
 		{"root", "acme/priv", ok, ok, ok},
