@@ -29,6 +29,8 @@ type Blob struct {
 	Md5 *string `json:"md5,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
+	// OrphanedAt holds the value of the "orphaned_at" field.
+	OrphanedAt *time.Time `json:"orphaned_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the BlobQuery when eager-loading is set.
 	Edges        BlobEdges `json:"edges"`
@@ -62,7 +64,7 @@ func (*Blob) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case blob.FieldSha256, blob.FieldStorageKey, blob.FieldSha1, blob.FieldMd5:
 			values[i] = new(sql.NullString)
-		case blob.FieldCreatedAt:
+		case blob.FieldCreatedAt, blob.FieldOrphanedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -122,6 +124,13 @@ func (_m *Blob) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
 			} else if value.Valid {
 				_m.CreatedAt = value.Time
+			}
+		case blob.FieldOrphanedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field orphaned_at", values[i])
+			} else if value.Valid {
+				_m.OrphanedAt = new(time.Time)
+				*_m.OrphanedAt = value.Time
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -185,6 +194,11 @@ func (_m *Blob) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	if v := _m.OrphanedAt; v != nil {
+		builder.WriteString("orphaned_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

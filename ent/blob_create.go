@@ -75,6 +75,20 @@ func (_c *BlobCreate) SetCreatedAt(v time.Time) *BlobCreate {
 	return _c
 }
 
+// SetOrphanedAt sets the "orphaned_at" field.
+func (_c *BlobCreate) SetOrphanedAt(v time.Time) *BlobCreate {
+	_c.mutation.SetOrphanedAt(v)
+	return _c
+}
+
+// SetNillableOrphanedAt sets the "orphaned_at" field if the given value is not nil.
+func (_c *BlobCreate) SetNillableOrphanedAt(v *time.Time) *BlobCreate {
+	if v != nil {
+		_c.SetOrphanedAt(*v)
+	}
+	return _c
+}
+
 // AddFileIDs adds the "files" edge to the PackageFile entity by IDs.
 func (_c *BlobCreate) AddFileIDs(ids ...int) *BlobCreate {
 	_c.mutation.AddFileIDs(ids...)
@@ -211,6 +225,10 @@ func (_c *BlobCreate) createSpec() (*Blob, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(blob.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
+	}
+	if value, ok := _c.mutation.OrphanedAt(); ok {
+		_spec.SetField(blob.FieldOrphanedAt, field.TypeTime, value)
+		_node.OrphanedAt = &value
 	}
 	if nodes := _c.mutation.FilesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -358,6 +376,24 @@ func (u *BlobUpsert) ClearMd5() *BlobUpsert {
 	return u
 }
 
+// SetOrphanedAt sets the "orphaned_at" field.
+func (u *BlobUpsert) SetOrphanedAt(v time.Time) *BlobUpsert {
+	u.Set(blob.FieldOrphanedAt, v)
+	return u
+}
+
+// UpdateOrphanedAt sets the "orphaned_at" field to the value that was provided on create.
+func (u *BlobUpsert) UpdateOrphanedAt() *BlobUpsert {
+	u.SetExcluded(blob.FieldOrphanedAt)
+	return u
+}
+
+// ClearOrphanedAt clears the value of the "orphaned_at" field.
+func (u *BlobUpsert) ClearOrphanedAt() *BlobUpsert {
+	u.SetNull(blob.FieldOrphanedAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -491,6 +527,27 @@ func (u *BlobUpsertOne) UpdateMd5() *BlobUpsertOne {
 func (u *BlobUpsertOne) ClearMd5() *BlobUpsertOne {
 	return u.Update(func(s *BlobUpsert) {
 		s.ClearMd5()
+	})
+}
+
+// SetOrphanedAt sets the "orphaned_at" field.
+func (u *BlobUpsertOne) SetOrphanedAt(v time.Time) *BlobUpsertOne {
+	return u.Update(func(s *BlobUpsert) {
+		s.SetOrphanedAt(v)
+	})
+}
+
+// UpdateOrphanedAt sets the "orphaned_at" field to the value that was provided on create.
+func (u *BlobUpsertOne) UpdateOrphanedAt() *BlobUpsertOne {
+	return u.Update(func(s *BlobUpsert) {
+		s.UpdateOrphanedAt()
+	})
+}
+
+// ClearOrphanedAt clears the value of the "orphaned_at" field.
+func (u *BlobUpsertOne) ClearOrphanedAt() *BlobUpsertOne {
+	return u.Update(func(s *BlobUpsert) {
+		s.ClearOrphanedAt()
 	})
 }
 
@@ -792,6 +849,27 @@ func (u *BlobUpsertBulk) UpdateMd5() *BlobUpsertBulk {
 func (u *BlobUpsertBulk) ClearMd5() *BlobUpsertBulk {
 	return u.Update(func(s *BlobUpsert) {
 		s.ClearMd5()
+	})
+}
+
+// SetOrphanedAt sets the "orphaned_at" field.
+func (u *BlobUpsertBulk) SetOrphanedAt(v time.Time) *BlobUpsertBulk {
+	return u.Update(func(s *BlobUpsert) {
+		s.SetOrphanedAt(v)
+	})
+}
+
+// UpdateOrphanedAt sets the "orphaned_at" field to the value that was provided on create.
+func (u *BlobUpsertBulk) UpdateOrphanedAt() *BlobUpsertBulk {
+	return u.Update(func(s *BlobUpsert) {
+		s.UpdateOrphanedAt()
+	})
+}
+
+// ClearOrphanedAt clears the value of the "orphaned_at" field.
+func (u *BlobUpsertBulk) ClearOrphanedAt() *BlobUpsertBulk {
+	return u.Update(func(s *BlobUpsert) {
+		s.ClearOrphanedAt()
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -114,6 +115,26 @@ func (_u *BlobUpdate) SetNillableMd5(v *string) *BlobUpdate {
 // ClearMd5 clears the value of the "md5" field.
 func (_u *BlobUpdate) ClearMd5() *BlobUpdate {
 	_u.mutation.ClearMd5()
+	return _u
+}
+
+// SetOrphanedAt sets the "orphaned_at" field.
+func (_u *BlobUpdate) SetOrphanedAt(v time.Time) *BlobUpdate {
+	_u.mutation.SetOrphanedAt(v)
+	return _u
+}
+
+// SetNillableOrphanedAt sets the "orphaned_at" field if the given value is not nil.
+func (_u *BlobUpdate) SetNillableOrphanedAt(v *time.Time) *BlobUpdate {
+	if v != nil {
+		_u.SetOrphanedAt(*v)
+	}
+	return _u
+}
+
+// ClearOrphanedAt clears the value of the "orphaned_at" field.
+func (_u *BlobUpdate) ClearOrphanedAt() *BlobUpdate {
+	_u.mutation.ClearOrphanedAt()
 	return _u
 }
 
@@ -250,6 +271,12 @@ func (_u *BlobUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.Md5Cleared() {
 		_spec.ClearField(blob.FieldMd5, field.TypeString)
+	}
+	if value, ok := _u.mutation.OrphanedAt(); ok {
+		_spec.SetField(blob.FieldOrphanedAt, field.TypeTime, value)
+	}
+	if _u.mutation.OrphanedAtCleared() {
+		_spec.ClearField(blob.FieldOrphanedAt, field.TypeTime)
 	}
 	if _u.mutation.FilesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -402,6 +429,26 @@ func (_u *BlobUpdateOne) SetNillableMd5(v *string) *BlobUpdateOne {
 // ClearMd5 clears the value of the "md5" field.
 func (_u *BlobUpdateOne) ClearMd5() *BlobUpdateOne {
 	_u.mutation.ClearMd5()
+	return _u
+}
+
+// SetOrphanedAt sets the "orphaned_at" field.
+func (_u *BlobUpdateOne) SetOrphanedAt(v time.Time) *BlobUpdateOne {
+	_u.mutation.SetOrphanedAt(v)
+	return _u
+}
+
+// SetNillableOrphanedAt sets the "orphaned_at" field if the given value is not nil.
+func (_u *BlobUpdateOne) SetNillableOrphanedAt(v *time.Time) *BlobUpdateOne {
+	if v != nil {
+		_u.SetOrphanedAt(*v)
+	}
+	return _u
+}
+
+// ClearOrphanedAt clears the value of the "orphaned_at" field.
+func (_u *BlobUpdateOne) ClearOrphanedAt() *BlobUpdateOne {
+	_u.mutation.ClearOrphanedAt()
 	return _u
 }
 
@@ -568,6 +615,12 @@ func (_u *BlobUpdateOne) sqlSave(ctx context.Context) (_node *Blob, err error) {
 	}
 	if _u.mutation.Md5Cleared() {
 		_spec.ClearField(blob.FieldMd5, field.TypeString)
+	}
+	if value, ok := _u.mutation.OrphanedAt(); ok {
+		_spec.SetField(blob.FieldOrphanedAt, field.TypeTime, value)
+	}
+	if _u.mutation.OrphanedAtCleared() {
+		_spec.ClearField(blob.FieldOrphanedAt, field.TypeTime)
 	}
 	if _u.mutation.FilesCleared() {
 		edge := &sqlgraph.EdgeSpec{

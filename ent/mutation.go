@@ -1487,6 +1487,7 @@ type BlobMutation struct {
 	sha1          *string
 	md5           *string
 	created_at    *time.Time
+	orphaned_at   *time.Time
 	clearedFields map[string]struct{}
 	files         map[int]struct{}
 	removedfiles  map[int]struct{}
@@ -1856,6 +1857,55 @@ func (m *BlobMutation) ResetCreatedAt() {
 	m.created_at = nil
 }
 
+// SetOrphanedAt sets the "orphaned_at" field.
+func (m *BlobMutation) SetOrphanedAt(t time.Time) {
+	m.orphaned_at = &t
+}
+
+// OrphanedAt returns the value of the "orphaned_at" field in the mutation.
+func (m *BlobMutation) OrphanedAt() (r time.Time, exists bool) {
+	v := m.orphaned_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrphanedAt returns the old "orphaned_at" field's value of the Blob entity.
+// If the Blob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BlobMutation) OldOrphanedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrphanedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrphanedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrphanedAt: %w", err)
+	}
+	return oldValue.OrphanedAt, nil
+}
+
+// ClearOrphanedAt clears the value of the "orphaned_at" field.
+func (m *BlobMutation) ClearOrphanedAt() {
+	m.orphaned_at = nil
+	m.clearedFields[blob.FieldOrphanedAt] = struct{}{}
+}
+
+// OrphanedAtCleared returns if the "orphaned_at" field was cleared in this mutation.
+func (m *BlobMutation) OrphanedAtCleared() bool {
+	_, ok := m.clearedFields[blob.FieldOrphanedAt]
+	return ok
+}
+
+// ResetOrphanedAt resets all changes to the "orphaned_at" field.
+func (m *BlobMutation) ResetOrphanedAt() {
+	m.orphaned_at = nil
+	delete(m.clearedFields, blob.FieldOrphanedAt)
+}
+
 // AddFileIDs adds the "files" edge to the PackageFile entity by ids.
 func (m *BlobMutation) AddFileIDs(ids ...int) {
 	if m.files == nil {
@@ -1944,7 +1994,7 @@ func (m *BlobMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *BlobMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 7)
 	if m.sha256 != nil {
 		fields = append(fields, blob.FieldSha256)
 	}
@@ -1962,6 +2012,9 @@ func (m *BlobMutation) Fields() []string {
 	}
 	if m.created_at != nil {
 		fields = append(fields, blob.FieldCreatedAt)
+	}
+	if m.orphaned_at != nil {
+		fields = append(fields, blob.FieldOrphanedAt)
 	}
 	return fields
 }
@@ -1983,6 +2036,8 @@ func (m *BlobMutation) Field(name string) (ent.Value, bool) {
 		return m.Md5()
 	case blob.FieldCreatedAt:
 		return m.CreatedAt()
+	case blob.FieldOrphanedAt:
+		return m.OrphanedAt()
 	}
 	return nil, false
 }
@@ -2004,6 +2059,8 @@ func (m *BlobMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldMd5(ctx)
 	case blob.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
+	case blob.FieldOrphanedAt:
+		return m.OldOrphanedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Blob field %s", name)
 }
@@ -2054,6 +2111,13 @@ func (m *BlobMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCreatedAt(v)
+		return nil
+	case blob.FieldOrphanedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrphanedAt(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Blob field %s", name)
@@ -2106,6 +2170,9 @@ func (m *BlobMutation) ClearedFields() []string {
 	if m.FieldCleared(blob.FieldMd5) {
 		fields = append(fields, blob.FieldMd5)
 	}
+	if m.FieldCleared(blob.FieldOrphanedAt) {
+		fields = append(fields, blob.FieldOrphanedAt)
+	}
 	return fields
 }
 
@@ -2125,6 +2192,9 @@ func (m *BlobMutation) ClearField(name string) error {
 		return nil
 	case blob.FieldMd5:
 		m.ClearMd5()
+		return nil
+	case blob.FieldOrphanedAt:
+		m.ClearOrphanedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Blob nullable field %s", name)
@@ -2151,6 +2221,9 @@ func (m *BlobMutation) ResetField(name string) error {
 		return nil
 	case blob.FieldCreatedAt:
 		m.ResetCreatedAt()
+		return nil
+	case blob.FieldOrphanedAt:
+		m.ResetOrphanedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Blob field %s", name)
@@ -6199,24 +6272,25 @@ func (m *PackageFileMutation) ResetEdge(name string) error {
 // PkgMutation represents an operation that mutates the Pkg nodes in the graph.
 type PkgMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *int
-	created_at     *time.Time
-	updated_at     *time.Time
-	package_type   *enum.Format
-	name           *string
-	version        *string
-	status         *enum.PackageStatus
-	clearedFields  map[string]struct{}
-	project        *int
-	clearedproject bool
-	files          map[int]struct{}
-	removedfiles   map[int]struct{}
-	clearedfiles   bool
-	done           bool
-	oldValue       func(context.Context) (*Pkg, error)
-	predicates     []predicate.Pkg
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	updated_at         *time.Time
+	package_type       *enum.Format
+	name               *string
+	version            *string
+	status             *enum.PackageStatus
+	last_downloaded_at *time.Time
+	clearedFields      map[string]struct{}
+	project            *int
+	clearedproject     bool
+	files              map[int]struct{}
+	removedfiles       map[int]struct{}
+	clearedfiles       bool
+	done               bool
+	oldValue           func(context.Context) (*Pkg, error)
+	predicates         []predicate.Pkg
 }
 
 var _ ent.Mutation = (*PkgMutation)(nil)
@@ -6569,6 +6643,55 @@ func (m *PkgMutation) ResetStatus() {
 	m.status = nil
 }
 
+// SetLastDownloadedAt sets the "last_downloaded_at" field.
+func (m *PkgMutation) SetLastDownloadedAt(t time.Time) {
+	m.last_downloaded_at = &t
+}
+
+// LastDownloadedAt returns the value of the "last_downloaded_at" field in the mutation.
+func (m *PkgMutation) LastDownloadedAt() (r time.Time, exists bool) {
+	v := m.last_downloaded_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastDownloadedAt returns the old "last_downloaded_at" field's value of the Pkg entity.
+// If the Pkg object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PkgMutation) OldLastDownloadedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastDownloadedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastDownloadedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastDownloadedAt: %w", err)
+	}
+	return oldValue.LastDownloadedAt, nil
+}
+
+// ClearLastDownloadedAt clears the value of the "last_downloaded_at" field.
+func (m *PkgMutation) ClearLastDownloadedAt() {
+	m.last_downloaded_at = nil
+	m.clearedFields[pkg.FieldLastDownloadedAt] = struct{}{}
+}
+
+// LastDownloadedAtCleared returns if the "last_downloaded_at" field was cleared in this mutation.
+func (m *PkgMutation) LastDownloadedAtCleared() bool {
+	_, ok := m.clearedFields[pkg.FieldLastDownloadedAt]
+	return ok
+}
+
+// ResetLastDownloadedAt resets all changes to the "last_downloaded_at" field.
+func (m *PkgMutation) ResetLastDownloadedAt() {
+	m.last_downloaded_at = nil
+	delete(m.clearedFields, pkg.FieldLastDownloadedAt)
+}
+
 // ClearProject clears the "project" edge to the Project entity.
 func (m *PkgMutation) ClearProject() {
 	m.clearedproject = true
@@ -6684,7 +6807,7 @@ func (m *PkgMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PkgMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.created_at != nil {
 		fields = append(fields, pkg.FieldCreatedAt)
 	}
@@ -6705,6 +6828,9 @@ func (m *PkgMutation) Fields() []string {
 	}
 	if m.status != nil {
 		fields = append(fields, pkg.FieldStatus)
+	}
+	if m.last_downloaded_at != nil {
+		fields = append(fields, pkg.FieldLastDownloadedAt)
 	}
 	return fields
 }
@@ -6728,6 +6854,8 @@ func (m *PkgMutation) Field(name string) (ent.Value, bool) {
 		return m.Version()
 	case pkg.FieldStatus:
 		return m.Status()
+	case pkg.FieldLastDownloadedAt:
+		return m.LastDownloadedAt()
 	}
 	return nil, false
 }
@@ -6751,6 +6879,8 @@ func (m *PkgMutation) OldField(ctx context.Context, name string) (ent.Value, err
 		return m.OldVersion(ctx)
 	case pkg.FieldStatus:
 		return m.OldStatus(ctx)
+	case pkg.FieldLastDownloadedAt:
+		return m.OldLastDownloadedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Pkg field %s", name)
 }
@@ -6809,6 +6939,13 @@ func (m *PkgMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetStatus(v)
 		return nil
+	case pkg.FieldLastDownloadedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastDownloadedAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Pkg field %s", name)
 }
@@ -6841,7 +6978,11 @@ func (m *PkgMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *PkgMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(pkg.FieldLastDownloadedAt) {
+		fields = append(fields, pkg.FieldLastDownloadedAt)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -6854,6 +6995,11 @@ func (m *PkgMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *PkgMutation) ClearField(name string) error {
+	switch name {
+	case pkg.FieldLastDownloadedAt:
+		m.ClearLastDownloadedAt()
+		return nil
+	}
 	return fmt.Errorf("unknown Pkg nullable field %s", name)
 }
 
@@ -6881,6 +7027,9 @@ func (m *PkgMutation) ResetField(name string) error {
 		return nil
 	case pkg.FieldStatus:
 		m.ResetStatus()
+		return nil
+	case pkg.FieldLastDownloadedAt:
+		m.ResetLastDownloadedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Pkg field %s", name)

@@ -33,6 +33,8 @@ type Pkg struct {
 	Version string `json:"version,omitempty"`
 	// Status holds the value of the "status" field.
 	Status enum.PackageStatus `json:"status,omitempty"`
+	// LastDownloadedAt holds the value of the "last_downloaded_at" field.
+	LastDownloadedAt *time.Time `json:"last_downloaded_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PkgQuery when eager-loading is set.
 	Edges        PkgEdges `json:"edges"`
@@ -79,7 +81,7 @@ func (*Pkg) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case pkg.FieldPackageType, pkg.FieldName, pkg.FieldVersion, pkg.FieldStatus:
 			values[i] = new(sql.NullString)
-		case pkg.FieldCreatedAt, pkg.FieldUpdatedAt:
+		case pkg.FieldCreatedAt, pkg.FieldUpdatedAt, pkg.FieldLastDownloadedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -143,6 +145,13 @@ func (_m *Pkg) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field status", values[i])
 			} else if value.Valid {
 				_m.Status = enum.PackageStatus(value.String)
+			}
+		case pkg.FieldLastDownloadedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field last_downloaded_at", values[i])
+			} else if value.Valid {
+				_m.LastDownloadedAt = new(time.Time)
+				*_m.LastDownloadedAt = value.Time
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -210,6 +219,11 @@ func (_m *Pkg) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))
+	builder.WriteString(", ")
+	if v := _m.LastDownloadedAt; v != nil {
+		builder.WriteString("last_downloaded_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -91,6 +91,20 @@ func (_c *PkgCreate) SetNillableStatus(v *enum.PackageStatus) *PkgCreate {
 	return _c
 }
 
+// SetLastDownloadedAt sets the "last_downloaded_at" field.
+func (_c *PkgCreate) SetLastDownloadedAt(v time.Time) *PkgCreate {
+	_c.mutation.SetLastDownloadedAt(v)
+	return _c
+}
+
+// SetNillableLastDownloadedAt sets the "last_downloaded_at" field if the given value is not nil.
+func (_c *PkgCreate) SetNillableLastDownloadedAt(v *time.Time) *PkgCreate {
+	if v != nil {
+		_c.SetLastDownloadedAt(*v)
+	}
+	return _c
+}
+
 // SetProject sets the "project" edge to the Project entity.
 func (_c *PkgCreate) SetProject(v *Project) *PkgCreate {
 	return _c.SetProjectID(v.ID)
@@ -257,6 +271,10 @@ func (_c *PkgCreate) createSpec() (*Pkg, *sqlgraph.CreateSpec) {
 		_spec.SetField(pkg.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
 	}
+	if value, ok := _c.mutation.LastDownloadedAt(); ok {
+		_spec.SetField(pkg.FieldLastDownloadedAt, field.TypeTime, value)
+		_node.LastDownloadedAt = &value
+	}
 	if nodes := _c.mutation.ProjectIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -414,6 +432,24 @@ func (u *PkgUpsert) UpdateStatus() *PkgUpsert {
 	return u
 }
 
+// SetLastDownloadedAt sets the "last_downloaded_at" field.
+func (u *PkgUpsert) SetLastDownloadedAt(v time.Time) *PkgUpsert {
+	u.Set(pkg.FieldLastDownloadedAt, v)
+	return u
+}
+
+// UpdateLastDownloadedAt sets the "last_downloaded_at" field to the value that was provided on create.
+func (u *PkgUpsert) UpdateLastDownloadedAt() *PkgUpsert {
+	u.SetExcluded(pkg.FieldLastDownloadedAt)
+	return u
+}
+
+// ClearLastDownloadedAt clears the value of the "last_downloaded_at" field.
+func (u *PkgUpsert) ClearLastDownloadedAt() *PkgUpsert {
+	u.SetNull(pkg.FieldLastDownloadedAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -540,6 +576,27 @@ func (u *PkgUpsertOne) SetStatus(v enum.PackageStatus) *PkgUpsertOne {
 func (u *PkgUpsertOne) UpdateStatus() *PkgUpsertOne {
 	return u.Update(func(s *PkgUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetLastDownloadedAt sets the "last_downloaded_at" field.
+func (u *PkgUpsertOne) SetLastDownloadedAt(v time.Time) *PkgUpsertOne {
+	return u.Update(func(s *PkgUpsert) {
+		s.SetLastDownloadedAt(v)
+	})
+}
+
+// UpdateLastDownloadedAt sets the "last_downloaded_at" field to the value that was provided on create.
+func (u *PkgUpsertOne) UpdateLastDownloadedAt() *PkgUpsertOne {
+	return u.Update(func(s *PkgUpsert) {
+		s.UpdateLastDownloadedAt()
+	})
+}
+
+// ClearLastDownloadedAt clears the value of the "last_downloaded_at" field.
+func (u *PkgUpsertOne) ClearLastDownloadedAt() *PkgUpsertOne {
+	return u.Update(func(s *PkgUpsert) {
+		s.ClearLastDownloadedAt()
 	})
 }
 
@@ -835,6 +892,27 @@ func (u *PkgUpsertBulk) SetStatus(v enum.PackageStatus) *PkgUpsertBulk {
 func (u *PkgUpsertBulk) UpdateStatus() *PkgUpsertBulk {
 	return u.Update(func(s *PkgUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetLastDownloadedAt sets the "last_downloaded_at" field.
+func (u *PkgUpsertBulk) SetLastDownloadedAt(v time.Time) *PkgUpsertBulk {
+	return u.Update(func(s *PkgUpsert) {
+		s.SetLastDownloadedAt(v)
+	})
+}
+
+// UpdateLastDownloadedAt sets the "last_downloaded_at" field to the value that was provided on create.
+func (u *PkgUpsertBulk) UpdateLastDownloadedAt() *PkgUpsertBulk {
+	return u.Update(func(s *PkgUpsert) {
+		s.UpdateLastDownloadedAt()
+	})
+}
+
+// ClearLastDownloadedAt clears the value of the "last_downloaded_at" field.
+func (u *PkgUpsertBulk) ClearLastDownloadedAt() *PkgUpsertBulk {
+	return u.Update(func(s *PkgUpsert) {
+		s.ClearLastDownloadedAt()
 	})
 }
 

@@ -107,6 +107,26 @@ func (_u *PkgUpdate) SetNillableStatus(v *enum.PackageStatus) *PkgUpdate {
 	return _u
 }
 
+// SetLastDownloadedAt sets the "last_downloaded_at" field.
+func (_u *PkgUpdate) SetLastDownloadedAt(v time.Time) *PkgUpdate {
+	_u.mutation.SetLastDownloadedAt(v)
+	return _u
+}
+
+// SetNillableLastDownloadedAt sets the "last_downloaded_at" field if the given value is not nil.
+func (_u *PkgUpdate) SetNillableLastDownloadedAt(v *time.Time) *PkgUpdate {
+	if v != nil {
+		_u.SetLastDownloadedAt(*v)
+	}
+	return _u
+}
+
+// ClearLastDownloadedAt clears the value of the "last_downloaded_at" field.
+func (_u *PkgUpdate) ClearLastDownloadedAt() *PkgUpdate {
+	_u.mutation.ClearLastDownloadedAt()
+	return _u
+}
+
 // SetProject sets the "project" edge to the Project entity.
 func (_u *PkgUpdate) SetProject(v *Project) *PkgUpdate {
 	return _u.SetProjectID(v.ID)
@@ -249,6 +269,12 @@ func (_u *PkgUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(pkg.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.LastDownloadedAt(); ok {
+		_spec.SetField(pkg.FieldLastDownloadedAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastDownloadedAtCleared() {
+		_spec.ClearField(pkg.FieldLastDownloadedAt, field.TypeTime)
 	}
 	if _u.mutation.ProjectCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -417,6 +443,26 @@ func (_u *PkgUpdateOne) SetNillableStatus(v *enum.PackageStatus) *PkgUpdateOne {
 	if v != nil {
 		_u.SetStatus(*v)
 	}
+	return _u
+}
+
+// SetLastDownloadedAt sets the "last_downloaded_at" field.
+func (_u *PkgUpdateOne) SetLastDownloadedAt(v time.Time) *PkgUpdateOne {
+	_u.mutation.SetLastDownloadedAt(v)
+	return _u
+}
+
+// SetNillableLastDownloadedAt sets the "last_downloaded_at" field if the given value is not nil.
+func (_u *PkgUpdateOne) SetNillableLastDownloadedAt(v *time.Time) *PkgUpdateOne {
+	if v != nil {
+		_u.SetLastDownloadedAt(*v)
+	}
+	return _u
+}
+
+// ClearLastDownloadedAt clears the value of the "last_downloaded_at" field.
+func (_u *PkgUpdateOne) ClearLastDownloadedAt() *PkgUpdateOne {
+	_u.mutation.ClearLastDownloadedAt()
 	return _u
 }
 
@@ -592,6 +638,12 @@ func (_u *PkgUpdateOne) sqlSave(ctx context.Context) (_node *Pkg, err error) {
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(pkg.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.LastDownloadedAt(); ok {
+		_spec.SetField(pkg.FieldLastDownloadedAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastDownloadedAtCleared() {
+		_spec.ClearField(pkg.FieldLastDownloadedAt, field.TypeTime)
 	}
 	if _u.mutation.ProjectCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -64,7 +64,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		db.Close()
 		return nil, err
 	}
-	svc, err := registry.New(registry.Options{DB: db, Blobs: blobs, Logger: log, Now: opt.Now, SecretKey: key})
+	svc, err := registry.New(registry.Options{DB: db, Blobs: blobs, Logger: log, Now: opt.Now, SecretKey: key,
+		MaxFileSize: cfg.MaxFileSize, ExternalURL: cfg.ExternalURL})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -110,10 +111,12 @@ func (s *Server) routes() http.Handler {
 	gql := authed(graph.NewHandler(s.Service, s.Log))
 	mux.Handle("POST /api/graphql", gql)
 	mux.Handle("GET /api/graphql", gql)
+	api := &rest.API{Svc: s.Service, ExternalURL: s.Config.ExternalURL}
+	api.Register(mux, authed)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		rest.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "404 Not Found"})
 	})
-	return middleware.Wrap(mux, s.Log, metrics)
+	return middleware.Wrap(rest.RejectTraversal(mux), s.Log, metrics)
 }
 
 // Handler is the whole HTTP surface (for tests with httptest).

@@ -24,6 +24,8 @@ const (
 	FieldMd5 = "md5"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
+	// FieldOrphanedAt holds the string denoting the orphaned_at field in the database.
+	FieldOrphanedAt = "orphaned_at"
 	// EdgeFiles holds the string denoting the files edge name in mutations.
 	EdgeFiles = "files"
 	// Table holds the table name of the blob in the database.
@@ -46,6 +48,7 @@ var Columns = []string{
 	FieldSha1,
 	FieldMd5,
 	FieldCreatedAt,
+	FieldOrphanedAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -107,6 +110,11 @@ func ByMd5(opts ...sql.OrderTermOption) OrderOption {
 // ByCreatedAt orders the results by the created_at field.
 func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCreatedAt, opts...).ToFunc()
+}
+
+// ByOrphanedAt orders the results by the orphaned_at field.
+func ByOrphanedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOrphanedAt, opts...).ToFunc()
 }
 
 // ByFilesCount orders the results by files count.

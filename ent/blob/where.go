@@ -85,6 +85,11 @@ func CreatedAt(v time.Time) predicate.Blob {
 	return predicate.Blob(sql.FieldEQ(FieldCreatedAt, v))
 }
 
+// OrphanedAt applies equality check predicate on the "orphaned_at" field. It's identical to OrphanedAtEQ.
+func OrphanedAt(v time.Time) predicate.Blob {
+	return predicate.Blob(sql.FieldEQ(FieldOrphanedAt, v))
+}
+
 // Sha256EQ applies the EQ predicate on the "sha256" field.
 func Sha256EQ(v string) predicate.Blob {
 	return predicate.Blob(sql.FieldEQ(FieldSha256, v))
@@ -443,6 +448,56 @@ func CreatedAtLT(v time.Time) predicate.Blob {
 // CreatedAtLTE applies the LTE predicate on the "created_at" field.
 func CreatedAtLTE(v time.Time) predicate.Blob {
 	return predicate.Blob(sql.FieldLTE(FieldCreatedAt, v))
+}
+
+// OrphanedAtEQ applies the EQ predicate on the "orphaned_at" field.
+func OrphanedAtEQ(v time.Time) predicate.Blob {
+	return predicate.Blob(sql.FieldEQ(FieldOrphanedAt, v))
+}
+
+// OrphanedAtNEQ applies the NEQ predicate on the "orphaned_at" field.
+func OrphanedAtNEQ(v time.Time) predicate.Blob {
+	return predicate.Blob(sql.FieldNEQ(FieldOrphanedAt, v))
+}
+
+// OrphanedAtIn applies the In predicate on the "orphaned_at" field.
+func OrphanedAtIn(vs ...time.Time) predicate.Blob {
+	return predicate.Blob(sql.FieldIn(FieldOrphanedAt, vs...))
+}
+
+// OrphanedAtNotIn applies the NotIn predicate on the "orphaned_at" field.
+func OrphanedAtNotIn(vs ...time.Time) predicate.Blob {
+	return predicate.Blob(sql.FieldNotIn(FieldOrphanedAt, vs...))
+}
+
+// OrphanedAtGT applies the GT predicate on the "orphaned_at" field.
+func OrphanedAtGT(v time.Time) predicate.Blob {
+	return predicate.Blob(sql.FieldGT(FieldOrphanedAt, v))
+}
+
+// OrphanedAtGTE applies the GTE predicate on the "orphaned_at" field.
+func OrphanedAtGTE(v time.Time) predicate.Blob {
+	return predicate.Blob(sql.FieldGTE(FieldOrphanedAt, v))
+}
+
+// OrphanedAtLT applies the LT predicate on the "orphaned_at" field.
+func OrphanedAtLT(v time.Time) predicate.Blob {
+	return predicate.Blob(sql.FieldLT(FieldOrphanedAt, v))
+}
+
+// OrphanedAtLTE applies the LTE predicate on the "orphaned_at" field.
+func OrphanedAtLTE(v time.Time) predicate.Blob {
+	return predicate.Blob(sql.FieldLTE(FieldOrphanedAt, v))
+}
+
+// OrphanedAtIsNil applies the IsNil predicate on the "orphaned_at" field.
+func OrphanedAtIsNil() predicate.Blob {
+	return predicate.Blob(sql.FieldIsNull(FieldOrphanedAt))
+}
+
+// OrphanedAtNotNil applies the NotNil predicate on the "orphaned_at" field.
+func OrphanedAtNotNil() predicate.Blob {
+	return predicate.Blob(sql.FieldNotNull(FieldOrphanedAt))
 }
 
 // HasFiles applies the HasEdge predicate on the "files" edge.

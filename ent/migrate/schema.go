@@ -63,12 +63,20 @@ var (
 		{Name: "sha1", Type: field.TypeString, Nullable: true, Size: 40},
 		{Name: "md5", Type: field.TypeString, Nullable: true, Size: 32},
 		{Name: "created_at", Type: field.TypeTime},
+		{Name: "orphaned_at", Type: field.TypeTime, Nullable: true},
 	}
 	// BlobsTable holds the schema information for the "blobs" table.
 	BlobsTable = &schema.Table{
 		Name:       "blobs",
 		Columns:    BlobsColumns,
 		PrimaryKey: []*schema.Column{BlobsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "blob_orphaned_at",
+				Unique:  false,
+				Columns: []*schema.Column{BlobsColumns[7]},
+			},
+		},
 	}
 	// MembersColumns holds the columns for the "members" table.
 	MembersColumns = []*schema.Column{
@@ -252,6 +260,7 @@ var (
 		{Name: "name", Type: field.TypeString, Size: 255},
 		{Name: "version", Type: field.TypeString, Size: 255},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"default", "hidden", "processing", "error", "pending_destruction"}, Default: "default"},
+		{Name: "last_downloaded_at", Type: field.TypeTime, Nullable: true},
 		{Name: "project_id", Type: field.TypeInt},
 	}
 	// PackagesTable holds the schema information for the "packages" table.
@@ -262,7 +271,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "packages_projects_packages",
-				Columns:    []*schema.Column{PackagesColumns[7]},
+				Columns:    []*schema.Column{PackagesColumns[8]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -271,12 +280,12 @@ var (
 			{
 				Name:    "pkg_project_id_package_type_name_version",
 				Unique:  true,
-				Columns: []*schema.Column{PackagesColumns[7], PackagesColumns[3], PackagesColumns[4], PackagesColumns[5]},
+				Columns: []*schema.Column{PackagesColumns[8], PackagesColumns[3], PackagesColumns[4], PackagesColumns[5]},
 			},
 			{
 				Name:    "pkg_project_id_package_type_status",
 				Unique:  false,
-				Columns: []*schema.Column{PackagesColumns[7], PackagesColumns[3], PackagesColumns[6]},
+				Columns: []*schema.Column{PackagesColumns[8], PackagesColumns[3], PackagesColumns[6]},
 			},
 		},
 	}

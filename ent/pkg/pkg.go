@@ -30,6 +30,8 @@ const (
 	FieldVersion = "version"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
+	// FieldLastDownloadedAt holds the string denoting the last_downloaded_at field in the database.
+	FieldLastDownloadedAt = "last_downloaded_at"
 	// EdgeProject holds the string denoting the project edge name in mutations.
 	EdgeProject = "project"
 	// EdgeFiles holds the string denoting the files edge name in mutations.
@@ -62,6 +64,7 @@ var Columns = []string{
 	FieldName,
 	FieldVersion,
 	FieldStatus,
+	FieldLastDownloadedAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -150,6 +153,11 @@ func ByVersion(opts ...sql.OrderTermOption) OrderOption {
 // ByStatus orders the results by the status field.
 func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStatus, opts...).ToFunc()
+}
+
+// ByLastDownloadedAt orders the results by the last_downloaded_at field.
+func ByLastDownloadedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastDownloadedAt, opts...).ToFunc()
 }
 
 // ByProjectField orders the results by project field.

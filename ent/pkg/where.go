@@ -81,6 +81,11 @@ func Version(v string) predicate.Pkg {
 	return predicate.Pkg(sql.FieldEQ(FieldVersion, v))
 }
 
+// LastDownloadedAt applies equality check predicate on the "last_downloaded_at" field. It's identical to LastDownloadedAtEQ.
+func LastDownloadedAt(v time.Time) predicate.Pkg {
+	return predicate.Pkg(sql.FieldEQ(FieldLastDownloadedAt, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Pkg {
 	return predicate.Pkg(sql.FieldEQ(FieldCreatedAt, v))
@@ -369,6 +374,56 @@ func StatusNotIn(vs ...enum.PackageStatus) predicate.Pkg {
 		v[i] = vs[i]
 	}
 	return predicate.Pkg(sql.FieldNotIn(FieldStatus, v...))
+}
+
+// LastDownloadedAtEQ applies the EQ predicate on the "last_downloaded_at" field.
+func LastDownloadedAtEQ(v time.Time) predicate.Pkg {
+	return predicate.Pkg(sql.FieldEQ(FieldLastDownloadedAt, v))
+}
+
+// LastDownloadedAtNEQ applies the NEQ predicate on the "last_downloaded_at" field.
+func LastDownloadedAtNEQ(v time.Time) predicate.Pkg {
+	return predicate.Pkg(sql.FieldNEQ(FieldLastDownloadedAt, v))
+}
+
+// LastDownloadedAtIn applies the In predicate on the "last_downloaded_at" field.
+func LastDownloadedAtIn(vs ...time.Time) predicate.Pkg {
+	return predicate.Pkg(sql.FieldIn(FieldLastDownloadedAt, vs...))
+}
+
+// LastDownloadedAtNotIn applies the NotIn predicate on the "last_downloaded_at" field.
+func LastDownloadedAtNotIn(vs ...time.Time) predicate.Pkg {
+	return predicate.Pkg(sql.FieldNotIn(FieldLastDownloadedAt, vs...))
+}
+
+// LastDownloadedAtGT applies the GT predicate on the "last_downloaded_at" field.
+func LastDownloadedAtGT(v time.Time) predicate.Pkg {
+	return predicate.Pkg(sql.FieldGT(FieldLastDownloadedAt, v))
+}
+
+// LastDownloadedAtGTE applies the GTE predicate on the "last_downloaded_at" field.
+func LastDownloadedAtGTE(v time.Time) predicate.Pkg {
+	return predicate.Pkg(sql.FieldGTE(FieldLastDownloadedAt, v))
+}
+
+// LastDownloadedAtLT applies the LT predicate on the "last_downloaded_at" field.
+func LastDownloadedAtLT(v time.Time) predicate.Pkg {
+	return predicate.Pkg(sql.FieldLT(FieldLastDownloadedAt, v))
+}
+
+// LastDownloadedAtLTE applies the LTE predicate on the "last_downloaded_at" field.
+func LastDownloadedAtLTE(v time.Time) predicate.Pkg {
+	return predicate.Pkg(sql.FieldLTE(FieldLastDownloadedAt, v))
+}
+
+// LastDownloadedAtIsNil applies the IsNil predicate on the "last_downloaded_at" field.
+func LastDownloadedAtIsNil() predicate.Pkg {
+	return predicate.Pkg(sql.FieldIsNull(FieldLastDownloadedAt))
+}
+
+// LastDownloadedAtNotNil applies the NotNil predicate on the "last_downloaded_at" field.
+func LastDownloadedAtNotNil() predicate.Pkg {
+	return predicate.Pkg(sql.FieldNotNull(FieldLastDownloadedAt))
 }
 
 // HasProject applies the HasEdge predicate on the "project" edge.

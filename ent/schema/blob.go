@@ -4,6 +4,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 )
 
 // Blob maps content (by SHA-256) to the object that holds it, so identical
@@ -18,7 +19,15 @@ func (Blob) Fields() []ent.Field {
 		field.String("sha1").Optional().Nillable().MaxLen(40),
 		field.String("md5").Optional().Nillable().MaxLen(32),
 		field.Time("created_at").Immutable(),
+		// orphaned_at is set when the last file using the blob is deleted;
+		// the sweeper removes the blob a grace period later (so downloads in
+		// flight finish) unless an upload has reused it meanwhile.
+		field.Time("orphaned_at").Optional().Nillable(),
 	}
+}
+
+func (Blob) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("orphaned_at")}
 }
 
 func (Blob) Edges() []ent.Edge {

@@ -28,6 +28,7 @@ func (Pkg) Fields() []ent.Field {
 		field.String("name").NotEmpty().MaxLen(255),
 		field.String("version").MaxLen(255),
 		field.Enum("status").GoType(enum.PackageStatus("")).Default(string(enum.StatusDefault)),
+		field.Time("last_downloaded_at").Optional().Nillable(),
 	}
 }
 

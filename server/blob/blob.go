@@ -12,6 +12,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
 	"time"
 )
 
@@ -57,4 +58,9 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Name identifies the backend in logs and readiness output ("fs", "s3").
 	Name() string
+}
+
+// FileBacked is implemented by objects that are open files on local disk.
+type FileBacked interface {
+	OSFile() *os.File
 }

@@ -27,7 +27,9 @@ type Config struct {
 	LogLevel         string
 	LogFormat        string
 	ShutdownTimeout  time.Duration
-	S3               S3
+	// MaxFileSize caps one package file in bytes; 0 means unlimited.
+	MaxFileSize int64
+	S3          S3
 }
 
 // S3 configures the S3-compatible blob store; Endpoint empty means the local
@@ -48,6 +50,7 @@ type option struct {
 	str             *string
 	boolean         *bool
 	dur             *time.Duration
+	i64             *int64
 }
 
 func (c *Config) options() []option {
@@ -60,6 +63,7 @@ func (c *Config) options() []option {
 		{flag: "secret-key", env: "REGISTRY_SECRET_KEY", help: "64 hex characters that seal stored secrets (default: generated into <data-dir>/secret.key); share it between replicas", str: &c.SecretKeyHex},
 		{flag: "log-level", env: "REGISTRY_LOG_LEVEL", help: "debug, info, warn or error", str: &c.LogLevel},
 		{flag: "log-format", env: "REGISTRY_LOG_FORMAT", help: "json or text", str: &c.LogFormat},
+		{flag: "max-file-size", env: "REGISTRY_MAX_FILE_SIZE", help: "largest package file in bytes (0: unlimited); larger uploads get 413", i64: &c.MaxFileSize},
 		{flag: "shutdown-timeout", env: "REGISTRY_SHUTDOWN_TIMEOUT", help: "how long a graceful shutdown waits for in-flight requests", dur: &c.ShutdownTimeout},
 		{flag: "s3-endpoint", env: "REGISTRY_S3_ENDPOINT", help: "host:port of an S3-compatible store (MinIO, AWS S3, Ceph); empty for the local filesystem", str: &c.S3.Endpoint},
 		{flag: "s3-bucket", env: "REGISTRY_S3_BUCKET", help: "bucket for blobs, created if missing", str: &c.S3.Bucket},
@@ -79,6 +83,7 @@ func Defaults() Config {
 		LogLevel:        "info",
 		LogFormat:       "text",
 		ShutdownTimeout: 30 * time.Second,
+		MaxFileSize:     5 << 30, // GitLab's default generic package limit
 		S3:              S3{Bucket: "registry", Region: "us-east-1"},
 	}
 }
@@ -98,6 +103,8 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 			fs.BoolVar(o.boolean, o.flag, *o.boolean, help)
 		case o.dur != nil:
 			fs.DurationVar(o.dur, o.flag, *o.dur, help)
+		case o.i64 != nil:
+			fs.Int64Var(o.i64, o.flag, *o.i64, help)
 		}
 	}
 	if err := fs.Parse(args); err != nil {
@@ -128,6 +135,12 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 				return c, fmt.Errorf("%s: %q is not a duration such as 30s", o.env, v)
 			}
 			*o.dur = d
+		case o.i64 != nil:
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return c, fmt.Errorf("%s: %q is not a whole number", o.env, v)
+			}
+			*o.i64 = n
 		}
 	}
 	return c, c.Validate()
@@ -168,6 +181,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		errs = append(errs, errors.New("log-format must be json or text"))
+	}
+	if c.MaxFileSize < 0 {
+		errs = append(errs, errors.New("max-file-size must be 0 (unlimited) or positive"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown-timeout must be positive"))

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -23,6 +24,8 @@ import (
 //   - public objects are visible to everyone, internal ones to every signed-in
 //     person (personal token; not bots, deploy or job tokens), private ones
 //     to members (GUEST and up);
+//   - packages: members (GUEST and up) read, DEVELOPER+ publish, MAINTAINER+
+//     delete;
 //   - scopes limit what any credential may do, whatever the role.
 
 // ancestorPaths returns "a", "a/b", "a/b/c" for "a/b/c".
@@ -147,12 +150,20 @@ func (s *Service) lookupProject(ctx context.Context, ref string) (*ent.Project, 
 	return q.Only(ctx)
 }
 
+// errProjectNotFound is the one answer for "no such project, or you may not
+// see it"; package endpoints turn it into a 401 challenge for anonymous
+// callers so that clients (pip, npm, curl --user) send credentials.
+var errProjectNotFound = &Error{Kind: KindNotFound, Message: "404 Project Not Found"}
+
+// IsProjectNotFound reports the error Project returns for invisible projects.
+func IsProjectNotFound(err error) bool { return errors.Is(err, errProjectNotFound) }
+
 // Project returns the project named by ref (numeric id or full path) if p
 // may see it; otherwise NotFound, whether or not it exists.
 func (s *Service) Project(ctx context.Context, p *Principal, ref string) (*ProjectAccess, error) {
 	prj, err := s.lookupProject(ctx, ref)
 	if ent.IsNotFound(err) {
-		return nil, NotFound("404 Project Not Found")
+		return nil, errProjectNotFound
 	}
 	if err != nil {
 		return nil, Internal(err, "could not read the project")
@@ -172,7 +183,7 @@ func (s *Service) projectAccess(ctx context.Context, p *Principal, prj *ent.Proj
 		return nil, err
 	}
 	if !canSee(p, prj.Visibility, level) {
-		return nil, NotFound("404 Project Not Found")
+		return nil, errProjectNotFound
 	}
 	return &ProjectAccess{Project: prj, Level: level, Namespaces: chain}, nil
 }
@@ -235,7 +246,8 @@ func (s *Service) CanReadPackages(p *Principal, pa *ProjectAccess) error {
 	if open && (!p.Authenticated() || p.HasScope(readPackageScopes...)) {
 		return nil
 	}
-	return require(p, pa.Level, enum.Reporter, readPackageScopes, "reading packages")
+	// GitLab lets every member, guests included, pull packages.
+	return require(p, pa.Level, enum.Guest, readPackageScopes, "reading packages")
 }
 
 // CanWritePackages checks that p may publish to the project.
@@ -246,7 +258,12 @@ func (s *Service) CanWritePackages(p *Principal, pa *ProjectAccess) error {
 	return require(p, pa.Level, enum.Developer, writePackageScopes, "publishing packages")
 }
 
-// CanDeletePackages checks that p may delete packages of the project.
+// CanDeletePackages checks that p may delete packages of the project:
+// MAINTAINER+ with the api scope, or a deploy token bound to the project
+// with write_package_registry (GitLab's destroy_package rule).
 func (s *Service) CanDeletePackages(p *Principal, pa *ProjectAccess) error {
+	if p.Token != nil && p.Token.Kind == enum.DeployToken && pa.Level >= enum.Developer && p.HasScope(enum.ScopeWritePackageRegistry) {
+		return nil
+	}
 	return require(p, pa.Level, enum.Maintainer, writeAPIScopes, "deleting packages")
 }

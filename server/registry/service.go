@@ -24,6 +24,10 @@ type Options struct {
 	Now func() time.Time
 	// SecretKey (32 bytes) seals stored secrets such as upstream credentials.
 	SecretKey []byte
+	// MaxFileSize caps one package file in bytes; 0 means unlimited.
+	MaxFileSize int64
+	// ExternalURL is the base URL written into responses ("" = from the request).
+	ExternalURL string
 }
 
 // Service is the domain layer.
@@ -33,6 +37,9 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	sealer *sealer
+
+	maxFileSize int64
+	externalURL string
 }
 
 // New builds a Service.
@@ -50,7 +57,8 @@ func New(o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{db: o.DB, blobs: o.Blobs, log: o.Logger, now: o.Now, sealer: sl}, nil
+	return &Service{db: o.DB, blobs: o.Blobs, log: o.Logger, now: o.Now, sealer: sl,
+		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL}, nil
 }
 
 // DB exposes the client for read-only listings that the GraphQL layer

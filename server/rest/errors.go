@@ -64,6 +64,12 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return // the client went away; nobody is listening
 	}
+	var pe *registry.ParamError
+	if errors.As(err, &pe) {
+		// Grape's shape for parameter validation failures.
+		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": registry.PublicMessage(err)})
+		return
+	}
 	status := Status(registry.KindOf(err))
 	if status >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method, "path", r.URL.Path)

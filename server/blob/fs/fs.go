@@ -372,3 +372,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	_ = f.Close()
 	return os.Remove(f.Name())
 }
+
+// OSFile exposes the open file so that HTTP handlers can hand it to
+// http.ServeContent directly and get the kernel's sendfile path.
+func (o *object) OSFile() *os.File { return o.File }

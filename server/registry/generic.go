@@ -1,0 +1,219 @@
+package registry
+
+import (
+	"context"
+	"io"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/pkgreg/registry/ent"
+	"github.com/pkgreg/registry/ent/packagefile"
+	"github.com/pkgreg/registry/ent/pkg"
+	"github.com/pkgreg/registry/server/blob"
+	"github.com/pkgreg/registry/server/registry/enum"
+)
+
+// GitLab's generic package rules (Gitlab::Regex): RE2 here, so the nested
+// version pattern runs in linear time.
+var (
+	genericNameRe     = regexp.MustCompile(`^[A-Za-z0-9._+\-]+$`)
+	genericVersionRe  = regexp.MustCompile(`^(\.?[\w+\-]+\.?)+$`)
+	genericFileNameRe = regexp.MustCompile(`^[A-Za-z0-9._+\-]([A-Za-z0-9._+\-~@]*[A-Za-z0-9._+\-])?$`)
+)
+
+const (
+	maxGenericNameLen     = 255
+	maxGenericVersionLen  = 255
+	maxGenericFilePathLen = 1024
+)
+
+// ParamError is a request parameter that failed validation; REST renders it
+// as Grape does: 400 {"error": "<param> is invalid"}.
+type ParamError struct{ Param, Reason string }
+
+func (e *ParamError) Error() string {
+	if e.Reason != "" {
+		return e.Param + " is invalid: " + e.Reason
+	}
+	return e.Param + " is invalid"
+}
+
+func paramErr(param, reason string) error {
+	return &Error{Kind: KindInvalid, Message: (&ParamError{param, reason}).Error(), Cause: &ParamError{param, reason}}
+}
+
+// ValidateGenericCoordinates checks package name, version and file path
+// (directory segments allowed, each a valid file name).
+func ValidateGenericCoordinates(name, version, filePath string) error {
+	switch {
+	case len(name) > maxGenericNameLen:
+		return paramErr("package_name", "longer than 255 characters")
+	case !genericNameRe.MatchString(name) || strings.Contains(name, ".."):
+		return paramErr("package_name", "")
+	case len(version) > maxGenericVersionLen:
+		return paramErr("package_version", "longer than 255 characters")
+	case !genericVersionRe.MatchString(version) || strings.Contains(version, ".."):
+		return paramErr("package_version", "")
+	}
+	return validateGenericFilePath(filePath)
+}
+
+func validateGenericFilePath(filePath string) error {
+	if filePath == "" || len(filePath) > maxGenericFilePathLen {
+		return paramErr("file_name", "empty or longer than 1024 characters")
+	}
+	for _, seg := range strings.Split(filePath, "/") {
+		if seg == "" || seg == "." || strings.Contains(seg, "..") || !genericFileNameRe.MatchString(seg) {
+			return paramErr("file_name", "")
+		}
+	}
+	return nil
+}
+
+// GenericUpload is one PUT of a generic package file.
+type GenericUpload struct {
+	ProjectRef string
+	Name       string
+	Version    string
+	FilePath   string
+	Status     *enum.PackageStatus
+	Body       io.Reader
+	Size       int64
+	Expect     Expected
+}
+
+// UploadGeneric stores a generic package file, creating the package on the
+// first upload.
+func (s *Service) UploadGeneric(ctx context.Context, p *Principal, in GenericUpload) (*ent.PackageFile, error) {
+	pa, err := s.Project(ctx, p, in.ProjectRef)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.CanWritePackages(p, pa); err != nil {
+		return nil, err
+	}
+	if err := ValidateGenericCoordinates(in.Name, in.Version, in.FilePath); err != nil {
+		return nil, err
+	}
+	if in.Status != nil && *in.Status != enum.StatusDefault && *in.Status != enum.StatusHidden {
+		return nil, paramErr("status", "must be default or hidden")
+	}
+	if err := requireStandard(pa.Project); err != nil {
+		return nil, err
+	}
+	allowed, err := s.duplicatesAllowed(ctx, pa.Project, enum.Generic, in.Name, in.Version)
+	if err != nil {
+		return nil, err
+	}
+	return s.addPackageFile(ctx, newFile{
+		Project: pa.Project, Format: enum.Generic, Name: in.Name, Version: in.Version, FileName: in.FilePath,
+		Status: in.Status, Body: in.Body, Size: in.Size, Expect: in.Expect, DuplicatesAllowed: allowed,
+	})
+}
+
+// requireStandard refuses uploads to REMOTE and VIRTUAL projects.
+func requireStandard(prj *ent.Project) error {
+	if prj.RepositoryMode != enum.Standard {
+		return MethodNotAllowed("405 Method Not Allowed - %s repositories are read-only; publish to a STANDARD project",
+			strings.ToUpper(string(prj.RepositoryMode)))
+	}
+	return nil
+}
+
+// installable are the statuses whose files can be downloaded (GitLab's
+// installable scope: hidden packages download but are not listed).
+var installable = []enum.PackageStatus{enum.StatusDefault, enum.StatusHidden}
+
+// Download is an open package file.
+type Download struct {
+	File    *ent.PackageFile
+	Package *ent.Pkg
+	Object  blob.Object
+}
+
+// OpenGeneric opens the newest file with that name in a generic package.
+func (s *Service) OpenGeneric(ctx context.Context, p *Principal, ref, name, version, filePath string) (*Download, error) {
+	pa, err := s.Project(ctx, p, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.CanReadPackages(p, pa); err != nil {
+		return nil, err
+	}
+	if err := ValidateGenericCoordinates(name, version, filePath); err != nil {
+		return nil, err
+	}
+	pf, err := s.db.PackageFile.Query().Where(
+		packagefile.FileName(filePath),
+		packagefile.HasPkgWith(pkg.ProjectID(pa.Project.ID), pkg.PackageTypeEQ(enum.Generic), pkg.Name(name), pkg.Version(version), pkg.StatusIn(installable...)),
+	).WithPkg().WithBlob().Order(ent.Desc(packagefile.FieldID)).First(ctx)
+	if ent.IsNotFound(err) {
+		return nil, NotFound("404 Not found")
+	}
+	if err != nil {
+		return nil, Internal(err, "could not read the package")
+	}
+	return s.openFile(ctx, pf)
+}
+
+// openFile opens a file's object and notes the download.
+func (s *Service) openFile(ctx context.Context, pf *ent.PackageFile) (*Download, error) {
+	obj, err := s.blobs.Open(ctx, pf.Edges.Blob.StorageKey)
+	if err != nil {
+		// A row without its object is data loss, never the client's fault.
+		return nil, Unavailable(err, "the file's content is not available")
+	}
+	s.noteDownload(pf.Edges.Pkg)
+	return &Download{File: pf, Package: pf.Edges.Pkg, Object: obj}, nil
+}
+
+// noteDownload records last_downloaded_at at most once a minute per
+// package, off the request path.
+func (s *Service) noteDownload(p *ent.Pkg) {
+	now := s.now()
+	if p == nil || (p.LastDownloadedAt != nil && now.Sub(*p.LastDownloadedAt) < time.Minute) {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = s.db.Pkg.UpdateOneID(p.ID).SetLastDownloadedAt(now).Exec(ctx)
+	}()
+}
+
+// ListGenericVersion lists the files of one generic package version
+// (newest row per file name).
+func (s *Service) ListGenericVersion(ctx context.Context, p *Principal, ref, name, version string) (*ent.Pkg, []*ent.PackageFile, error) {
+	pa, err := s.Project(ctx, p, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.CanReadPackages(p, pa); err != nil {
+		return nil, nil, err
+	}
+	if err := ValidateGenericCoordinates(name, version, "x"); err != nil {
+		return nil, nil, err
+	}
+	pk, err := s.db.Pkg.Query().Where(pkg.ProjectID(pa.Project.ID), pkg.PackageTypeEQ(enum.Generic), pkg.Name(name),
+		pkg.Version(version), pkg.StatusIn(installable...)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil, NotFound("404 Not found")
+	}
+	if err != nil {
+		return nil, nil, Internal(err, "could not read the package")
+	}
+	files, err := s.db.PackageFile.Query().Where(packagefile.PackageID(pk.ID)).Order(ent.Desc(packagefile.FieldID)).All(ctx)
+	if err != nil {
+		return nil, nil, Internal(err, "could not read the package files")
+	}
+	seen := map[string]bool{}
+	var newest []*ent.PackageFile
+	for _, f := range files {
+		if !seen[f.FileName] {
+			seen[f.FileName] = true
+			newest = append(newest, f)
+		}
+	}
+	return pk, newest, nil
+}

@@ -1,0 +1,190 @@
+package rest
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/pkgreg/registry/ent"
+	"github.com/pkgreg/registry/server/blob"
+	"github.com/pkgreg/registry/server/registry"
+	"github.com/pkgreg/registry/server/registry/enum"
+)
+
+// API serves the REST endpoints over the domain service.
+type API struct {
+	Svc *registry.Service
+	// ExternalURL is the configured base URL ("" = derive from requests).
+	ExternalURL string
+}
+
+// Generic package routes, GitLab's layout.
+const genericRoute = "/api/v4/projects/{id}/packages/generic/{name}/{version}/{file...}"
+
+// Register adds the REST routes to mux, each behind wrap (authentication).
+// Routes go on the server's one mux so that metrics see their patterns.
+func (a *API) Register(mux *http.ServeMux, wrap func(http.Handler) http.Handler) {
+	handle := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, wrap(h)) }
+	handle("PUT "+genericRoute, a.uploadGeneric)
+	handle("GET "+genericRoute, a.downloadGeneric)
+	handle("HEAD "+genericRoute, a.downloadGeneric)
+	handle("GET /api/v4/projects/{id}/packages", a.listProjectPackages)
+	handle("GET /api/v4/groups/{id}/packages", a.listGroupPackages)
+	handle("GET /api/v4/projects/{id}/packages/{package_id}", a.getPackage)
+	handle("DELETE /api/v4/projects/{id}/packages/{package_id}", a.deletePackage)
+	handle("GET /api/v4/projects/{id}/packages/{package_id}/package_files", a.listPackageFiles)
+	handle("DELETE /api/v4/projects/{id}/packages/{package_id}/package_files/{file_id}", a.deletePackageFile)
+}
+
+// packageError renders a domain error on a package route. Anonymous callers
+// asking for a project they cannot see get a Basic challenge (401) so that
+// clients retry with credentials; signed-in callers get 404.
+func packageError(w http.ResponseWriter, r *http.Request, err error) {
+	if registry.IsProjectNotFound(err) && !registry.PrincipalFrom(r.Context()).Authenticated() {
+		err = registry.Unauthenticated("401 Unauthorized")
+	}
+	WriteError(w, r, err)
+}
+
+func (a *API) uploadGeneric(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	in := registry.GenericUpload{
+		ProjectRef: r.PathValue("id"), Name: r.PathValue("name"), Version: r.PathValue("version"),
+		FilePath: r.PathValue("file"), Body: r.Body, Size: r.ContentLength,
+	}
+	if q.Has("status") {
+		st := enum.PackageStatus(q.Get("status"))
+		if st != enum.StatusDefault && st != enum.StatusHidden {
+			writeParamError(w, "status does not have a valid value")
+			return
+		}
+		in.Status = &st
+	}
+	sel := q.Get("select")
+	if q.Has("select") && sel != "package_file" {
+		writeParamError(w, "select does not have a valid value")
+		return
+	}
+	exp, err := registry.ParseDigestHeaders(r.Header.Get)
+	if err != nil {
+		WriteError(w, r, err)
+		return
+	}
+	in.Expect = exp
+	pf, err := a.Svc.UploadGeneric(r.Context(), registry.PrincipalFrom(r.Context()), in)
+	if err != nil {
+		packageError(w, r, err)
+		return
+	}
+	if sel == "package_file" {
+		WriteJSON(w, http.StatusOK, a.packageFileJSON(r, pf))
+		return
+	}
+	WriteJSON(w, http.StatusCreated, map[string]string{"message": "201 Created"})
+}
+
+func writeParamError(w http.ResponseWriter, msg string) {
+	WriteJSON(w, http.StatusBadRequest, map[string]string{"error": msg})
+}
+
+func (a *API) downloadGeneric(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p := registry.PrincipalFrom(ctx)
+	ref, name, version, file := r.PathValue("id"), r.PathValue("name"), r.PathValue("version"), r.PathValue("file")
+	if file == "" && r.Method == http.MethodGet {
+		a.listGenericVersion(w, r, ref, name, version)
+		return
+	}
+	d, err := a.Svc.OpenGeneric(ctx, p, ref, name, version, file)
+	if err != nil {
+		packageError(w, r, err)
+		return
+	}
+	defer d.Object.Close()
+	serveFile(w, r, d)
+}
+
+// serveFile streams a stored file with GitLab's headers; http.ServeContent
+// answers Range, If-None-Match, If-Modified-Since and HEAD. On local disk
+// it gets the *os.File so the kernel's sendfile path is used.
+func serveFile(w http.ResponseWriter, r *http.Request, d *registry.Download) {
+	h := w.Header()
+	base := path.Base(d.File.FileName)
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`,
+		strings.ReplaceAll(base, `"`, ""), url.PathEscape(base)))
+	h.Set("X-Checksum-SHA256", d.File.Sha256)
+	h.Set("ETag", `"`+d.File.Sha256+`"`)
+	h.Set("Accept-Ranges", "bytes")
+	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
+	modtime := d.File.CreatedAt.UTC().Truncate(time.Second)
+	if fb, ok := d.Object.(blob.FileBacked); ok {
+		http.ServeContent(w, r, base, modtime, fb.OSFile())
+		return
+	}
+	http.ServeContent(w, r, base, modtime, d.Object)
+}
+
+func (a *API) listGenericVersion(w http.ResponseWriter, r *http.Request, ref, name, version string) {
+	pk, files, err := a.Svc.ListGenericVersion(r.Context(), registry.PrincipalFrom(r.Context()), ref, name, version)
+	if err != nil {
+		packageError(w, r, err)
+		return
+	}
+	type fileJSON struct {
+		FileName    string    `json:"file_name"`
+		Size        int64     `json:"size"`
+		FileSHA256  string    `json:"file_sha256"`
+		CreatedAt   time.Time `json:"created_at"`
+		DownloadURL string    `json:"download_url"`
+	}
+	out := struct {
+		PackageID int        `json:"package_id"`
+		Name      string     `json:"name"`
+		Version   string     `json:"version"`
+		Status    string     `json:"status"`
+		Files     []fileJSON `json:"files"`
+	}{PackageID: pk.ID, Name: pk.Name, Version: pk.Version, Status: string(pk.Status), Files: []fileJSON{}}
+	base := a.baseURL(r) + "/api/v4/projects/" + url.PathEscape(ref) + "/packages/generic/" + name + "/" + version + "/"
+	for _, f := range files {
+		out.Files = append(out.Files, fileJSON{f.FileName, f.Size, f.Sha256, f.CreatedAt.UTC(), base + f.FileName})
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+// baseURL is the externally visible base URL: the configured one, else
+// scheme and host of the request (honouring X-Forwarded-Proto).
+func (a *API) baseURL(r *http.Request) string {
+	if a.ExternalURL != "" {
+		return a.ExternalURL
+	}
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// packageFileJSON is GitLab's package file entity as the generic upload
+// returns it with select=package_file.
+func (a *API) packageFileJSON(r *http.Request, pf *ent.PackageFile) map[string]any {
+	return map[string]any{
+		"id": pf.ID, "package_id": pf.PackageID, "created_at": pf.CreatedAt.UTC(), "updated_at": pf.UpdatedAt.UTC(),
+		"size": pf.Size, "file_store": a.fileStore(), "file_md5": pf.Md5, "file_sha1": pf.Sha1, "file_name": pf.FileName,
+		"file": map[string]any{"url": "/" + pf.FileName}, "file_sha256": pf.Sha256,
+		"verification_retry_at": nil, "verified_at": nil, "verification_failure": nil, "verification_retry_count": nil,
+		"verification_checksum": nil, "verification_state": 0, "verification_started_at": nil, "status": "default",
+		"file_final_path": nil, "new_file_path": nil,
+	}
+}
+
+// fileStore is GitLab's file_store: 1 local, 2 object storage.
+func (a *API) fileStore() int {
+	if a.Svc.Blobs().Name() == "s3" {
+		return 2
+	}
+	return 1
+}
