@@ -478,4 +478,3 @@ func (s *Service) ProjectsByIDs(ctx context.Context, ids []int) (map[int]*ent.Pr
 	}
 	return out, nil
 }
-
