@@ -27,3 +27,9 @@ func (m *Member) GetID() string { return gid.Format("Member", m.ID) }
 
 func (*AccessToken) IsNode()         {}
 func (t *AccessToken) GetID() string { return gid.Format("AccessToken", t.ID) }
+
+func (*Pkg) IsNode()         {}
+func (p *Pkg) GetID() string { return gid.Format("Packages::Package", p.ID) }
+
+func (*PackageFile) IsNode()         {}
+func (f *PackageFile) GetID() string { return gid.Format("Packages::PackageFile", f.ID) }

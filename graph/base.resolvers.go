@@ -78,6 +78,11 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 		node, err = nodeOrNil(r.Svc.MemberByID(ctx, p, n))
 	case "AccessToken":
 		node, err = nodeOrNil(r.Svc.VisibleToken(ctx, p, n))
+	case "Packages::Package":
+		var pk *ent.Pkg
+		if pk, _, err = r.Svc.PackageByID(ctx, p, n); err == nil {
+			node = pk
+		}
 	}
 	return notFoundIsNull(node, err)
 }

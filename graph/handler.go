@@ -18,7 +18,9 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/pkgreg/registry/graph/generated"
+	"github.com/pkgreg/registry/graph/model"
 	"github.com/pkgreg/registry/server/registry"
+	"github.com/pkgreg/registry/server/registry/enum"
 )
 
 const (
@@ -111,6 +113,13 @@ func complexity() generated.ComplexityRoot {
 		return page(child, first, last)
 	}
 	c.Project.ProjectMembers = c.Group.GroupMembers
+	c.Project.Packages = func(child int, _ *string, _ *enum.Format, _ *string, _ *enum.PackageStatus, _ *bool, _ *model.PackageSort, first *int, _ *string, last *int, _ *string) int {
+		return page(child, first, last)
+	}
+	c.Group.Packages = func(child int, _ *string, _ *enum.Format, _ *string, _ *enum.PackageStatus, _ *bool, _ *bool, _ *model.PackageSort, first *int, _ *string, last *int, _ *string) int {
+		return page(child, first, last)
+	}
+	c.Package.PackageFiles = func(child int, first *int, _ *string, last *int, _ *string) int { return page(child, first, last) }
 	return c
 }
 

@@ -104,3 +104,16 @@ func unpack(nt *registry.NewToken) (*string, *ent.AccessToken) {
 	}
 	return &nt.Secret, nt.Token
 }
+
+// parseIDs reads a list of global ids of the wanted type.
+func parseIDs(ids []string, want string) ([]int, error) {
+	out := make([]int, len(ids))
+	for i, id := range ids {
+		n, err := parseID(id, want)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/pkgreg/registry/server/blob/s3"
 	"github.com/pkgreg/registry/server/config"
 	"github.com/pkgreg/registry/server/database"
+	"github.com/pkgreg/registry/server/gc"
 	"github.com/pkgreg/registry/server/middleware"
 	"github.com/pkgreg/registry/server/registry"
 	"github.com/pkgreg/registry/server/rest"
@@ -37,6 +38,7 @@ type Server struct {
 	Dialect string
 	Blobs   blob.Store
 	Service *registry.Service
+	Sweeper *gc.Sweeper
 	handler http.Handler
 }
 
@@ -80,7 +82,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 			log.Info("created administrator 'root' with the initial root token")
 		}
 	}
-	s := &Server{Config: cfg, Log: log, DB: db, Dialect: dialect, Blobs: blobs, Service: svc}
+	now := opt.Now
+	if now == nil {
+		now = time.Now
+	}
+	sweeper := &gc.Sweeper{DB: db, Blobs: blobs, Log: log, Now: now, Grace: cfg.GCGrace}
+	s := &Server{Config: cfg, Log: log, DB: db, Dialect: dialect, Blobs: blobs, Service: svc, Sweeper: sweeper}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -135,6 +142,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	if s.Config.GCInterval > 0 {
+		gcCtx, stopGC := context.WithCancel(ctx)
+		defer stopGC()
+		go s.Sweeper.Run(gcCtx, s.Config.GCInterval)
+	}
 	s.Log.Info("registry listening", "addr", ln.Addr().String(), "database", s.Dialect, "blob_store", s.Blobs.Name())
 	select {
 	case err := <-errc:

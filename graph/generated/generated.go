@@ -37,6 +37,8 @@ type ResolverRoot interface {
 	Member() MemberResolver
 	Mutation() MutationResolver
 	Namespace() NamespaceResolver
+	Package() PackageResolver
+	PackageFile() PackageFileResolver
 	Project() ProjectResolver
 	Query() QueryResolver
 	User() UserResolver
@@ -119,17 +121,39 @@ type ComplexityRoot struct {
 		User             func(childComplexity int) int
 	}
 
+	DestroyPackageFilePayload struct {
+		ClientMutationID func(childComplexity int) int
+		Errors           func(childComplexity int) int
+	}
+
+	DestroyPackageFilesPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Errors           func(childComplexity int) int
+	}
+
+	DestroyPackagePayload struct {
+		ClientMutationID func(childComplexity int) int
+		Errors           func(childComplexity int) int
+	}
+
+	DestroyPackagesPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Errors           func(childComplexity int) int
+	}
+
 	Group struct {
-		CreatedAt    func(childComplexity int) int
-		Description  func(childComplexity int) int
-		FullPath     func(childComplexity int) int
-		GetID        func(childComplexity int) int
-		GroupMembers func(childComplexity int, relations []registry.MemberRelation, first *int, after *string, last *int, before *string) int
-		Name         func(childComplexity int) int
-		Parent       func(childComplexity int) int
-		Path         func(childComplexity int) int
-		Projects     func(childComplexity int, first *int, after *string, last *int, before *string) int
-		Visibility   func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Description     func(childComplexity int) int
+		FullPath        func(childComplexity int) int
+		GetID           func(childComplexity int) int
+		GroupMembers    func(childComplexity int, relations []registry.MemberRelation, first *int, after *string, last *int, before *string) int
+		Name            func(childComplexity int) int
+		PackageSettings func(childComplexity int) int
+		Packages        func(childComplexity int, packageName *string, packageType *enum.Format, packageVersion *string, status *enum.PackageStatus, includeVersionless *bool, includeSubgroups *bool, sort *model.PackageSort, first *int, after *string, last *int, before *string) int
+		Parent          func(childComplexity int) int
+		Path            func(childComplexity int) int
+		Projects        func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Visibility      func(childComplexity int) int
 	}
 
 	Member struct {
@@ -153,30 +177,95 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddMember                 func(childComplexity int, input model.AddMemberInput) int
-		CreateDeployToken         func(childComplexity int, input model.CreateDeployTokenInput) int
-		CreateGroup               func(childComplexity int, input model.CreateGroupInput) int
-		CreateGroupAccessToken    func(childComplexity int, input model.CreateGroupAccessTokenInput) int
-		CreateJobToken            func(childComplexity int, input model.CreateJobTokenInput) int
-		CreatePersonalAccessToken func(childComplexity int, input model.CreatePersonalAccessTokenInput) int
-		CreateProject             func(childComplexity int, input model.CreateProjectInput) int
-		CreateProjectAccessToken  func(childComplexity int, input model.CreateProjectAccessTokenInput) int
-		CreateUser                func(childComplexity int, input model.CreateUserInput) int
-		RevokeToken               func(childComplexity int, input model.RevokeTokenInput) int
-		UpdateProject             func(childComplexity int, input model.UpdateProjectInput) int
+		AddMember                      func(childComplexity int, input model.AddMemberInput) int
+		CreateDeployToken              func(childComplexity int, input model.CreateDeployTokenInput) int
+		CreateGroup                    func(childComplexity int, input model.CreateGroupInput) int
+		CreateGroupAccessToken         func(childComplexity int, input model.CreateGroupAccessTokenInput) int
+		CreateJobToken                 func(childComplexity int, input model.CreateJobTokenInput) int
+		CreatePersonalAccessToken      func(childComplexity int, input model.CreatePersonalAccessTokenInput) int
+		CreateProject                  func(childComplexity int, input model.CreateProjectInput) int
+		CreateProjectAccessToken       func(childComplexity int, input model.CreateProjectAccessTokenInput) int
+		CreateUser                     func(childComplexity int, input model.CreateUserInput) int
+		DestroyPackage                 func(childComplexity int, input model.DestroyPackageInput) int
+		DestroyPackageFile             func(childComplexity int, input model.DestroyPackageFileInput) int
+		DestroyPackageFiles            func(childComplexity int, input model.DestroyPackageFilesInput) int
+		DestroyPackages                func(childComplexity int, input model.DestroyPackagesInput) int
+		RevokeToken                    func(childComplexity int, input model.RevokeTokenInput) int
+		UpdateNamespacePackageSettings func(childComplexity int, input model.UpdateNamespacePackageSettingsInput) int
+		UpdateProject                  func(childComplexity int, input model.UpdateProjectInput) int
 	}
 
 	Namespace struct {
-		CreatedAt   func(childComplexity int) int
-		Description func(childComplexity int) int
-		FullPath    func(childComplexity int) int
-		GetID       func(childComplexity int) int
-		Kind        func(childComplexity int) int
-		Name        func(childComplexity int) int
-		Parent      func(childComplexity int) int
-		Path        func(childComplexity int) int
-		Projects    func(childComplexity int, first *int, after *string, last *int, before *string) int
-		Visibility  func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Description     func(childComplexity int) int
+		FullPath        func(childComplexity int) int
+		GetID           func(childComplexity int) int
+		Kind            func(childComplexity int) int
+		Name            func(childComplexity int) int
+		PackageSettings func(childComplexity int) int
+		Parent          func(childComplexity int) int
+		Path            func(childComplexity int) int
+		Projects        func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Visibility      func(childComplexity int) int
+	}
+
+	Package struct {
+		CreatedAt        func(childComplexity int) int
+		GetID            func(childComplexity int) int
+		LastDownloadedAt func(childComplexity int) int
+		Name             func(childComplexity int) int
+		PackageFiles     func(childComplexity int, first *int, after *string, last *int, before *string) int
+		PackageType      func(childComplexity int) int
+		Project          func(childComplexity int) int
+		Status           func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+		Version          func(childComplexity int) int
+	}
+
+	PackageConnection struct {
+		Count    func(childComplexity int) int
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	PackageEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	PackageFile struct {
+		CreatedAt    func(childComplexity int) int
+		DownloadPath func(childComplexity int) int
+		FileName     func(childComplexity int) int
+		GetID        func(childComplexity int) int
+		Md5          func(childComplexity int) int
+		Sha1         func(childComplexity int) int
+		Sha256       func(childComplexity int) int
+		Size         func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+	}
+
+	PackageFileConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	PackageFileEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	PackageSettings struct {
+		GenericDuplicateExceptionRegex func(childComplexity int) int
+		GenericDuplicatesAllowed       func(childComplexity int) int
+		MavenDuplicateExceptionRegex   func(childComplexity int) int
+		MavenDuplicatesAllowed         func(childComplexity int) int
+		NpmDuplicateExceptionRegex     func(childComplexity int) int
+		NpmDuplicatesAllowed           func(childComplexity int) int
+		PypiDuplicateExceptionRegex    func(childComplexity int) int
+		PypiDuplicatesAllowed          func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -194,6 +283,7 @@ type ComplexityRoot struct {
 		GetID           func(childComplexity int) int
 		Name            func(childComplexity int) int
 		Namespace       func(childComplexity int) int
+		Packages        func(childComplexity int, packageName *string, packageType *enum.Format, packageVersion *string, status *enum.PackageStatus, includeVersionless *bool, sort *model.PackageSort, first *int, after *string, last *int, before *string) int
 		PackagesEnabled func(childComplexity int) int
 		Path            func(childComplexity int) int
 		ProjectMembers  func(childComplexity int, relations []registry.MemberRelation, first *int, after *string, last *int, before *string) int
@@ -219,6 +309,7 @@ type ComplexityRoot struct {
 		Namespace   func(childComplexity int, fullPath string) int
 		Node        func(childComplexity int, id string) int
 		Nodes       func(childComplexity int, ids []string) int
+		Package     func(childComplexity int, id string) int
 		Project     func(childComplexity int, fullPath string) int
 		User        func(childComplexity int, username string) int
 	}
@@ -227,6 +318,12 @@ type ComplexityRoot struct {
 		AccessToken      func(childComplexity int) int
 		ClientMutationID func(childComplexity int) int
 		Errors           func(childComplexity int) int
+	}
+
+	UpdateNamespacePackageSettingsPayload struct {
+		ClientMutationID func(childComplexity int) int
+		Errors           func(childComplexity int) int
+		PackageSettings  func(childComplexity int) int
 	}
 
 	UpdateProjectPayload struct {
@@ -260,6 +357,9 @@ type GroupResolver interface {
 	Parent(ctx context.Context, obj *model.Group) (*model.Group, error)
 	GroupMembers(ctx context.Context, obj *model.Group, relations []registry.MemberRelation, first *int, after *string, last *int, before *string) (*model.MemberConnection, error)
 	Projects(ctx context.Context, obj *model.Group, first *int, after *string, last *int, before *string) (*model.ProjectConnection, error)
+
+	PackageSettings(ctx context.Context, obj *model.Group) (*model.PackageSettings, error)
+	Packages(ctx context.Context, obj *model.Group, packageName *string, packageType *enum.Format, packageVersion *string, status *enum.PackageStatus, includeVersionless *bool, includeSubgroups *bool, sort *model.PackageSort, first *int, after *string, last *int, before *string) (*model.PackageConnection, error)
 }
 type MemberResolver interface {
 	User(ctx context.Context, obj *ent.Member) (*ent.User, error)
@@ -273,6 +373,11 @@ type MutationResolver interface {
 	CreateProject(ctx context.Context, input model.CreateProjectInput) (*model.CreateProjectPayload, error)
 	UpdateProject(ctx context.Context, input model.UpdateProjectInput) (*model.UpdateProjectPayload, error)
 	AddMember(ctx context.Context, input model.AddMemberInput) (*model.AddMemberPayload, error)
+	UpdateNamespacePackageSettings(ctx context.Context, input model.UpdateNamespacePackageSettingsInput) (*model.UpdateNamespacePackageSettingsPayload, error)
+	DestroyPackage(ctx context.Context, input model.DestroyPackageInput) (*model.DestroyPackagePayload, error)
+	DestroyPackages(ctx context.Context, input model.DestroyPackagesInput) (*model.DestroyPackagesPayload, error)
+	DestroyPackageFile(ctx context.Context, input model.DestroyPackageFileInput) (*model.DestroyPackageFilePayload, error)
+	DestroyPackageFiles(ctx context.Context, input model.DestroyPackageFilesInput) (*model.DestroyPackageFilesPayload, error)
 	CreatePersonalAccessToken(ctx context.Context, input model.CreatePersonalAccessTokenInput) (*model.CreatePersonalAccessTokenPayload, error)
 	CreateProjectAccessToken(ctx context.Context, input model.CreateProjectAccessTokenInput) (*model.CreateProjectAccessTokenPayload, error)
 	CreateGroupAccessToken(ctx context.Context, input model.CreateGroupAccessTokenInput) (*model.CreateGroupAccessTokenPayload, error)
@@ -283,10 +388,23 @@ type MutationResolver interface {
 type NamespaceResolver interface {
 	Parent(ctx context.Context, obj *ent.Namespace) (*ent.Namespace, error)
 	Projects(ctx context.Context, obj *ent.Namespace, first *int, after *string, last *int, before *string) (*model.ProjectConnection, error)
+
+	PackageSettings(ctx context.Context, obj *ent.Namespace) (*model.PackageSettings, error)
+}
+type PackageResolver interface {
+	Project(ctx context.Context, obj *ent.Pkg) (*ent.Project, error)
+	PackageFiles(ctx context.Context, obj *ent.Pkg, first *int, after *string, last *int, before *string) (*model.PackageFileConnection, error)
+}
+type PackageFileResolver interface {
+	Size(ctx context.Context, obj *ent.PackageFile) (model.BigInt, error)
+
+	DownloadPath(ctx context.Context, obj *ent.PackageFile) (string, error)
 }
 type ProjectResolver interface {
 	Namespace(ctx context.Context, obj *ent.Project) (*ent.Namespace, error)
 	ProjectMembers(ctx context.Context, obj *ent.Project, relations []registry.MemberRelation, first *int, after *string, last *int, before *string) (*model.MemberConnection, error)
+
+	Packages(ctx context.Context, obj *ent.Project, packageName *string, packageType *enum.Format, packageVersion *string, status *enum.PackageStatus, includeVersionless *bool, sort *model.PackageSort, first *int, after *string, last *int, before *string) (*model.PackageConnection, error)
 }
 type QueryResolver interface {
 	CurrentUser(ctx context.Context) (*ent.User, error)
@@ -296,6 +414,7 @@ type QueryResolver interface {
 	Project(ctx context.Context, fullPath string) (*ent.Project, error)
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
+	Package(ctx context.Context, id string) (*ent.Pkg, error)
 }
 type UserResolver interface {
 	Namespace(ctx context.Context, obj *ent.User) (*ent.Namespace, error)
@@ -587,6 +706,58 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateUserPayload.User(childComplexity), true
 
+	case "DestroyPackageFilePayload.clientMutationId":
+		if e.ComplexityRoot.DestroyPackageFilePayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DestroyPackageFilePayload.ClientMutationID(childComplexity), true
+	case "DestroyPackageFilePayload.errors":
+		if e.ComplexityRoot.DestroyPackageFilePayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DestroyPackageFilePayload.Errors(childComplexity), true
+
+	case "DestroyPackageFilesPayload.clientMutationId":
+		if e.ComplexityRoot.DestroyPackageFilesPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DestroyPackageFilesPayload.ClientMutationID(childComplexity), true
+	case "DestroyPackageFilesPayload.errors":
+		if e.ComplexityRoot.DestroyPackageFilesPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DestroyPackageFilesPayload.Errors(childComplexity), true
+
+	case "DestroyPackagePayload.clientMutationId":
+		if e.ComplexityRoot.DestroyPackagePayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DestroyPackagePayload.ClientMutationID(childComplexity), true
+	case "DestroyPackagePayload.errors":
+		if e.ComplexityRoot.DestroyPackagePayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DestroyPackagePayload.Errors(childComplexity), true
+
+	case "DestroyPackagesPayload.clientMutationId":
+		if e.ComplexityRoot.DestroyPackagesPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DestroyPackagesPayload.ClientMutationID(childComplexity), true
+	case "DestroyPackagesPayload.errors":
+		if e.ComplexityRoot.DestroyPackagesPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DestroyPackagesPayload.Errors(childComplexity), true
+
 	case "Group.createdAt":
 		if e.ComplexityRoot.Group.CreatedAt == nil {
 			break
@@ -628,6 +799,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Group.Name(childComplexity), true
+	case "Group.packageSettings":
+		if e.ComplexityRoot.Group.PackageSettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.PackageSettings(childComplexity), true
+	case "Group.packages":
+		if e.ComplexityRoot.Group.Packages == nil {
+			break
+		}
+
+		args, err := ec.field_Group_packages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Group.Packages(childComplexity, args["packageName"].(*string), args["packageType"].(*enum.Format), args["packageVersion"].(*string), args["status"].(*enum.PackageStatus), args["includeVersionless"].(*bool), args["includeSubgroups"].(*bool), args["sort"].(*model.PackageSort), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Group.parent":
 		if e.ComplexityRoot.Group.Parent == nil {
 			break
@@ -826,6 +1014,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["input"].(model.CreateUserInput)), true
+	case "Mutation.destroyPackage":
+		if e.ComplexityRoot.Mutation.DestroyPackage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_destroyPackage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DestroyPackage(childComplexity, args["input"].(model.DestroyPackageInput)), true
+	case "Mutation.destroyPackageFile":
+		if e.ComplexityRoot.Mutation.DestroyPackageFile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_destroyPackageFile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DestroyPackageFile(childComplexity, args["input"].(model.DestroyPackageFileInput)), true
+	case "Mutation.destroyPackageFiles":
+		if e.ComplexityRoot.Mutation.DestroyPackageFiles == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_destroyPackageFiles_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DestroyPackageFiles(childComplexity, args["input"].(model.DestroyPackageFilesInput)), true
+	case "Mutation.destroyPackages":
+		if e.ComplexityRoot.Mutation.DestroyPackages == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_destroyPackages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DestroyPackages(childComplexity, args["input"].(model.DestroyPackagesInput)), true
 	case "Mutation.revokeToken":
 		if e.ComplexityRoot.Mutation.RevokeToken == nil {
 			break
@@ -837,6 +1069,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeToken(childComplexity, args["input"].(model.RevokeTokenInput)), true
+	case "Mutation.updateNamespacePackageSettings":
+		if e.ComplexityRoot.Mutation.UpdateNamespacePackageSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateNamespacePackageSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateNamespacePackageSettings(childComplexity, args["input"].(model.UpdateNamespacePackageSettingsInput)), true
 	case "Mutation.updateProject":
 		if e.ComplexityRoot.Mutation.UpdateProject == nil {
 			break
@@ -885,6 +1128,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Namespace.Name(childComplexity), true
+	case "Namespace.packageSettings":
+		if e.ComplexityRoot.Namespace.PackageSettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Namespace.PackageSettings(childComplexity), true
 	case "Namespace.parent":
 		if e.ComplexityRoot.Namespace.Parent == nil {
 			break
@@ -914,6 +1163,246 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Namespace.Visibility(childComplexity), true
+
+	case "Package.createdAt":
+		if e.ComplexityRoot.Package.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Package.CreatedAt(childComplexity), true
+	case "Package.id":
+		if e.ComplexityRoot.Package.GetID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Package.GetID(childComplexity), true
+	case "Package.lastDownloadedAt":
+		if e.ComplexityRoot.Package.LastDownloadedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Package.LastDownloadedAt(childComplexity), true
+	case "Package.name":
+		if e.ComplexityRoot.Package.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Package.Name(childComplexity), true
+	case "Package.packageFiles":
+		if e.ComplexityRoot.Package.PackageFiles == nil {
+			break
+		}
+
+		args, err := ec.field_Package_packageFiles_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Package.PackageFiles(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Package.packageType":
+		if e.ComplexityRoot.Package.PackageType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Package.PackageType(childComplexity), true
+	case "Package.project":
+		if e.ComplexityRoot.Package.Project == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Package.Project(childComplexity), true
+	case "Package.status":
+		if e.ComplexityRoot.Package.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Package.Status(childComplexity), true
+	case "Package.updatedAt":
+		if e.ComplexityRoot.Package.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Package.UpdatedAt(childComplexity), true
+	case "Package.version":
+		if e.ComplexityRoot.Package.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Package.Version(childComplexity), true
+
+	case "PackageConnection.count":
+		if e.ComplexityRoot.PackageConnection.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageConnection.Count(childComplexity), true
+	case "PackageConnection.edges":
+		if e.ComplexityRoot.PackageConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageConnection.Edges(childComplexity), true
+	case "PackageConnection.nodes":
+		if e.ComplexityRoot.PackageConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageConnection.Nodes(childComplexity), true
+	case "PackageConnection.pageInfo":
+		if e.ComplexityRoot.PackageConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageConnection.PageInfo(childComplexity), true
+
+	case "PackageEdge.cursor":
+		if e.ComplexityRoot.PackageEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageEdge.Cursor(childComplexity), true
+	case "PackageEdge.node":
+		if e.ComplexityRoot.PackageEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageEdge.Node(childComplexity), true
+
+	case "PackageFile.createdAt":
+		if e.ComplexityRoot.PackageFile.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageFile.CreatedAt(childComplexity), true
+	case "PackageFile.downloadPath":
+		if e.ComplexityRoot.PackageFile.DownloadPath == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageFile.DownloadPath(childComplexity), true
+	case "PackageFile.fileName":
+		if e.ComplexityRoot.PackageFile.FileName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageFile.FileName(childComplexity), true
+	case "PackageFile.id":
+		if e.ComplexityRoot.PackageFile.GetID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageFile.GetID(childComplexity), true
+	case "PackageFile.fileMd5":
+		if e.ComplexityRoot.PackageFile.Md5 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageFile.Md5(childComplexity), true
+	case "PackageFile.fileSha1":
+		if e.ComplexityRoot.PackageFile.Sha1 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageFile.Sha1(childComplexity), true
+	case "PackageFile.fileSha256":
+		if e.ComplexityRoot.PackageFile.Sha256 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageFile.Sha256(childComplexity), true
+	case "PackageFile.size":
+		if e.ComplexityRoot.PackageFile.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageFile.Size(childComplexity), true
+	case "PackageFile.updatedAt":
+		if e.ComplexityRoot.PackageFile.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageFile.UpdatedAt(childComplexity), true
+
+	case "PackageFileConnection.edges":
+		if e.ComplexityRoot.PackageFileConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageFileConnection.Edges(childComplexity), true
+	case "PackageFileConnection.nodes":
+		if e.ComplexityRoot.PackageFileConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageFileConnection.Nodes(childComplexity), true
+	case "PackageFileConnection.pageInfo":
+		if e.ComplexityRoot.PackageFileConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageFileConnection.PageInfo(childComplexity), true
+
+	case "PackageFileEdge.cursor":
+		if e.ComplexityRoot.PackageFileEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageFileEdge.Cursor(childComplexity), true
+	case "PackageFileEdge.node":
+		if e.ComplexityRoot.PackageFileEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageFileEdge.Node(childComplexity), true
+
+	case "PackageSettings.genericDuplicateExceptionRegex":
+		if e.ComplexityRoot.PackageSettings.GenericDuplicateExceptionRegex == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageSettings.GenericDuplicateExceptionRegex(childComplexity), true
+	case "PackageSettings.genericDuplicatesAllowed":
+		if e.ComplexityRoot.PackageSettings.GenericDuplicatesAllowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageSettings.GenericDuplicatesAllowed(childComplexity), true
+	case "PackageSettings.mavenDuplicateExceptionRegex":
+		if e.ComplexityRoot.PackageSettings.MavenDuplicateExceptionRegex == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageSettings.MavenDuplicateExceptionRegex(childComplexity), true
+	case "PackageSettings.mavenDuplicatesAllowed":
+		if e.ComplexityRoot.PackageSettings.MavenDuplicatesAllowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageSettings.MavenDuplicatesAllowed(childComplexity), true
+	case "PackageSettings.npmDuplicateExceptionRegex":
+		if e.ComplexityRoot.PackageSettings.NpmDuplicateExceptionRegex == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageSettings.NpmDuplicateExceptionRegex(childComplexity), true
+	case "PackageSettings.npmDuplicatesAllowed":
+		if e.ComplexityRoot.PackageSettings.NpmDuplicatesAllowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageSettings.NpmDuplicatesAllowed(childComplexity), true
+	case "PackageSettings.pypiDuplicateExceptionRegex":
+		if e.ComplexityRoot.PackageSettings.PypiDuplicateExceptionRegex == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageSettings.PypiDuplicateExceptionRegex(childComplexity), true
+	case "PackageSettings.pypiDuplicatesAllowed":
+		if e.ComplexityRoot.PackageSettings.PypiDuplicatesAllowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageSettings.PypiDuplicatesAllowed(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -982,6 +1471,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Project.Namespace(childComplexity), true
+	case "Project.packages":
+		if e.ComplexityRoot.Project.Packages == nil {
+			break
+		}
+
+		args, err := ec.field_Project_packages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Project.Packages(childComplexity, args["packageName"].(*string), args["packageType"].(*enum.Format), args["packageVersion"].(*string), args["status"].(*enum.PackageStatus), args["includeVersionless"].(*bool), args["sort"].(*model.PackageSort), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Project.packagesEnabled":
 		if e.ComplexityRoot.Project.PackagesEnabled == nil {
 			break
@@ -1107,6 +1607,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
+	case "Query.package":
+		if e.ComplexityRoot.Query.Package == nil {
+			break
+		}
+
+		args, err := ec.field_Query_package_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Package(childComplexity, args["id"].(string)), true
 	case "Query.project":
 		if e.ComplexityRoot.Query.Project == nil {
 			break
@@ -1148,6 +1659,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RevokeTokenPayload.Errors(childComplexity), true
+
+	case "UpdateNamespacePackageSettingsPayload.clientMutationId":
+		if e.ComplexityRoot.UpdateNamespacePackageSettingsPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateNamespacePackageSettingsPayload.ClientMutationID(childComplexity), true
+	case "UpdateNamespacePackageSettingsPayload.errors":
+		if e.ComplexityRoot.UpdateNamespacePackageSettingsPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateNamespacePackageSettingsPayload.Errors(childComplexity), true
+	case "UpdateNamespacePackageSettingsPayload.packageSettings":
+		if e.ComplexityRoot.UpdateNamespacePackageSettingsPayload.PackageSettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateNamespacePackageSettingsPayload.PackageSettings(childComplexity), true
 
 	case "UpdateProjectPayload.clientMutationId":
 		if e.ComplexityRoot.UpdateProjectPayload.ClientMutationID == nil {
@@ -1229,7 +1759,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateProjectAccessTokenInput", ec.unmarshalInputCreateProjectAccessTokenInput),
 			graphql.NewInputUnmarshaler("CreateProjectInput", ec.unmarshalInputCreateProjectInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
+			graphql.NewInputUnmarshaler("DestroyPackageFileInput", ec.unmarshalInputDestroyPackageFileInput),
+			graphql.NewInputUnmarshaler("DestroyPackageFilesInput", ec.unmarshalInputDestroyPackageFilesInput),
+			graphql.NewInputUnmarshaler("DestroyPackageInput", ec.unmarshalInputDestroyPackageInput),
+			graphql.NewInputUnmarshaler("DestroyPackagesInput", ec.unmarshalInputDestroyPackagesInput),
 			graphql.NewInputUnmarshaler("RevokeTokenInput", ec.unmarshalInputRevokeTokenInput),
+			graphql.NewInputUnmarshaler("UpdateNamespacePackageSettingsInput", ec.unmarshalInputUpdateNamespacePackageSettingsInput),
 			graphql.NewInputUnmarshaler("UpdateProjectInput", ec.unmarshalInputUpdateProjectInput),
 		)
 	}
@@ -1563,6 +2098,194 @@ enum PackageFormat {
   DEBIAN
   RPM
 }
+
+"""
+A 64-bit integer, serialized as a string (GraphQL's Int is 32-bit, and
+package files are often larger than 2 GiB).
+"""
+scalar BigInt
+
+enum PackageStatus {
+  DEFAULT
+  HIDDEN
+  PROCESSING
+  ERROR
+  PENDING_DESTRUCTION
+}
+
+"Listing order. CREATED_* follows creation (id) order."
+enum PackageSort {
+  CREATED_DESC
+  CREATED_ASC
+  NAME_DESC
+  NAME_ASC
+  VERSION_DESC
+  VERSION_ASC
+  TYPE_DESC
+  TYPE_ASC
+}
+
+"""
+A namespace's package rules. A duplicate is a second file with the same name
+in the same package version. With duplicates allowed, names or versions that
+fully match the exception regex (RE2) are refused, and the other way round.
+"""
+type PackageSettings {
+  genericDuplicatesAllowed: Boolean!
+  genericDuplicateExceptionRegex: String!
+  pypiDuplicatesAllowed: Boolean!
+  pypiDuplicateExceptionRegex: String!
+  npmDuplicatesAllowed: Boolean!
+  npmDuplicateExceptionRegex: String!
+  mavenDuplicatesAllowed: Boolean!
+  mavenDuplicateExceptionRegex: String!
+}
+
+type Package implements Node {
+  "gid://registry/Packages::Package/<n>"
+  id: ID!
+  name: String!
+  version: String!
+  packageType: PackageFormat!
+  status: PackageStatus!
+  createdAt: Time!
+  updatedAt: Time!
+  lastDownloadedAt: Time
+  project: Project!
+  packageFiles(first: Int, after: String, last: Int, before: String): PackageFileConnection!
+}
+
+type PackageFile implements Node {
+  "gid://registry/Packages::PackageFile/<n>"
+  id: ID!
+  fileName: String!
+  size: BigInt!
+  fileSha256: String!
+  fileSha1: String
+  fileMd5: String
+  createdAt: Time!
+  updatedAt: Time!
+  "Path (under the registry's base URL) that downloads this file."
+  downloadPath: String!
+}
+
+type PackageConnection {
+  "Packages matching the filters, across all pages."
+  count: Int!
+  edges: [PackageEdge!]!
+  nodes: [Package!]!
+  pageInfo: PageInfo!
+}
+
+type PackageEdge {
+  cursor: String!
+  node: Package!
+}
+
+type PackageFileConnection {
+  edges: [PackageFileEdge!]!
+  nodes: [PackageFile!]!
+  pageInfo: PageInfo!
+}
+
+type PackageFileEdge {
+  cursor: String!
+  node: PackageFile!
+}
+
+extend type Query {
+  "A package by global id."
+  package(id: ID!): Package
+}
+
+extend type Namespace {
+  packageSettings: PackageSettings
+}
+
+extend type Group {
+  packageSettings: PackageSettings
+  "Packages of the projects in this group (and its subgroups) that you may read. Hidden packages appear only with status: HIDDEN."
+  packages(packageName: String, packageType: PackageFormat, packageVersion: String, status: PackageStatus, includeVersionless: Boolean,
+    includeSubgroups: Boolean = true, sort: PackageSort = CREATED_DESC, first: Int, after: String, last: Int, before: String): PackageConnection!
+}
+
+extend type Project {
+  "Packages of this project. Hidden packages appear only with status: HIDDEN."
+  packages(packageName: String, packageType: PackageFormat, packageVersion: String, status: PackageStatus, includeVersionless: Boolean,
+    sort: PackageSort = CREATED_DESC, first: Int, after: String, last: Int, before: String): PackageConnection!
+}
+
+input UpdateNamespacePackageSettingsInput {
+  namespacePath: ID!
+  genericDuplicatesAllowed: Boolean
+  genericDuplicateExceptionRegex: String
+  pypiDuplicatesAllowed: Boolean
+  pypiDuplicateExceptionRegex: String
+  npmDuplicatesAllowed: Boolean
+  npmDuplicateExceptionRegex: String
+  mavenDuplicatesAllowed: Boolean
+  mavenDuplicateExceptionRegex: String
+  clientMutationId: String
+}
+
+type UpdateNamespacePackageSettingsPayload {
+  packageSettings: PackageSettings
+  errors: [String!]!
+  clientMutationId: String
+}
+
+input DestroyPackageInput {
+  id: ID!
+  clientMutationId: String
+}
+
+type DestroyPackagePayload {
+  errors: [String!]!
+  clientMutationId: String
+}
+
+input DestroyPackagesInput {
+  "At most 20."
+  ids: [ID!]!
+  clientMutationId: String
+}
+
+type DestroyPackagesPayload {
+  errors: [String!]!
+  clientMutationId: String
+}
+
+input DestroyPackageFileInput {
+  id: ID!
+  clientMutationId: String
+}
+
+type DestroyPackageFilePayload {
+  errors: [String!]!
+  clientMutationId: String
+}
+
+input DestroyPackageFilesInput {
+  projectPath: ID!
+  "At most 100, all in projectPath."
+  ids: [ID!]!
+  clientMutationId: String
+}
+
+type DestroyPackageFilesPayload {
+  errors: [String!]!
+  clientMutationId: String
+}
+
+extend type Mutation {
+  "OWNER of the namespace."
+  updateNamespacePackageSettings(input: UpdateNamespacePackageSettingsInput!): UpdateNamespacePackageSettingsPayload
+  "MAINTAINER."
+  destroyPackage(input: DestroyPackageInput!): DestroyPackagePayload
+  destroyPackages(input: DestroyPackagesInput!): DestroyPackagesPayload
+  destroyPackageFile(input: DestroyPackageFileInput!): DestroyPackageFilePayload
+  destroyPackageFiles(input: DestroyPackageFilesInput!): DestroyPackageFilesPayload
+}
 `, BuiltIn: false},
 	{Name: "../../schema/tokens.graphqls", Input: `# Access tokens of every kind. Only a SHA-256 of a secret is stored; token-
 # creating payloads return the plaintext ` + "`" + `token` + "`" + ` once.
@@ -1852,6 +2575,46 @@ func (ec *executionContext) childFields_CreateUserPayload(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type CreateUserPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DestroyPackageFilePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "errors":
+		return ec.fieldContext_DestroyPackageFilePayload_errors(ctx, field)
+	case "clientMutationId":
+		return ec.fieldContext_DestroyPackageFilePayload_clientMutationId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DestroyPackageFilePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DestroyPackageFilesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "errors":
+		return ec.fieldContext_DestroyPackageFilesPayload_errors(ctx, field)
+	case "clientMutationId":
+		return ec.fieldContext_DestroyPackageFilesPayload_clientMutationId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DestroyPackageFilesPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DestroyPackagePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "errors":
+		return ec.fieldContext_DestroyPackagePayload_errors(ctx, field)
+	case "clientMutationId":
+		return ec.fieldContext_DestroyPackagePayload_clientMutationId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DestroyPackagePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DestroyPackagesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "errors":
+		return ec.fieldContext_DestroyPackagesPayload_errors(ctx, field)
+	case "clientMutationId":
+		return ec.fieldContext_DestroyPackagesPayload_clientMutationId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DestroyPackagesPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Group(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1874,6 +2637,10 @@ func (ec *executionContext) childFields_Group(ctx context.Context, field graphql
 		return ec.fieldContext_Group_projects(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Group_createdAt(ctx, field)
+	case "packageSettings":
+		return ec.fieldContext_Group_packageSettings(ctx, field)
+	case "packages":
+		return ec.fieldContext_Group_packages(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Group", field.Name)
 }
@@ -1940,8 +2707,128 @@ func (ec *executionContext) childFields_Namespace(ctx context.Context, field gra
 		return ec.fieldContext_Namespace_projects(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Namespace_createdAt(ctx, field)
+	case "packageSettings":
+		return ec.fieldContext_Namespace_packageSettings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Namespace", field.Name)
+}
+
+func (ec *executionContext) childFields_Package(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Package_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Package_name(ctx, field)
+	case "version":
+		return ec.fieldContext_Package_version(ctx, field)
+	case "packageType":
+		return ec.fieldContext_Package_packageType(ctx, field)
+	case "status":
+		return ec.fieldContext_Package_status(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Package_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Package_updatedAt(ctx, field)
+	case "lastDownloadedAt":
+		return ec.fieldContext_Package_lastDownloadedAt(ctx, field)
+	case "project":
+		return ec.fieldContext_Package_project(ctx, field)
+	case "packageFiles":
+		return ec.fieldContext_Package_packageFiles(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Package", field.Name)
+}
+
+func (ec *executionContext) childFields_PackageConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_PackageConnection_count(ctx, field)
+	case "edges":
+		return ec.fieldContext_PackageConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_PackageConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PackageConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PackageConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PackageEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PackageEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PackageEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PackageEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PackageFile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PackageFile_id(ctx, field)
+	case "fileName":
+		return ec.fieldContext_PackageFile_fileName(ctx, field)
+	case "size":
+		return ec.fieldContext_PackageFile_size(ctx, field)
+	case "fileSha256":
+		return ec.fieldContext_PackageFile_fileSha256(ctx, field)
+	case "fileSha1":
+		return ec.fieldContext_PackageFile_fileSha1(ctx, field)
+	case "fileMd5":
+		return ec.fieldContext_PackageFile_fileMd5(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PackageFile_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_PackageFile_updatedAt(ctx, field)
+	case "downloadPath":
+		return ec.fieldContext_PackageFile_downloadPath(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PackageFile", field.Name)
+}
+
+func (ec *executionContext) childFields_PackageFileConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PackageFileConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_PackageFileConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PackageFileConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PackageFileConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PackageFileEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PackageFileEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PackageFileEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PackageFileEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PackageSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "genericDuplicatesAllowed":
+		return ec.fieldContext_PackageSettings_genericDuplicatesAllowed(ctx, field)
+	case "genericDuplicateExceptionRegex":
+		return ec.fieldContext_PackageSettings_genericDuplicateExceptionRegex(ctx, field)
+	case "pypiDuplicatesAllowed":
+		return ec.fieldContext_PackageSettings_pypiDuplicatesAllowed(ctx, field)
+	case "pypiDuplicateExceptionRegex":
+		return ec.fieldContext_PackageSettings_pypiDuplicateExceptionRegex(ctx, field)
+	case "npmDuplicatesAllowed":
+		return ec.fieldContext_PackageSettings_npmDuplicatesAllowed(ctx, field)
+	case "npmDuplicateExceptionRegex":
+		return ec.fieldContext_PackageSettings_npmDuplicateExceptionRegex(ctx, field)
+	case "mavenDuplicatesAllowed":
+		return ec.fieldContext_PackageSettings_mavenDuplicatesAllowed(ctx, field)
+	case "mavenDuplicateExceptionRegex":
+		return ec.fieldContext_PackageSettings_mavenDuplicateExceptionRegex(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PackageSettings", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1986,6 +2873,8 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Project_updatedAt(ctx, field)
+	case "packages":
+		return ec.fieldContext_Project_packages(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Project", field.Name)
 }
@@ -2022,6 +2911,18 @@ func (ec *executionContext) childFields_RevokeTokenPayload(ctx context.Context, 
 		return ec.fieldContext_RevokeTokenPayload_clientMutationId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RevokeTokenPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateNamespacePackageSettingsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "packageSettings":
+		return ec.fieldContext_UpdateNamespacePackageSettingsPayload_packageSettings(ctx, field)
+	case "errors":
+		return ec.fieldContext_UpdateNamespacePackageSettingsPayload_errors(ctx, field)
+	case "clientMutationId":
+		return ec.fieldContext_UpdateNamespacePackageSettingsPayload_clientMutationId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateNamespacePackageSettingsPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateProjectPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2218,6 +3119,100 @@ func (ec *executionContext) field_Group_groupMembers_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Group_packages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "packageName",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["packageName"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "packageType",
+		func(ctx context.Context, v any) (*enum.Format, error) {
+			return ec.unmarshalOPackageFormat2ᚖgithubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐFormat(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["packageType"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "packageVersion",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["packageVersion"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*enum.PackageStatus, error) {
+			return ec.unmarshalOPackageStatus2ᚖgithubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐPackageStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "includeVersionless",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeVersionless"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "includeSubgroups",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeSubgroups"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "sort",
+		func(ctx context.Context, v any) (*model.PackageSort, error) {
+			return ec.unmarshalOPackageSort2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageSort(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sort"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg8
+	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg9
+	arg10, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg10
+	return args, nil
+}
+
 func (ec *executionContext) field_Group_projects_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2382,12 +3377,82 @@ func (ec *executionContext) field_Mutation_createUser_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_destroyPackageFile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DestroyPackageFileInput, error) {
+			return ec.unmarshalNDestroyPackageFileInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐDestroyPackageFileInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_destroyPackageFiles_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DestroyPackageFilesInput, error) {
+			return ec.unmarshalNDestroyPackageFilesInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐDestroyPackageFilesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_destroyPackage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DestroyPackageInput, error) {
+			return ec.unmarshalNDestroyPackageInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐDestroyPackageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_destroyPackages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DestroyPackagesInput, error) {
+			return ec.unmarshalNDestroyPackagesInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐDestroyPackagesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RevokeTokenInput, error) {
 			return ec.unmarshalNRevokeTokenInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐRevokeTokenInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateNamespacePackageSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateNamespacePackageSettingsInput, error) {
+			return ec.unmarshalNUpdateNamespacePackageSettingsInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpdateNamespacePackageSettingsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2445,6 +3510,130 @@ func (ec *executionContext) field_Namespace_projects_args(ctx context.Context, r
 		return nil, err
 	}
 	args["before"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Package_packageFiles_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Project_packages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "packageName",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["packageName"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "packageType",
+		func(ctx context.Context, v any) (*enum.Format, error) {
+			return ec.unmarshalOPackageFormat2ᚖgithubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐFormat(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["packageType"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "packageVersion",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["packageVersion"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*enum.PackageStatus, error) {
+			return ec.unmarshalOPackageStatus2ᚖgithubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐPackageStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "includeVersionless",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeVersionless"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "sort",
+		func(ctx context.Context, v any) (*model.PackageSort, error) {
+			return ec.unmarshalOPackageSort2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageSort(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sort"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg8
+	arg9, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg9
 	return args, nil
 }
 
@@ -2561,6 +3750,20 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_package_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -3736,6 +4939,190 @@ func (ec *executionContext) fieldContext_CreateUserPayload_clientMutationId(_ co
 	return graphql.NewScalarFieldContext("CreateUserPayload", field, false, false, "String")
 }
 
+func (ec *executionContext) _DestroyPackageFilePayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.DestroyPackageFilePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DestroyPackageFilePayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DestroyPackageFilePayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DestroyPackageFilePayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _DestroyPackageFilePayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.DestroyPackageFilePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DestroyPackageFilePayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DestroyPackageFilePayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DestroyPackageFilePayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _DestroyPackageFilesPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.DestroyPackageFilesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DestroyPackageFilesPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DestroyPackageFilesPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DestroyPackageFilesPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _DestroyPackageFilesPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.DestroyPackageFilesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DestroyPackageFilesPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DestroyPackageFilesPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DestroyPackageFilesPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _DestroyPackagePayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.DestroyPackagePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DestroyPackagePayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DestroyPackagePayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DestroyPackagePayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _DestroyPackagePayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.DestroyPackagePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DestroyPackagePayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DestroyPackagePayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DestroyPackagePayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _DestroyPackagesPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.DestroyPackagesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DestroyPackagesPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DestroyPackagesPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DestroyPackagesPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _DestroyPackagesPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.DestroyPackagesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DestroyPackagesPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DestroyPackagesPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DestroyPackagesPayload", field, false, false, "String")
+}
+
 func (ec *executionContext) _Group_id(ctx context.Context, field graphql.CollectedField, obj *model.Group) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4015,6 +5402,82 @@ func (ec *executionContext) _Group_createdAt(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Group_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Group", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Group_packageSettings(ctx context.Context, field graphql.CollectedField, obj *model.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_packageSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Group().PackageSettings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageSettings) graphql.Marshaler {
+			return ec.marshalOPackageSettings2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageSettings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Group_packageSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PackageSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Group_packages(ctx context.Context, field graphql.CollectedField, obj *model.Group) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Group_packages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Group().Packages(ctx, obj, fc.Args["packageName"].(*string), fc.Args["packageType"].(*enum.Format), fc.Args["packageVersion"].(*string), fc.Args["status"].(*enum.PackageStatus), fc.Args["includeVersionless"].(*bool), fc.Args["includeSubgroups"].(*bool), fc.Args["sort"].(*model.PackageSort), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageConnection) graphql.Marshaler {
+			return ec.marshalNPackageConnection2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Group_packages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Group",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PackageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Group_packages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Member_id(ctx context.Context, field graphql.CollectedField, obj *ent.Member) (ret graphql.Marshaler) {
@@ -4529,6 +5992,226 @@ func (ec *executionContext) fieldContext_Mutation_addMember(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_addMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateNamespacePackageSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateNamespacePackageSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateNamespacePackageSettings(ctx, fc.Args["input"].(model.UpdateNamespacePackageSettingsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateNamespacePackageSettingsPayload) graphql.Marshaler {
+			return ec.marshalOUpdateNamespacePackageSettingsPayload2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpdateNamespacePackageSettingsPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateNamespacePackageSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateNamespacePackageSettingsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateNamespacePackageSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_destroyPackage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_destroyPackage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DestroyPackage(ctx, fc.Args["input"].(model.DestroyPackageInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DestroyPackagePayload) graphql.Marshaler {
+			return ec.marshalODestroyPackagePayload2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐDestroyPackagePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_destroyPackage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DestroyPackagePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_destroyPackage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_destroyPackages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_destroyPackages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DestroyPackages(ctx, fc.Args["input"].(model.DestroyPackagesInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DestroyPackagesPayload) graphql.Marshaler {
+			return ec.marshalODestroyPackagesPayload2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐDestroyPackagesPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_destroyPackages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DestroyPackagesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_destroyPackages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_destroyPackageFile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_destroyPackageFile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DestroyPackageFile(ctx, fc.Args["input"].(model.DestroyPackageFileInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DestroyPackageFilePayload) graphql.Marshaler {
+			return ec.marshalODestroyPackageFilePayload2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐDestroyPackageFilePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_destroyPackageFile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DestroyPackageFilePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_destroyPackageFile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_destroyPackageFiles(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_destroyPackageFiles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DestroyPackageFiles(ctx, fc.Args["input"].(model.DestroyPackageFilesInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DestroyPackageFilesPayload) graphql.Marshaler {
+			return ec.marshalODestroyPackageFilesPayload2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐDestroyPackageFilesPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_destroyPackageFiles(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DestroyPackageFilesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_destroyPackageFiles_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5059,6 +6742,1014 @@ func (ec *executionContext) fieldContext_Namespace_createdAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("Namespace", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Namespace_packageSettings(ctx context.Context, field graphql.CollectedField, obj *ent.Namespace) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Namespace_packageSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Namespace().PackageSettings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageSettings) graphql.Marshaler {
+			return ec.marshalOPackageSettings2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageSettings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Namespace_packageSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Namespace",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PackageSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Package_id(ctx context.Context, field graphql.CollectedField, obj *ent.Pkg) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Package_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GetID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Package_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Package", field, true, false, "ID")
+}
+
+func (ec *executionContext) _Package_name(ctx context.Context, field graphql.CollectedField, obj *ent.Pkg) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Package_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Package_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Package", field, false, false, "String")
+}
+
+func (ec *executionContext) _Package_version(ctx context.Context, field graphql.CollectedField, obj *ent.Pkg) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Package_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Package_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Package", field, false, false, "String")
+}
+
+func (ec *executionContext) _Package_packageType(ctx context.Context, field graphql.CollectedField, obj *ent.Pkg) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Package_packageType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PackageType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.Format) graphql.Marshaler {
+			return ec.marshalNPackageFormat2githubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐFormat(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Package_packageType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Package", field, false, false, "PackageFormat")
+}
+
+func (ec *executionContext) _Package_status(ctx context.Context, field graphql.CollectedField, obj *ent.Pkg) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Package_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v enum.PackageStatus) graphql.Marshaler {
+			return ec.marshalNPackageStatus2githubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐPackageStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Package_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Package", field, false, false, "PackageStatus")
+}
+
+func (ec *executionContext) _Package_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Pkg) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Package_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Package_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Package", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Package_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Pkg) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Package_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Package_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Package", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Package_lastDownloadedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Pkg) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Package_lastDownloadedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastDownloadedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Package_lastDownloadedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Package", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Package_project(ctx context.Context, field graphql.CollectedField, obj *ent.Pkg) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Package_project(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Package().Project(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Project) graphql.Marshaler {
+			return ec.marshalNProject2ᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐProject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Package_project(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Package",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Project(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Package_packageFiles(ctx context.Context, field graphql.CollectedField, obj *ent.Pkg) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Package_packageFiles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Package().PackageFiles(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageFileConnection) graphql.Marshaler {
+			return ec.marshalNPackageFileConnection2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageFileConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Package_packageFiles(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Package",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PackageFileConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Package_packageFiles_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PackageConnection_count(ctx context.Context, field graphql.CollectedField, obj *model.PackageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageConnection_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageConnection_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PackageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PackageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PackageEdge) graphql.Marshaler {
+			return ec.marshalNPackageEdge2ᚕᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PackageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PackageEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PackageConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.PackageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Pkg) graphql.Marshaler {
+			return ec.marshalNPackage2ᚕᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐPkgᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PackageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Package(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PackageConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.PackageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PackageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PackageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PackageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _PackageEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PackageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Pkg) graphql.Marshaler {
+			return ec.marshalNPackage2ᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐPkg(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PackageEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Package(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PackageFile_id(ctx context.Context, field graphql.CollectedField, obj *ent.PackageFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageFile_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GetID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageFile_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageFile", field, true, false, "ID")
+}
+
+func (ec *executionContext) _PackageFile_fileName(ctx context.Context, field graphql.CollectedField, obj *ent.PackageFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageFile_fileName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageFile_fileName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageFile", field, false, false, "String")
+}
+
+func (ec *executionContext) _PackageFile_size(ctx context.Context, field graphql.CollectedField, obj *ent.PackageFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageFile_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PackageFile().Size(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.BigInt) graphql.Marshaler {
+			return ec.marshalNBigInt2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐBigInt(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageFile_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageFile", field, true, true, "BigInt")
+}
+
+func (ec *executionContext) _PackageFile_fileSha256(ctx context.Context, field graphql.CollectedField, obj *ent.PackageFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageFile_fileSha256(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sha256, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageFile_fileSha256(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageFile", field, false, false, "String")
+}
+
+func (ec *executionContext) _PackageFile_fileSha1(ctx context.Context, field graphql.CollectedField, obj *ent.PackageFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageFile_fileSha1(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sha1, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PackageFile_fileSha1(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageFile", field, false, false, "String")
+}
+
+func (ec *executionContext) _PackageFile_fileMd5(ctx context.Context, field graphql.CollectedField, obj *ent.PackageFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageFile_fileMd5(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Md5, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PackageFile_fileMd5(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageFile", field, false, false, "String")
+}
+
+func (ec *executionContext) _PackageFile_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PackageFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageFile_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageFile_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageFile", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PackageFile_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PackageFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageFile_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageFile_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageFile", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PackageFile_downloadPath(ctx context.Context, field graphql.CollectedField, obj *ent.PackageFile) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageFile_downloadPath(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PackageFile().DownloadPath(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageFile_downloadPath(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageFile", field, true, true, "String")
+}
+
+func (ec *executionContext) _PackageFileConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PackageFileConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageFileConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PackageFileEdge) graphql.Marshaler {
+			return ec.marshalNPackageFileEdge2ᚕᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageFileEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageFileConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PackageFileConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PackageFileEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PackageFileConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.PackageFileConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageFileConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PackageFile) graphql.Marshaler {
+			return ec.marshalNPackageFile2ᚕᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐPackageFileᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageFileConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PackageFileConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PackageFile(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PackageFileConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.PackageFileConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageFileConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageFileConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PackageFileConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PackageFileEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PackageFileEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageFileEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageFileEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageFileEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _PackageFileEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PackageFileEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageFileEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PackageFile) graphql.Marshaler {
+			return ec.marshalNPackageFile2ᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐPackageFile(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageFileEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PackageFileEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PackageFile(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PackageSettings_genericDuplicatesAllowed(ctx context.Context, field graphql.CollectedField, obj *model.PackageSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageSettings_genericDuplicatesAllowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GenericDuplicatesAllowed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageSettings_genericDuplicatesAllowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PackageSettings_genericDuplicateExceptionRegex(ctx context.Context, field graphql.CollectedField, obj *model.PackageSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageSettings_genericDuplicateExceptionRegex(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GenericDuplicateExceptionRegex, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageSettings_genericDuplicateExceptionRegex(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _PackageSettings_pypiDuplicatesAllowed(ctx context.Context, field graphql.CollectedField, obj *model.PackageSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageSettings_pypiDuplicatesAllowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PypiDuplicatesAllowed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageSettings_pypiDuplicatesAllowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PackageSettings_pypiDuplicateExceptionRegex(ctx context.Context, field graphql.CollectedField, obj *model.PackageSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageSettings_pypiDuplicateExceptionRegex(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PypiDuplicateExceptionRegex, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageSettings_pypiDuplicateExceptionRegex(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _PackageSettings_npmDuplicatesAllowed(ctx context.Context, field graphql.CollectedField, obj *model.PackageSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageSettings_npmDuplicatesAllowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NpmDuplicatesAllowed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageSettings_npmDuplicatesAllowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PackageSettings_npmDuplicateExceptionRegex(ctx context.Context, field graphql.CollectedField, obj *model.PackageSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageSettings_npmDuplicateExceptionRegex(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NpmDuplicateExceptionRegex, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageSettings_npmDuplicateExceptionRegex(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _PackageSettings_mavenDuplicatesAllowed(ctx context.Context, field graphql.CollectedField, obj *model.PackageSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageSettings_mavenDuplicatesAllowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MavenDuplicatesAllowed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageSettings_mavenDuplicatesAllowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PackageSettings_mavenDuplicateExceptionRegex(ctx context.Context, field graphql.CollectedField, obj *model.PackageSettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageSettings_mavenDuplicateExceptionRegex(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MavenDuplicateExceptionRegex, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageSettings_mavenDuplicateExceptionRegex(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageSettings", field, false, false, "String")
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5478,6 +8169,50 @@ func (ec *executionContext) _Project_updatedAt(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Project_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Project", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Project_packages(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_packages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Project().Packages(ctx, obj, fc.Args["packageName"].(*string), fc.Args["packageType"].(*enum.Format), fc.Args["packageVersion"].(*string), fc.Args["status"].(*enum.PackageStatus), fc.Args["includeVersionless"].(*bool), fc.Args["sort"].(*model.PackageSort), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageConnection) graphql.Marshaler {
+			return ec.marshalNPackageConnection2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_packages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PackageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Project_packages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ProjectConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProjectConnection) (ret graphql.Marshaler) {
@@ -5927,6 +8662,50 @@ func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_package(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_package(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Package(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Pkg) graphql.Marshaler {
+			return ec.marshalOPackage2ᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐPkg(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_package(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Package(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_package_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6079,6 +8858,84 @@ func (ec *executionContext) _RevokeTokenPayload_clientMutationId(ctx context.Con
 }
 func (ec *executionContext) fieldContext_RevokeTokenPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RevokeTokenPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _UpdateNamespacePackageSettingsPayload_packageSettings(ctx context.Context, field graphql.CollectedField, obj *model.UpdateNamespacePackageSettingsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateNamespacePackageSettingsPayload_packageSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PackageSettings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageSettings) graphql.Marshaler {
+			return ec.marshalOPackageSettings2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageSettings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateNamespacePackageSettingsPayload_packageSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateNamespacePackageSettingsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PackageSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateNamespacePackageSettingsPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateNamespacePackageSettingsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateNamespacePackageSettingsPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateNamespacePackageSettingsPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateNamespacePackageSettingsPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _UpdateNamespacePackageSettingsPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.UpdateNamespacePackageSettingsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateNamespacePackageSettingsPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateNamespacePackageSettingsPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateNamespacePackageSettingsPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _UpdateProjectPayload_project(ctx context.Context, field graphql.CollectedField, obj *model.UpdateProjectPayload) (ret graphql.Marshaler) {
@@ -8074,6 +10931,209 @@ func UnmarshalCreateUserInput(ctx context.Context, raw any) (model.CreateUserInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDestroyPackageFileInput(ctx context.Context, obj any) (model.DestroyPackageFileInput, error) {
+	var it model.DestroyPackageFileInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDestroyPackageFileInput unmarshals raw into the DestroyPackageFileInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDestroyPackageFileInput(ctx context.Context, raw any) (model.DestroyPackageFileInput, error) {
+	var out model.DestroyPackageFileInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DestroyPackageFileInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDestroyPackageFilesInput(ctx context.Context, obj any) (model.DestroyPackageFilesInput, error) {
+	var it model.DestroyPackageFilesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"projectPath", "ids", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "projectPath":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("projectPath"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProjectPath = data
+		case "ids":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ids"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ids = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDestroyPackageFilesInput unmarshals raw into the DestroyPackageFilesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDestroyPackageFilesInput(ctx context.Context, raw any) (model.DestroyPackageFilesInput, error) {
+	var out model.DestroyPackageFilesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DestroyPackageFilesInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDestroyPackageInput(ctx context.Context, obj any) (model.DestroyPackageInput, error) {
+	var it model.DestroyPackageInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDestroyPackageInput unmarshals raw into the DestroyPackageInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDestroyPackageInput(ctx context.Context, raw any) (model.DestroyPackageInput, error) {
+	var out model.DestroyPackageInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DestroyPackageInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDestroyPackagesInput(ctx context.Context, obj any) (model.DestroyPackagesInput, error) {
+	var it model.DestroyPackagesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ids", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ids":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ids"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ids = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDestroyPackagesInput unmarshals raw into the DestroyPackagesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDestroyPackagesInput(ctx context.Context, raw any) (model.DestroyPackagesInput, error) {
+	var out model.DestroyPackagesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DestroyPackagesInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRevokeTokenInput(ctx context.Context, obj any) (model.RevokeTokenInput, error) {
 	var it model.RevokeTokenInput
 	if obj == nil {
@@ -8120,6 +11180,111 @@ func (ec *executionContext) unmarshalInputRevokeTokenInput(ctx context.Context, 
 func UnmarshalRevokeTokenInput(ctx context.Context, raw any) (model.RevokeTokenInput, error) {
 	var out model.RevokeTokenInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokeTokenInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateNamespacePackageSettingsInput(ctx context.Context, obj any) (model.UpdateNamespacePackageSettingsInput, error) {
+	var it model.UpdateNamespacePackageSettingsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"namespacePath", "genericDuplicatesAllowed", "genericDuplicateExceptionRegex", "pypiDuplicatesAllowed", "pypiDuplicateExceptionRegex", "npmDuplicatesAllowed", "npmDuplicateExceptionRegex", "mavenDuplicatesAllowed", "mavenDuplicateExceptionRegex", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "namespacePath":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("namespacePath"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NamespacePath = data
+		case "genericDuplicatesAllowed":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("genericDuplicatesAllowed"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GenericDuplicatesAllowed = data
+		case "genericDuplicateExceptionRegex":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("genericDuplicateExceptionRegex"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GenericDuplicateExceptionRegex = data
+		case "pypiDuplicatesAllowed":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pypiDuplicatesAllowed"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PypiDuplicatesAllowed = data
+		case "pypiDuplicateExceptionRegex":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pypiDuplicateExceptionRegex"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PypiDuplicateExceptionRegex = data
+		case "npmDuplicatesAllowed":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("npmDuplicatesAllowed"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NpmDuplicatesAllowed = data
+		case "npmDuplicateExceptionRegex":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("npmDuplicateExceptionRegex"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NpmDuplicateExceptionRegex = data
+		case "mavenDuplicatesAllowed":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mavenDuplicatesAllowed"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MavenDuplicatesAllowed = data
+		case "mavenDuplicateExceptionRegex":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mavenDuplicateExceptionRegex"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MavenDuplicateExceptionRegex = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateNamespacePackageSettingsInput unmarshals raw into the UpdateNamespacePackageSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateNamespacePackageSettingsInput(ctx context.Context, raw any) (model.UpdateNamespacePackageSettingsInput, error) {
+	var out model.UpdateNamespacePackageSettingsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateNamespacePackageSettingsInput", raw, &out)
 	return out, err
 }
 
@@ -8218,6 +11383,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Project(ctx, sel, obj)
+	case *ent.PackageFile:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PackageFile(ctx, sel, obj)
+	case *ent.Pkg:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Package(ctx, sel, obj)
 	case *ent.Namespace:
 		if obj == nil {
 			return graphql.Null
@@ -8751,6 +11926,158 @@ func (ec *executionContext) _CreateUserPayload(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var destroyPackageFilePayloadImplementors = []string{"DestroyPackageFilePayload"}
+
+func (ec *executionContext) _DestroyPackageFilePayload(ctx context.Context, sel ast.SelectionSet, obj *model.DestroyPackageFilePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, destroyPackageFilePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DestroyPackageFilePayload")
+		case "errors":
+			out.Values[i] = ec._DestroyPackageFilePayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clientMutationId":
+			out.Values[i] = ec._DestroyPackageFilePayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var destroyPackageFilesPayloadImplementors = []string{"DestroyPackageFilesPayload"}
+
+func (ec *executionContext) _DestroyPackageFilesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DestroyPackageFilesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, destroyPackageFilesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DestroyPackageFilesPayload")
+		case "errors":
+			out.Values[i] = ec._DestroyPackageFilesPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clientMutationId":
+			out.Values[i] = ec._DestroyPackageFilesPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var destroyPackagePayloadImplementors = []string{"DestroyPackagePayload"}
+
+func (ec *executionContext) _DestroyPackagePayload(ctx context.Context, sel ast.SelectionSet, obj *model.DestroyPackagePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, destroyPackagePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DestroyPackagePayload")
+		case "errors":
+			out.Values[i] = ec._DestroyPackagePayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clientMutationId":
+			out.Values[i] = ec._DestroyPackagePayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var destroyPackagesPayloadImplementors = []string{"DestroyPackagesPayload"}
+
+func (ec *executionContext) _DestroyPackagesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DestroyPackagesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, destroyPackagesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DestroyPackagesPayload")
+		case "errors":
+			out.Values[i] = ec._DestroyPackagesPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clientMutationId":
+			out.Values[i] = ec._DestroyPackagesPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var groupImplementors = []string{"Group", "Node"}
 
 func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, obj *model.Group) graphql.Marshaler {
@@ -8815,6 +12142,18 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "packageSettings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Group_packageSettings(ctx, field, obj)
+				})
+		case "packages":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Group_packages(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9028,6 +12367,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "updateNamespacePackageSettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateNamespacePackageSettings(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "destroyPackage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_destroyPackage(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "destroyPackages":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_destroyPackages(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "destroyPackageFile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_destroyPackageFile(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "destroyPackageFiles":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_destroyPackageFiles(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "createPersonalAccessToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createPersonalAccessToken(ctx, field)
@@ -9149,6 +12523,402 @@ func (ec *executionContext) _Namespace(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = ec._Namespace_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "packageSettings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Namespace_packageSettings(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var packageImplementors = []string{"Package", "Node"}
+
+func (ec *executionContext) _Package(ctx context.Context, sel ast.SelectionSet, obj *ent.Pkg) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, packageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Package")
+		case "id":
+			out.Values[i] = ec._Package_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Package_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._Package_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "packageType":
+			out.Values[i] = ec._Package_packageType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Package_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Package_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Package_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastDownloadedAt":
+			out.Values[i] = ec._Package_lastDownloadedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "project":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Package_project(ctx, field, obj)
+				})
+		case "packageFiles":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Package_packageFiles(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var packageConnectionImplementors = []string{"PackageConnection"}
+
+func (ec *executionContext) _PackageConnection(ctx context.Context, sel ast.SelectionSet, obj *model.PackageConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, packageConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PackageConnection")
+		case "count":
+			out.Values[i] = ec._PackageConnection_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "edges":
+			out.Values[i] = ec._PackageConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._PackageConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PackageConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var packageEdgeImplementors = []string{"PackageEdge"}
+
+func (ec *executionContext) _PackageEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PackageEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, packageEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PackageEdge")
+		case "cursor":
+			out.Values[i] = ec._PackageEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._PackageEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var packageFileImplementors = []string{"PackageFile", "Node"}
+
+func (ec *executionContext) _PackageFile(ctx context.Context, sel ast.SelectionSet, obj *ent.PackageFile) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, packageFileImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PackageFile")
+		case "id":
+			out.Values[i] = ec._PackageFile_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fileName":
+			out.Values[i] = ec._PackageFile_fileName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "size":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PackageFile_size(ctx, field, obj)
+				})
+		case "fileSha256":
+			out.Values[i] = ec._PackageFile_fileSha256(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fileSha1":
+			out.Values[i] = ec._PackageFile_fileSha1(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fileMd5":
+			out.Values[i] = ec._PackageFile_fileMd5(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._PackageFile_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._PackageFile_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "downloadPath":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PackageFile_downloadPath(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var packageFileConnectionImplementors = []string{"PackageFileConnection"}
+
+func (ec *executionContext) _PackageFileConnection(ctx context.Context, sel ast.SelectionSet, obj *model.PackageFileConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, packageFileConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PackageFileConnection")
+		case "edges":
+			out.Values[i] = ec._PackageFileConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._PackageFileConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PackageFileConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var packageFileEdgeImplementors = []string{"PackageFileEdge"}
+
+func (ec *executionContext) _PackageFileEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PackageFileEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, packageFileEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PackageFileEdge")
+		case "cursor":
+			out.Values[i] = ec._PackageFileEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._PackageFileEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var packageSettingsImplementors = []string{"PackageSettings"}
+
+func (ec *executionContext) _PackageSettings(ctx context.Context, sel ast.SelectionSet, obj *model.PackageSettings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, packageSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PackageSettings")
+		case "genericDuplicatesAllowed":
+			out.Values[i] = ec._PackageSettings_genericDuplicatesAllowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "genericDuplicateExceptionRegex":
+			out.Values[i] = ec._PackageSettings_genericDuplicateExceptionRegex(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pypiDuplicatesAllowed":
+			out.Values[i] = ec._PackageSettings_pypiDuplicatesAllowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pypiDuplicateExceptionRegex":
+			out.Values[i] = ec._PackageSettings_pypiDuplicateExceptionRegex(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "npmDuplicatesAllowed":
+			out.Values[i] = ec._PackageSettings_npmDuplicatesAllowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "npmDuplicateExceptionRegex":
+			out.Values[i] = ec._PackageSettings_npmDuplicateExceptionRegex(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mavenDuplicatesAllowed":
+			out.Values[i] = ec._PackageSettings_mavenDuplicatesAllowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mavenDuplicateExceptionRegex":
+			out.Values[i] = ec._PackageSettings_mavenDuplicateExceptionRegex(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9293,6 +13063,12 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "packages":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_packages(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9452,6 +13228,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_nodes(ctx, field)
 				})
+		case "package":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_package(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -9506,6 +13288,49 @@ func (ec *executionContext) _RevokeTokenPayload(ctx context.Context, sel ast.Sel
 			}
 		case "clientMutationId":
 			out.Values[i] = ec._RevokeTokenPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var updateNamespacePackageSettingsPayloadImplementors = []string{"UpdateNamespacePackageSettingsPayload"}
+
+func (ec *executionContext) _UpdateNamespacePackageSettingsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateNamespacePackageSettingsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateNamespacePackageSettingsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateNamespacePackageSettingsPayload")
+		case "packageSettings":
+			out.Values[i] = ec._UpdateNamespacePackageSettingsPayload_packageSettings(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._UpdateNamespacePackageSettingsPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clientMutationId":
+			out.Values[i] = ec._UpdateNamespacePackageSettingsPayload_clientMutationId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -10010,6 +13835,16 @@ func (ec *executionContext) unmarshalNAddMemberInput2githubᚗcomᚋpkgregᚋreg
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNBigInt2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐBigInt(ctx context.Context, v any) (model.BigInt, error) {
+	var res model.BigInt
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBigInt2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐBigInt(ctx context.Context, sel ast.SelectionSet, v model.BigInt) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10064,6 +13899,26 @@ func (ec *executionContext) unmarshalNCreateUserInput2githubᚗcomᚋpkgregᚋre
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNDestroyPackageFileInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐDestroyPackageFileInput(ctx context.Context, v any) (model.DestroyPackageFileInput, error) {
+	res, err := ec.unmarshalInputDestroyPackageFileInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDestroyPackageFilesInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐDestroyPackageFilesInput(ctx context.Context, v any) (model.DestroyPackageFilesInput, error) {
+	res, err := ec.unmarshalInputDestroyPackageFilesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDestroyPackageInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐDestroyPackageInput(ctx context.Context, v any) (model.DestroyPackageInput, error) {
+	res, err := ec.unmarshalInputDestroyPackageInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDestroyPackagesInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐDestroyPackagesInput(ctx context.Context, v any) (model.DestroyPackagesInput, error) {
+	res, err := ec.unmarshalInputDestroyPackagesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10105,6 +13960,20 @@ func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
+	res, err := graphql.UnmarshalInt(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNMember2ᚕᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Member) graphql.Marshaler {
@@ -10204,6 +14073,138 @@ func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋpkgregᚋregistryᚋg
 	})
 
 	return ret
+}
+
+func (ec *executionContext) marshalNPackage2ᚕᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐPkgᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Pkg) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPackage2ᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐPkg(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPackage2ᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐPkg(ctx context.Context, sel ast.SelectionSet, v *ent.Pkg) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Package!")
+		return graphql.Null
+	}
+	return ec._Package(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPackageConnection2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageConnection(ctx context.Context, sel ast.SelectionSet, v *model.PackageConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PackageConnection!")
+		return graphql.Null
+	}
+	return ec._PackageConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPackageEdge2ᚕᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PackageEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPackageEdge2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPackageEdge2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageEdge(ctx context.Context, sel ast.SelectionSet, v *model.PackageEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PackageEdge!")
+		return graphql.Null
+	}
+	return ec._PackageEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPackageFile2ᚕᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐPackageFileᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PackageFile) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPackageFile2ᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐPackageFile(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPackageFile2ᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐPackageFile(ctx context.Context, sel ast.SelectionSet, v *ent.PackageFile) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PackageFile!")
+		return graphql.Null
+	}
+	return ec._PackageFile(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPackageFileConnection2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageFileConnection(ctx context.Context, sel ast.SelectionSet, v *model.PackageFileConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PackageFileConnection!")
+		return graphql.Null
+	}
+	return ec._PackageFileConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPackageFileEdge2ᚕᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageFileEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PackageFileEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPackageFileEdge2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageFileEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPackageFileEdge2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageFileEdge(ctx context.Context, sel ast.SelectionSet, v *model.PackageFileEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PackageFileEdge!")
+		return graphql.Null
+	}
+	return ec._PackageFileEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPackageFormat2githubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐFormat(ctx context.Context, v any) (enum.Format, error) {
+	var res enum.Format
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPackageFormat2githubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐFormat(ctx context.Context, sel ast.SelectionSet, v enum.Format) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNPackageStatus2githubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐPackageStatus(ctx context.Context, v any) (enum.PackageStatus, error) {
+	var res enum.PackageStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPackageStatus2githubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐPackageStatus(ctx context.Context, sel ast.SelectionSet, v enum.PackageStatus) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -10390,6 +14391,11 @@ func (ec *executionContext) marshalNTokenScope2ᚕgithubᚗcomᚋpkgregᚋregist
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNUpdateNamespacePackageSettingsInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpdateNamespacePackageSettingsInput(ctx context.Context, v any) (model.UpdateNamespacePackageSettingsInput, error) {
+	res, err := ec.unmarshalInputUpdateNamespacePackageSettingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNUpdateProjectInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpdateProjectInput(ctx context.Context, v any) (model.UpdateProjectInput, error) {
@@ -10673,6 +14679,34 @@ func (ec *executionContext) marshalOCreateUserPayload2ᚖgithubᚗcomᚋpkgreg�
 	return ec._CreateUserPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalODestroyPackageFilePayload2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐDestroyPackageFilePayload(ctx context.Context, sel ast.SelectionSet, v *model.DestroyPackageFilePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DestroyPackageFilePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODestroyPackageFilesPayload2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐDestroyPackageFilesPayload(ctx context.Context, sel ast.SelectionSet, v *model.DestroyPackageFilesPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DestroyPackageFilesPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODestroyPackagePayload2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐDestroyPackagePayload(ctx context.Context, sel ast.SelectionSet, v *model.DestroyPackagePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DestroyPackagePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODestroyPackagesPayload2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐDestroyPackagesPayload(ctx context.Context, sel ast.SelectionSet, v *model.DestroyPackagesPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DestroyPackagesPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOGroup2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐGroup(ctx context.Context, sel ast.SelectionSet, v *model.Group) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -10773,6 +14807,13 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋpkgregᚋregistryᚋgrap
 	return ec._Node(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOPackage2ᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐPkg(ctx context.Context, sel ast.SelectionSet, v *ent.Pkg) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Package(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOPackageFormat2ᚖgithubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐFormat(ctx context.Context, v any) (*enum.Format, error) {
 	if v == nil {
 		return nil, nil
@@ -10783,6 +14824,45 @@ func (ec *executionContext) unmarshalOPackageFormat2ᚖgithubᚗcomᚋpkgregᚋr
 }
 
 func (ec *executionContext) marshalOPackageFormat2ᚖgithubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐFormat(ctx context.Context, sel ast.SelectionSet, v *enum.Format) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOPackageSettings2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageSettings(ctx context.Context, sel ast.SelectionSet, v *model.PackageSettings) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PackageSettings(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPackageSort2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageSort(ctx context.Context, v any) (*model.PackageSort, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.PackageSort)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPackageSort2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐPackageSort(ctx context.Context, sel ast.SelectionSet, v *model.PackageSort) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOPackageStatus2ᚖgithubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐPackageStatus(ctx context.Context, v any) (*enum.PackageStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(enum.PackageStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPackageStatus2ᚖgithubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐPackageStatus(ctx context.Context, sel ast.SelectionSet, v *enum.PackageStatus) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -10853,6 +14933,13 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOUpdateNamespacePackageSettingsPayload2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpdateNamespacePackageSettingsPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateNamespacePackageSettingsPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UpdateNamespacePackageSettingsPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOUpdateProjectPayload2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpdateProjectPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateProjectPayload) graphql.Marshaler {

@@ -3,6 +3,10 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/pkgreg/registry/ent"
@@ -161,6 +165,49 @@ type CreateUserPayload struct {
 	ClientMutationID *string   `json:"clientMutationId,omitempty"`
 }
 
+type DestroyPackageFileInput struct {
+	ID               string  `json:"id"`
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+type DestroyPackageFilePayload struct {
+	Errors           []string `json:"errors"`
+	ClientMutationID *string  `json:"clientMutationId,omitempty"`
+}
+
+type DestroyPackageFilesInput struct {
+	ProjectPath string `json:"projectPath"`
+	// At most 100, all in projectPath.
+	Ids              []string `json:"ids"`
+	ClientMutationID *string  `json:"clientMutationId,omitempty"`
+}
+
+type DestroyPackageFilesPayload struct {
+	Errors           []string `json:"errors"`
+	ClientMutationID *string  `json:"clientMutationId,omitempty"`
+}
+
+type DestroyPackageInput struct {
+	ID               string  `json:"id"`
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+type DestroyPackagePayload struct {
+	Errors           []string `json:"errors"`
+	ClientMutationID *string  `json:"clientMutationId,omitempty"`
+}
+
+type DestroyPackagesInput struct {
+	// At most 20.
+	Ids              []string `json:"ids"`
+	ClientMutationID *string  `json:"clientMutationId,omitempty"`
+}
+
+type DestroyPackagesPayload struct {
+	Errors           []string `json:"errors"`
+	ClientMutationID *string  `json:"clientMutationId,omitempty"`
+}
+
 type MemberConnection struct {
 	Edges    []*MemberEdge `json:"edges"`
 	Nodes    []*ent.Member `json:"nodes"`
@@ -173,6 +220,44 @@ type MemberEdge struct {
 }
 
 type Mutation struct {
+}
+
+type PackageConnection struct {
+	// Packages matching the filters, across all pages.
+	Count    int            `json:"count"`
+	Edges    []*PackageEdge `json:"edges"`
+	Nodes    []*ent.Pkg     `json:"nodes"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+}
+
+type PackageEdge struct {
+	Cursor string   `json:"cursor"`
+	Node   *ent.Pkg `json:"node"`
+}
+
+type PackageFileConnection struct {
+	Edges    []*PackageFileEdge `json:"edges"`
+	Nodes    []*ent.PackageFile `json:"nodes"`
+	PageInfo *PageInfo          `json:"pageInfo"`
+}
+
+type PackageFileEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *ent.PackageFile `json:"node"`
+}
+
+// A namespace's package rules. A duplicate is a second file with the same name
+// in the same package version. With duplicates allowed, names or versions that
+// fully match the exception regex (RE2) are refused, and the other way round.
+type PackageSettings struct {
+	GenericDuplicatesAllowed       bool   `json:"genericDuplicatesAllowed"`
+	GenericDuplicateExceptionRegex string `json:"genericDuplicateExceptionRegex"`
+	PypiDuplicatesAllowed          bool   `json:"pypiDuplicatesAllowed"`
+	PypiDuplicateExceptionRegex    string `json:"pypiDuplicateExceptionRegex"`
+	NpmDuplicatesAllowed           bool   `json:"npmDuplicatesAllowed"`
+	NpmDuplicateExceptionRegex     string `json:"npmDuplicateExceptionRegex"`
+	MavenDuplicatesAllowed         bool   `json:"mavenDuplicatesAllowed"`
+	MavenDuplicateExceptionRegex   string `json:"mavenDuplicateExceptionRegex"`
 }
 
 type PageInfo struct {
@@ -208,6 +293,25 @@ type RevokeTokenPayload struct {
 	ClientMutationID *string          `json:"clientMutationId,omitempty"`
 }
 
+type UpdateNamespacePackageSettingsInput struct {
+	NamespacePath                  string  `json:"namespacePath"`
+	GenericDuplicatesAllowed       *bool   `json:"genericDuplicatesAllowed,omitempty"`
+	GenericDuplicateExceptionRegex *string `json:"genericDuplicateExceptionRegex,omitempty"`
+	PypiDuplicatesAllowed          *bool   `json:"pypiDuplicatesAllowed,omitempty"`
+	PypiDuplicateExceptionRegex    *string `json:"pypiDuplicateExceptionRegex,omitempty"`
+	NpmDuplicatesAllowed           *bool   `json:"npmDuplicatesAllowed,omitempty"`
+	NpmDuplicateExceptionRegex     *string `json:"npmDuplicateExceptionRegex,omitempty"`
+	MavenDuplicatesAllowed         *bool   `json:"mavenDuplicatesAllowed,omitempty"`
+	MavenDuplicateExceptionRegex   *string `json:"mavenDuplicateExceptionRegex,omitempty"`
+	ClientMutationID               *string `json:"clientMutationId,omitempty"`
+}
+
+type UpdateNamespacePackageSettingsPayload struct {
+	PackageSettings  *PackageSettings `json:"packageSettings,omitempty"`
+	Errors           []string         `json:"errors"`
+	ClientMutationID *string          `json:"clientMutationId,omitempty"`
+}
+
 type UpdateProjectInput struct {
 	FullPath         string           `json:"fullPath"`
 	Name             *string          `json:"name,omitempty"`
@@ -221,4 +325,72 @@ type UpdateProjectPayload struct {
 	Project          *ent.Project `json:"project,omitempty"`
 	Errors           []string     `json:"errors"`
 	ClientMutationID *string      `json:"clientMutationId,omitempty"`
+}
+
+// Listing order. CREATED_* follows creation (id) order.
+type PackageSort string
+
+const (
+	PackageSortCreatedDesc PackageSort = "CREATED_DESC"
+	PackageSortCreatedAsc  PackageSort = "CREATED_ASC"
+	PackageSortNameDesc    PackageSort = "NAME_DESC"
+	PackageSortNameAsc     PackageSort = "NAME_ASC"
+	PackageSortVersionDesc PackageSort = "VERSION_DESC"
+	PackageSortVersionAsc  PackageSort = "VERSION_ASC"
+	PackageSortTypeDesc    PackageSort = "TYPE_DESC"
+	PackageSortTypeAsc     PackageSort = "TYPE_ASC"
+)
+
+var AllPackageSort = []PackageSort{
+	PackageSortCreatedDesc,
+	PackageSortCreatedAsc,
+	PackageSortNameDesc,
+	PackageSortNameAsc,
+	PackageSortVersionDesc,
+	PackageSortVersionAsc,
+	PackageSortTypeDesc,
+	PackageSortTypeAsc,
+}
+
+func (e PackageSort) IsValid() bool {
+	switch e {
+	case PackageSortCreatedDesc, PackageSortCreatedAsc, PackageSortNameDesc, PackageSortNameAsc, PackageSortVersionDesc, PackageSortVersionAsc, PackageSortTypeDesc, PackageSortTypeAsc:
+		return true
+	}
+	return false
+}
+
+func (e PackageSort) String() string {
+	return string(e)
+}
+
+func (e *PackageSort) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PackageSort(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PackageSort", str)
+	}
+	return nil
+}
+
+func (e PackageSort) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PackageSort) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PackageSort) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

@@ -29,7 +29,11 @@ type Config struct {
 	ShutdownTimeout  time.Duration
 	// MaxFileSize caps one package file in bytes; 0 means unlimited.
 	MaxFileSize int64
-	S3          S3
+	// GCInterval is how often unreferenced blobs are swept (0: never).
+	GCInterval time.Duration
+	// GCGrace is how long an unreferenced blob is kept before deletion.
+	GCGrace time.Duration
+	S3      S3
 }
 
 // S3 configures the S3-compatible blob store; Endpoint empty means the local
@@ -64,6 +68,8 @@ func (c *Config) options() []option {
 		{flag: "log-level", env: "REGISTRY_LOG_LEVEL", help: "debug, info, warn or error", str: &c.LogLevel},
 		{flag: "log-format", env: "REGISTRY_LOG_FORMAT", help: "json or text", str: &c.LogFormat},
 		{flag: "max-file-size", env: "REGISTRY_MAX_FILE_SIZE", help: "largest package file in bytes (0: unlimited); larger uploads get 413", i64: &c.MaxFileSize},
+		{flag: "gc-interval", env: "REGISTRY_GC_INTERVAL", help: "how often to delete blobs no file references (0: never)", dur: &c.GCInterval},
+		{flag: "gc-grace", env: "REGISTRY_GC_GRACE", help: "how long an unreferenced blob is kept, so downloads in flight finish", dur: &c.GCGrace},
 		{flag: "shutdown-timeout", env: "REGISTRY_SHUTDOWN_TIMEOUT", help: "how long a graceful shutdown waits for in-flight requests", dur: &c.ShutdownTimeout},
 		{flag: "s3-endpoint", env: "REGISTRY_S3_ENDPOINT", help: "host:port of an S3-compatible store (MinIO, AWS S3, Ceph); empty for the local filesystem", str: &c.S3.Endpoint},
 		{flag: "s3-bucket", env: "REGISTRY_S3_BUCKET", help: "bucket for blobs, created if missing", str: &c.S3.Bucket},
@@ -84,6 +90,8 @@ func Defaults() Config {
 		LogFormat:       "text",
 		ShutdownTimeout: 30 * time.Second,
 		MaxFileSize:     5 << 30, // GitLab's default generic package limit
+		GCInterval:      15 * time.Minute,
+		GCGrace:         time.Hour,
 		S3:              S3{Bucket: "registry", Region: "us-east-1"},
 	}
 }
@@ -184,6 +192,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxFileSize < 0 {
 		errs = append(errs, errors.New("max-file-size must be 0 (unlimited) or positive"))
+	}
+	if c.GCInterval < 0 || c.GCGrace < 0 {
+		errs = append(errs, errors.New("gc-interval and gc-grace must not be negative"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown-timeout must be positive"))

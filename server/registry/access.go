@@ -237,10 +237,12 @@ func require(p *Principal, have, need enum.AccessLevel, scopes []enum.Scope, wha
 	return nil
 }
 
+var errPackagesDisabled = Forbidden("403 Forbidden - the package registry is disabled for this project")
+
 // CanReadPackages checks that p may download/list packages of the project.
 func (s *Service) CanReadPackages(p *Principal, pa *ProjectAccess) error {
 	if !pa.Project.PackagesEnabled {
-		return NotFound("404 Packages are disabled for this project")
+		return errPackagesDisabled
 	}
 	open := pa.Project.Visibility == enum.Public || (pa.Project.Visibility == enum.Internal && p.signedInPerson())
 	if open && (!p.Authenticated() || p.HasScope(readPackageScopes...)) {
@@ -253,7 +255,7 @@ func (s *Service) CanReadPackages(p *Principal, pa *ProjectAccess) error {
 // CanWritePackages checks that p may publish to the project.
 func (s *Service) CanWritePackages(p *Principal, pa *ProjectAccess) error {
 	if !pa.Project.PackagesEnabled {
-		return NotFound("404 Packages are disabled for this project")
+		return errPackagesDisabled
 	}
 	return require(p, pa.Level, enum.Developer, writePackageScopes, "publishing packages")
 }

@@ -311,7 +311,7 @@ func (s *Service) ListPackagesKeyset(ctx context.Context, scope *PackageScope, f
 	if backward {
 		order.Desc = !order.Desc
 	}
-	rows, err := order.apply(q).Limit(n + 1).All(ctx)
+	rows, err := order.apply(q.WithProject()).Limit(n + 1).All(ctx)
 	if err != nil {
 		return nil, Internal(err, "could not list packages")
 	}

@@ -65,7 +65,7 @@ func TestPackagePermissionMatrix(t *testing.T) {
 		{"anonymous", "acme/int", nf, nf, nf},
 		{"anonymous", "pubg/pub", ok, unauth, unauth},
 		{"oscar", "pubg/pub", ok, forbidden, forbidden},
-		{"alice", "acme/off", nf, nf, ok},
+		{"alice", "acme/off", forbidden, forbidden, ok},
 		{"rita-read-pkg", "acme/priv", ok, forbidden, forbidden},
 		{"dev-read-api", "acme/priv", ok, forbidden, forbidden},
 		{"dev-write-pkg", "acme/priv", forbidden, ok, forbidden},

@@ -12,9 +12,15 @@ import (
 // redirect to some other resource.
 func RejectTraversal(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") && hasTraversal(r.URL.EscapedPath()) {
-			WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "path is invalid: it must not contain '..' segments"})
-			return
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			if hasTraversal(r.URL.EscapedPath()) {
+				WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "path is invalid: it must not contain '..' segments"})
+				return
+			}
+			if strings.Contains(strings.TrimSuffix(r.URL.EscapedPath(), "/"), "//") {
+				WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "path is invalid: it must not contain empty segments"})
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
