@@ -389,8 +389,8 @@ func TestGenericDuplicateRules(t *testing.T) {
 	}{
 		{true, "", "a", "1.0", 201},
 		{false, "", "b", "1.0", 400},
-		{true, "c.*", "c-lib", "1.0", 400},     // allowed, but the name matches: refused
-		{true, "c.*", "d-lib", "1.0", 201},     // allowed, no match
+		{true, "c.*", "c-lib", "1.0", 400}, // allowed, but the name matches: refused
+		{true, "c.*", "d-lib", "1.0", 201}, // allowed, no match
 		{true, ".*-SNAPSHOT", "e", "2.0-SNAPSHOT", 400},
 		{false, ".*-SNAPSHOT", "f", "2.0-SNAPSHOT", 201}, // not allowed, but the version matches: accepted
 		{false, ".*-SNAPSHOT", "g", "2.0", 400},
