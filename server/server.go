@@ -42,9 +42,11 @@ type Server struct {
 	handler http.Handler
 }
 
-// Options lets tests inject a clock; production leaves it empty.
+// Options lets tests inject a clock and observe queries; production
+// leaves it empty.
 type Options struct {
-	Now func() time.Time
+	Now     func() time.Time
+	OnQuery func(context.Context)
 }
 
 // New opens the database (migrating it) and the blob store, builds the
@@ -57,7 +59,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 	if err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
-	db, dialect, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	db, dialect, err := database.Open(ctx, cfg.DatabaseURL, cfg.DataDir, opt.OnQuery)
 	if err != nil {
 		return nil, err
 	}

@@ -21,8 +21,9 @@ import (
 )
 
 // Open connects to url ("" means SQLite at <dataDir>/registry.db) and
-// migrates the schema. It returns the client and the dialect name.
-func Open(ctx context.Context, url, dataDir string) (*ent.Client, string, error) {
+// migrates the schema. It returns the client and the dialect name. onQuery,
+// when set, is called for every statement (tests count queries with it).
+func Open(ctx context.Context, url, dataDir string, onQuery func(context.Context)) (*ent.Client, string, error) {
 	var (
 		db   *sql.DB
 		dial string
@@ -59,7 +60,11 @@ func Open(ctx context.Context, url, dataDir string) (*ent.Client, string, error)
 		db.Close()
 		return nil, "", fmt.Errorf("database unreachable: %w", err)
 	}
-	client := ent.NewClient(ent.Driver(entsql.OpenDB(dial, db)))
+	var drv dialect.Driver = entsql.OpenDB(dial, db)
+	if onQuery != nil {
+		drv = dialect.DebugWithContext(drv, func(ctx context.Context, _ ...any) { onQuery(ctx) })
+	}
+	client := ent.NewClient(ent.Driver(drv))
 	if err := client.Schema.Create(ctx, migrate.WithDropIndex(true)); err != nil {
 		client.Close()
 		return nil, "", fmt.Errorf("migrating the schema: %w", err)

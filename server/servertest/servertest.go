@@ -21,6 +21,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 
 	"github.com/pkgreg/registry/server"
 	"github.com/pkgreg/registry/server/config"
+	"github.com/pkgreg/registry/server/middleware"
 )
 
 // RootToken is the initial root token of every test server.
@@ -60,6 +62,8 @@ type Env struct {
 	Config config.Config
 	Clock  *Clock
 	Client *http.Client
+	// Queries counts SQL statements run for requests (reset it to measure one).
+	Queries atomic.Int64
 }
 
 // Backends names the stack the tests run on, for log lines and skips.
@@ -148,7 +152,13 @@ func NewWithConfig(t testing.TB, cfg config.Config) *Env {
 	}
 	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg, log, server.Options{Now: clock.Now})
+	env := &Env{Config: cfg, Clock: clock, Client: &http.Client{Timeout: 2 * time.Minute}}
+	srv, err := server.New(ctx, cfg, log, server.Options{Now: clock.Now, OnQuery: func(ctx context.Context) {
+		// Count the statements of requests only, not background work.
+		if middleware.RequestID(ctx) != "" {
+			env.Queries.Add(1)
+		}
+	}})
 	if err != nil {
 		cancel()
 		t.Fatalf("starting the registry (%s): %v", Backends(), err)
@@ -166,10 +176,8 @@ func NewWithConfig(t testing.TB, cfg config.Config) *Env {
 			t.Errorf("registry shutdown: %v", err)
 		}
 	})
-	return &Env{
-		URL: "http://" + ln.Addr().String(), Server: srv, Config: cfg, Clock: clock,
-		Client: &http.Client{Timeout: 2 * time.Minute},
-	}
+	env.URL, env.Server = "http://"+ln.Addr().String(), srv
+	return env
 }
 
 // GQLError is one GraphQL error.
