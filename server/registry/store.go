@@ -68,7 +68,9 @@ func (s *Service) addPackageFile(ctx context.Context, f newFile) (*ent.PackageFi
 	}
 	key := newObjectKey()
 	hr := newHashingReader(f.Body, f.NeedSHA1 || f.Expect.SHA1 != "", f.NeedMD5 || f.Expect.MD5 != "", s.maxFileSize)
-	n, err := s.blobs.Put(ctx, key, hr, f.Size)
+	body := newPipelinedReader(hr)
+	n, err := s.blobs.Put(ctx, key, body, f.Size)
+	body.Close() // the read-ahead is over before anything reads hr's results
 	if err != nil {
 		switch {
 		case hr.errTooLargeReached:
