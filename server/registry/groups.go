@@ -26,19 +26,7 @@ func (s *Service) CreateGroup(ctx context.Context, p *Principal, in CreateGroupI
 	if p.User == nil || p.User.Bot || (p.Token != nil && p.Token.Kind != enum.PersonalToken) {
 		return nil, Forbidden("groups are created with a personal access token")
 	}
-	if err := ValidatePath("path", in.Path); err != nil {
-		return nil, err
-	}
-	if in.Name == "" {
-		in.Name = in.Path
-	}
-	if err := ValidateName("name", in.Name); err != nil {
-		return nil, err
-	}
-	if in.Visibility == "" {
-		in.Visibility = enum.Private
-	}
-	if err := validateVisibility(in.Visibility); err != nil {
+	if err := validateNewPath(in.Path, &in.Name, &in.Visibility); err != nil {
 		return nil, err
 	}
 	fullPath := in.Path

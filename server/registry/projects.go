@@ -31,19 +31,7 @@ func (s *Service) CreateProject(ctx context.Context, p *Principal, in CreateProj
 	if err := validateFullPath("namespacePath", in.NamespacePath); err != nil {
 		return nil, err
 	}
-	if err := ValidatePath("path", in.Path); err != nil {
-		return nil, err
-	}
-	if in.Name == "" {
-		in.Name = in.Path
-	}
-	if err := ValidateName("name", in.Name); err != nil {
-		return nil, err
-	}
-	if in.Visibility == "" {
-		in.Visibility = enum.Private
-	}
-	if err := validateVisibility(in.Visibility); err != nil {
+	if err := validateNewPath(in.Path, &in.Name, &in.Visibility); err != nil {
 		return nil, err
 	}
 	if err := validateRepositoryMode(&in); err != nil {

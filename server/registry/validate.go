@@ -106,3 +106,21 @@ func validateExpiry(expiresAt *time.Time, now time.Time) error {
 	}
 	return nil
 }
+
+// validateNewPath checks the path, name and visibility of a new group or
+// project, defaulting the name to the path and the visibility to PRIVATE.
+func validateNewPath(path string, name *string, vis *enum.Visibility) error {
+	if err := ValidatePath("path", path); err != nil {
+		return err
+	}
+	if *name == "" {
+		*name = path
+	}
+	if err := ValidateName("name", *name); err != nil {
+		return err
+	}
+	if *vis == "" {
+		*vis = enum.Private
+	}
+	return validateVisibility(*vis)
+}

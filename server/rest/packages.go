@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -73,13 +74,30 @@ func paramError(msg string) error {
 }
 
 func (a *API) listProjectPackages(w http.ResponseWriter, r *http.Request) {
+	a.listPackages(w, r, false, func(ctx context.Context, p *registry.Principal, _ bool) (*registry.PackageScope, error) {
+		_, scope, err := a.Svc.ProjectPackageScope(ctx, p, r.PathValue("id"))
+		return scope, err
+	})
+}
+
+func (a *API) listGroupPackages(w http.ResponseWriter, r *http.Request) {
+	a.listPackages(w, r, true, func(ctx context.Context, p *registry.Principal, exclude bool) (*registry.PackageScope, error) {
+		_, scope, err := a.Svc.GroupPackageScope(ctx, p, r.PathValue("id"), exclude)
+		return scope, err
+	})
+}
+
+// listPackages answers a GitLab package listing over the scope that
+// resolve returns; group listings show each package's project.
+func (a *API) listPackages(w http.ResponseWriter, r *http.Request, withProject bool,
+	resolve func(context.Context, *registry.Principal, bool) (*registry.PackageScope, error)) {
 	ctx := r.Context()
-	f, order, page, _, err := parseListParams(r)
+	f, order, page, exclude, err := parseListParams(r)
 	if err != nil {
 		WriteError(w, r, err)
 		return
 	}
-	pa, scope, err := a.Svc.ProjectPackageScope(ctx, registry.PrincipalFrom(ctx), r.PathValue("id"))
+	scope, err := resolve(ctx, registry.PrincipalFrom(ctx), exclude)
 	if err != nil {
 		packageError(w, r, err)
 		return
@@ -91,31 +109,7 @@ func (a *API) listProjectPackages(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]map[string]any, len(rows))
 	for i, p := range rows {
-		out[i] = a.packageJSON(r, p, pa.Project, false)
-	}
-	a.writePaginated(w, r, page, total, out)
-}
-
-func (a *API) listGroupPackages(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	f, order, page, exclude, err := parseListParams(r)
-	if err != nil {
-		WriteError(w, r, err)
-		return
-	}
-	_, scope, err := a.Svc.GroupPackageScope(ctx, registry.PrincipalFrom(ctx), r.PathValue("id"), exclude)
-	if err != nil {
-		WriteError(w, r, err)
-		return
-	}
-	rows, total, err := a.Svc.ListPackagesOffset(ctx, scope, f, order, page)
-	if err != nil {
-		WriteError(w, r, err)
-		return
-	}
-	out := make([]map[string]any, len(rows))
-	for i, p := range rows {
-		out[i] = a.packageJSON(r, p, p.Edges.Project, true)
+		out[i] = a.packageJSON(r, p, p.Edges.Project, withProject)
 	}
 	a.writePaginated(w, r, page, total, out)
 }
