@@ -9330,6 +9330,7 @@ type UpstreamMutation struct {
 	id                      *int
 	created_at              *time.Time
 	updated_at              *time.Time
+	policy_id               *string
 	priority                *int
 	addpriority             *int
 	clearedFields           map[string]struct{}
@@ -9584,6 +9585,42 @@ func (m *UpstreamMutation) ResetUpstreamProjectID() {
 	m.upstream_project = nil
 }
 
+// SetPolicyID sets the "policy_id" field.
+func (m *UpstreamMutation) SetPolicyID(s string) {
+	m.policy_id = &s
+}
+
+// PolicyID returns the value of the "policy_id" field in the mutation.
+func (m *UpstreamMutation) PolicyID() (r string, exists bool) {
+	v := m.policy_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPolicyID returns the old "policy_id" field's value of the Upstream entity.
+// If the Upstream object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UpstreamMutation) OldPolicyID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPolicyID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPolicyID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPolicyID: %w", err)
+	}
+	return oldValue.PolicyID, nil
+}
+
+// ResetPolicyID resets all changes to the "policy_id" field.
+func (m *UpstreamMutation) ResetPolicyID() {
+	m.policy_id = nil
+}
+
 // SetPriority sets the "priority" field.
 func (m *UpstreamMutation) SetPriority(i int) {
 	m.priority = &i
@@ -9728,7 +9765,7 @@ func (m *UpstreamMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UpstreamMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 6)
 	if m.created_at != nil {
 		fields = append(fields, upstream.FieldCreatedAt)
 	}
@@ -9740,6 +9777,9 @@ func (m *UpstreamMutation) Fields() []string {
 	}
 	if m.upstream_project != nil {
 		fields = append(fields, upstream.FieldUpstreamProjectID)
+	}
+	if m.policy_id != nil {
+		fields = append(fields, upstream.FieldPolicyID)
 	}
 	if m.priority != nil {
 		fields = append(fields, upstream.FieldPriority)
@@ -9760,6 +9800,8 @@ func (m *UpstreamMutation) Field(name string) (ent.Value, bool) {
 		return m.VirtualProjectID()
 	case upstream.FieldUpstreamProjectID:
 		return m.UpstreamProjectID()
+	case upstream.FieldPolicyID:
+		return m.PolicyID()
 	case upstream.FieldPriority:
 		return m.Priority()
 	}
@@ -9779,6 +9821,8 @@ func (m *UpstreamMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldVirtualProjectID(ctx)
 	case upstream.FieldUpstreamProjectID:
 		return m.OldUpstreamProjectID(ctx)
+	case upstream.FieldPolicyID:
+		return m.OldPolicyID(ctx)
 	case upstream.FieldPriority:
 		return m.OldPriority(ctx)
 	}
@@ -9817,6 +9861,13 @@ func (m *UpstreamMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUpstreamProjectID(v)
+		return nil
+	case upstream.FieldPolicyID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPolicyID(v)
 		return nil
 	case upstream.FieldPriority:
 		v, ok := value.(int)
@@ -9900,6 +9951,9 @@ func (m *UpstreamMutation) ResetField(name string) error {
 		return nil
 	case upstream.FieldUpstreamProjectID:
 		m.ResetUpstreamProjectID()
+		return nil
+	case upstream.FieldPolicyID:
+		m.ResetPolicyID()
 		return nil
 	case upstream.FieldPriority:
 		m.ResetPriority()

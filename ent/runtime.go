@@ -452,8 +452,26 @@ func init() {
 	upstream.DefaultUpdatedAt = upstreamDescUpdatedAt.Default.(func() time.Time)
 	// upstream.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	upstream.UpdateDefaultUpdatedAt = upstreamDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// upstreamDescPolicyID is the schema descriptor for policy_id field.
+	upstreamDescPolicyID := upstreamFields[2].Descriptor()
+	// upstream.PolicyIDValidator is a validator for the "policy_id" field. It is called by the builders before save.
+	upstream.PolicyIDValidator = func() func(string) error {
+		validators := upstreamDescPolicyID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(policy_id string) error {
+			for _, fn := range fns {
+				if err := fn(policy_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// upstreamDescPriority is the schema descriptor for priority field.
-	upstreamDescPriority := upstreamFields[2].Descriptor()
+	upstreamDescPriority := upstreamFields[3].Descriptor()
 	// upstream.PriorityValidator is a validator for the "priority" field. It is called by the builders before save.
 	upstream.PriorityValidator = upstreamDescPriority.Validators[0].(func(int) error)
 	userMixin := schema.User{}.Mixin()

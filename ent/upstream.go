@@ -26,6 +26,8 @@ type Upstream struct {
 	VirtualProjectID int `json:"virtual_project_id,omitempty"`
 	// UpstreamProjectID holds the value of the "upstream_project_id" field.
 	UpstreamProjectID int `json:"upstream_project_id,omitempty"`
+	// PolicyID holds the value of the "policy_id" field.
+	PolicyID string `json:"policy_id,omitempty"`
 	// Priority holds the value of the "priority" field.
 	Priority int `json:"priority,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -74,6 +76,8 @@ func (*Upstream) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case upstream.FieldID, upstream.FieldVirtualProjectID, upstream.FieldUpstreamProjectID, upstream.FieldPriority:
 			values[i] = new(sql.NullInt64)
+		case upstream.FieldPolicyID:
+			values[i] = new(sql.NullString)
 		case upstream.FieldCreatedAt, upstream.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
 		default:
@@ -120,6 +124,12 @@ func (_m *Upstream) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field upstream_project_id", values[i])
 			} else if value.Valid {
 				_m.UpstreamProjectID = int(value.Int64)
+			}
+		case upstream.FieldPolicyID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field policy_id", values[i])
+			} else if value.Valid {
+				_m.PolicyID = value.String
 			}
 		case upstream.FieldPriority:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -184,6 +194,9 @@ func (_m *Upstream) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("upstream_project_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.UpstreamProjectID))
+	builder.WriteString(", ")
+	builder.WriteString("policy_id=")
+	builder.WriteString(_m.PolicyID)
 	builder.WriteString(", ")
 	builder.WriteString("priority=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Priority))

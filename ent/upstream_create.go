@@ -63,6 +63,12 @@ func (_c *UpstreamCreate) SetUpstreamProjectID(v int) *UpstreamCreate {
 	return _c
 }
 
+// SetPolicyID sets the "policy_id" field.
+func (_c *UpstreamCreate) SetPolicyID(v string) *UpstreamCreate {
+	_c.mutation.SetPolicyID(v)
+	return _c
+}
+
 // SetPriority sets the "priority" field.
 func (_c *UpstreamCreate) SetPriority(v int) *UpstreamCreate {
 	_c.mutation.SetPriority(v)
@@ -138,6 +144,14 @@ func (_c *UpstreamCreate) check() error {
 	if _, ok := _c.mutation.UpstreamProjectID(); !ok {
 		return &ValidationError{Name: "upstream_project_id", err: errors.New(`ent: missing required field "Upstream.upstream_project_id"`)}
 	}
+	if _, ok := _c.mutation.PolicyID(); !ok {
+		return &ValidationError{Name: "policy_id", err: errors.New(`ent: missing required field "Upstream.policy_id"`)}
+	}
+	if v, ok := _c.mutation.PolicyID(); ok {
+		if err := upstream.PolicyIDValidator(v); err != nil {
+			return &ValidationError{Name: "policy_id", err: fmt.Errorf(`ent: validator failed for field "Upstream.policy_id": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.Priority(); !ok {
 		return &ValidationError{Name: "priority", err: errors.New(`ent: missing required field "Upstream.priority"`)}
 	}
@@ -186,6 +200,10 @@ func (_c *UpstreamCreate) createSpec() (*Upstream, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(upstream.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.PolicyID(); ok {
+		_spec.SetField(upstream.FieldPolicyID, field.TypeString, value)
+		_node.PolicyID = value
 	}
 	if value, ok := _c.mutation.Priority(); ok {
 		_spec.SetField(upstream.FieldPriority, field.TypeInt, value)
@@ -313,6 +331,18 @@ func (u *UpstreamUpsert) UpdateUpstreamProjectID() *UpstreamUpsert {
 	return u
 }
 
+// SetPolicyID sets the "policy_id" field.
+func (u *UpstreamUpsert) SetPolicyID(v string) *UpstreamUpsert {
+	u.Set(upstream.FieldPolicyID, v)
+	return u
+}
+
+// UpdatePolicyID sets the "policy_id" field to the value that was provided on create.
+func (u *UpstreamUpsert) UpdatePolicyID() *UpstreamUpsert {
+	u.SetExcluded(upstream.FieldPolicyID)
+	return u
+}
+
 // SetPriority sets the "priority" field.
 func (u *UpstreamUpsert) SetPriority(v int) *UpstreamUpsert {
 	u.Set(upstream.FieldPriority, v)
@@ -415,6 +445,20 @@ func (u *UpstreamUpsertOne) SetUpstreamProjectID(v int) *UpstreamUpsertOne {
 func (u *UpstreamUpsertOne) UpdateUpstreamProjectID() *UpstreamUpsertOne {
 	return u.Update(func(s *UpstreamUpsert) {
 		s.UpdateUpstreamProjectID()
+	})
+}
+
+// SetPolicyID sets the "policy_id" field.
+func (u *UpstreamUpsertOne) SetPolicyID(v string) *UpstreamUpsertOne {
+	return u.Update(func(s *UpstreamUpsert) {
+		s.SetPolicyID(v)
+	})
+}
+
+// UpdatePolicyID sets the "policy_id" field to the value that was provided on create.
+func (u *UpstreamUpsertOne) UpdatePolicyID() *UpstreamUpsertOne {
+	return u.Update(func(s *UpstreamUpsert) {
+		s.UpdatePolicyID()
 	})
 }
 
@@ -689,6 +733,20 @@ func (u *UpstreamUpsertBulk) SetUpstreamProjectID(v int) *UpstreamUpsertBulk {
 func (u *UpstreamUpsertBulk) UpdateUpstreamProjectID() *UpstreamUpsertBulk {
 	return u.Update(func(s *UpstreamUpsert) {
 		s.UpdateUpstreamProjectID()
+	})
+}
+
+// SetPolicyID sets the "policy_id" field.
+func (u *UpstreamUpsertBulk) SetPolicyID(v string) *UpstreamUpsertBulk {
+	return u.Update(func(s *UpstreamUpsert) {
+		s.SetPolicyID(v)
+	})
+}
+
+// UpdatePolicyID sets the "policy_id" field to the value that was provided on create.
+func (u *UpstreamUpsertBulk) UpdatePolicyID() *UpstreamUpsertBulk {
+	return u.Update(func(s *UpstreamUpsert) {
+		s.UpdatePolicyID()
 	})
 }
 

@@ -63,6 +63,20 @@ func (_u *UpstreamUpdate) SetNillableUpstreamProjectID(v *int) *UpstreamUpdate {
 	return _u
 }
 
+// SetPolicyID sets the "policy_id" field.
+func (_u *UpstreamUpdate) SetPolicyID(v string) *UpstreamUpdate {
+	_u.mutation.SetPolicyID(v)
+	return _u
+}
+
+// SetNillablePolicyID sets the "policy_id" field if the given value is not nil.
+func (_u *UpstreamUpdate) SetNillablePolicyID(v *string) *UpstreamUpdate {
+	if v != nil {
+		_u.SetPolicyID(*v)
+	}
+	return _u
+}
+
 // SetPriority sets the "priority" field.
 func (_u *UpstreamUpdate) SetPriority(v int) *UpstreamUpdate {
 	_u.mutation.ResetPriority()
@@ -149,6 +163,11 @@ func (_u *UpstreamUpdate) defaults() {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *UpstreamUpdate) check() error {
+	if v, ok := _u.mutation.PolicyID(); ok {
+		if err := upstream.PolicyIDValidator(v); err != nil {
+			return &ValidationError{Name: "policy_id", err: fmt.Errorf(`ent: validator failed for field "Upstream.policy_id": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Priority(); ok {
 		if err := upstream.PriorityValidator(v); err != nil {
 			return &ValidationError{Name: "priority", err: fmt.Errorf(`ent: validator failed for field "Upstream.priority": %w`, err)}
@@ -177,6 +196,9 @@ func (_u *UpstreamUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(upstream.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.PolicyID(); ok {
+		_spec.SetField(upstream.FieldPolicyID, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Priority(); ok {
 		_spec.SetField(upstream.FieldPriority, field.TypeInt, value)
@@ -296,6 +318,20 @@ func (_u *UpstreamUpdateOne) SetNillableUpstreamProjectID(v *int) *UpstreamUpdat
 	return _u
 }
 
+// SetPolicyID sets the "policy_id" field.
+func (_u *UpstreamUpdateOne) SetPolicyID(v string) *UpstreamUpdateOne {
+	_u.mutation.SetPolicyID(v)
+	return _u
+}
+
+// SetNillablePolicyID sets the "policy_id" field if the given value is not nil.
+func (_u *UpstreamUpdateOne) SetNillablePolicyID(v *string) *UpstreamUpdateOne {
+	if v != nil {
+		_u.SetPolicyID(*v)
+	}
+	return _u
+}
+
 // SetPriority sets the "priority" field.
 func (_u *UpstreamUpdateOne) SetPriority(v int) *UpstreamUpdateOne {
 	_u.mutation.ResetPriority()
@@ -395,6 +431,11 @@ func (_u *UpstreamUpdateOne) defaults() {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *UpstreamUpdateOne) check() error {
+	if v, ok := _u.mutation.PolicyID(); ok {
+		if err := upstream.PolicyIDValidator(v); err != nil {
+			return &ValidationError{Name: "policy_id", err: fmt.Errorf(`ent: validator failed for field "Upstream.policy_id": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Priority(); ok {
 		if err := upstream.PriorityValidator(v); err != nil {
 			return &ValidationError{Name: "priority", err: fmt.Errorf(`ent: validator failed for field "Upstream.priority": %w`, err)}
@@ -440,6 +481,9 @@ func (_u *UpstreamUpdateOne) sqlSave(ctx context.Context) (_node *Upstream, err 
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(upstream.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.PolicyID(); ok {
+		_spec.SetField(upstream.FieldPolicyID, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Priority(); ok {
 		_spec.SetField(upstream.FieldPriority, field.TypeInt, value)

@@ -348,6 +348,7 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "policy_id", Type: field.TypeString, Size: 63},
 		{Name: "priority", Type: field.TypeInt},
 		{Name: "virtual_project_id", Type: field.TypeInt},
 		{Name: "upstream_project_id", Type: field.TypeInt},
@@ -360,13 +361,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "upstreams_projects_upstreams",
-				Columns:    []*schema.Column{UpstreamsColumns[4]},
+				Columns:    []*schema.Column{UpstreamsColumns[5]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "upstreams_projects_downstreams",
-				Columns:    []*schema.Column{UpstreamsColumns[5]},
+				Columns:    []*schema.Column{UpstreamsColumns[6]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -375,7 +376,12 @@ var (
 			{
 				Name:    "upstream_virtual_project_id_upstream_project_id",
 				Unique:  true,
-				Columns: []*schema.Column{UpstreamsColumns[4], UpstreamsColumns[5]},
+				Columns: []*schema.Column{UpstreamsColumns[5], UpstreamsColumns[6]},
+			},
+			{
+				Name:    "upstream_virtual_project_id_policy_id",
+				Unique:  true,
+				Columns: []*schema.Column{UpstreamsColumns[5], UpstreamsColumns[3]},
 			},
 		},
 	}

@@ -16,6 +16,9 @@ func (Upstream) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("virtual_project_id"),
 		field.Int("upstream_project_id"),
+		// policy_id is the caller's name for the entry (as in cloud artifact
+		// registries' upstream policies); it breaks priority ties.
+		field.String("policy_id").NotEmpty().MaxLen(63),
 		field.Int("priority").Range(0, 1000000),
 	}
 }
@@ -28,5 +31,8 @@ func (Upstream) Edges() []ent.Edge {
 }
 
 func (Upstream) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("virtual_project_id", "upstream_project_id").Unique()}
+	return []ent.Index{
+		index.Fields("virtual_project_id", "upstream_project_id").Unique(),
+		index.Fields("virtual_project_id", "policy_id").Unique(),
+	}
 }

@@ -22,6 +22,8 @@ const (
 	FieldVirtualProjectID = "virtual_project_id"
 	// FieldUpstreamProjectID holds the string denoting the upstream_project_id field in the database.
 	FieldUpstreamProjectID = "upstream_project_id"
+	// FieldPolicyID holds the string denoting the policy_id field in the database.
+	FieldPolicyID = "policy_id"
 	// FieldPriority holds the string denoting the priority field in the database.
 	FieldPriority = "priority"
 	// EdgeVirtualProject holds the string denoting the virtual_project edge name in mutations.
@@ -53,6 +55,7 @@ var Columns = []string{
 	FieldUpdatedAt,
 	FieldVirtualProjectID,
 	FieldUpstreamProjectID,
+	FieldPolicyID,
 	FieldPriority,
 }
 
@@ -73,6 +76,8 @@ var (
 	DefaultUpdatedAt func() time.Time
 	// UpdateDefaultUpdatedAt holds the default value on update for the "updated_at" field.
 	UpdateDefaultUpdatedAt func() time.Time
+	// PolicyIDValidator is a validator for the "policy_id" field. It is called by the builders before save.
+	PolicyIDValidator func(string) error
 	// PriorityValidator is a validator for the "priority" field. It is called by the builders before save.
 	PriorityValidator func(int) error
 )
@@ -103,6 +108,11 @@ func ByVirtualProjectID(opts ...sql.OrderTermOption) OrderOption {
 // ByUpstreamProjectID orders the results by the upstream_project_id field.
 func ByUpstreamProjectID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUpstreamProjectID, opts...).ToFunc()
+}
+
+// ByPolicyID orders the results by the policy_id field.
+func ByPolicyID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPolicyID, opts...).ToFunc()
 }
 
 // ByPriority orders the results by the priority field.

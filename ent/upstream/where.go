@@ -75,6 +75,11 @@ func UpstreamProjectID(v int) predicate.Upstream {
 	return predicate.Upstream(sql.FieldEQ(FieldUpstreamProjectID, v))
 }
 
+// PolicyID applies equality check predicate on the "policy_id" field. It's identical to PolicyIDEQ.
+func PolicyID(v string) predicate.Upstream {
+	return predicate.Upstream(sql.FieldEQ(FieldPolicyID, v))
+}
+
 // Priority applies equality check predicate on the "priority" field. It's identical to PriorityEQ.
 func Priority(v int) predicate.Upstream {
 	return predicate.Upstream(sql.FieldEQ(FieldPriority, v))
@@ -198,6 +203,71 @@ func UpstreamProjectIDIn(vs ...int) predicate.Upstream {
 // UpstreamProjectIDNotIn applies the NotIn predicate on the "upstream_project_id" field.
 func UpstreamProjectIDNotIn(vs ...int) predicate.Upstream {
 	return predicate.Upstream(sql.FieldNotIn(FieldUpstreamProjectID, vs...))
+}
+
+// PolicyIDEQ applies the EQ predicate on the "policy_id" field.
+func PolicyIDEQ(v string) predicate.Upstream {
+	return predicate.Upstream(sql.FieldEQ(FieldPolicyID, v))
+}
+
+// PolicyIDNEQ applies the NEQ predicate on the "policy_id" field.
+func PolicyIDNEQ(v string) predicate.Upstream {
+	return predicate.Upstream(sql.FieldNEQ(FieldPolicyID, v))
+}
+
+// PolicyIDIn applies the In predicate on the "policy_id" field.
+func PolicyIDIn(vs ...string) predicate.Upstream {
+	return predicate.Upstream(sql.FieldIn(FieldPolicyID, vs...))
+}
+
+// PolicyIDNotIn applies the NotIn predicate on the "policy_id" field.
+func PolicyIDNotIn(vs ...string) predicate.Upstream {
+	return predicate.Upstream(sql.FieldNotIn(FieldPolicyID, vs...))
+}
+
+// PolicyIDGT applies the GT predicate on the "policy_id" field.
+func PolicyIDGT(v string) predicate.Upstream {
+	return predicate.Upstream(sql.FieldGT(FieldPolicyID, v))
+}
+
+// PolicyIDGTE applies the GTE predicate on the "policy_id" field.
+func PolicyIDGTE(v string) predicate.Upstream {
+	return predicate.Upstream(sql.FieldGTE(FieldPolicyID, v))
+}
+
+// PolicyIDLT applies the LT predicate on the "policy_id" field.
+func PolicyIDLT(v string) predicate.Upstream {
+	return predicate.Upstream(sql.FieldLT(FieldPolicyID, v))
+}
+
+// PolicyIDLTE applies the LTE predicate on the "policy_id" field.
+func PolicyIDLTE(v string) predicate.Upstream {
+	return predicate.Upstream(sql.FieldLTE(FieldPolicyID, v))
+}
+
+// PolicyIDContains applies the Contains predicate on the "policy_id" field.
+func PolicyIDContains(v string) predicate.Upstream {
+	return predicate.Upstream(sql.FieldContains(FieldPolicyID, v))
+}
+
+// PolicyIDHasPrefix applies the HasPrefix predicate on the "policy_id" field.
+func PolicyIDHasPrefix(v string) predicate.Upstream {
+	return predicate.Upstream(sql.FieldHasPrefix(FieldPolicyID, v))
+}
+
+// PolicyIDHasSuffix applies the HasSuffix predicate on the "policy_id" field.
+func PolicyIDHasSuffix(v string) predicate.Upstream {
+	return predicate.Upstream(sql.FieldHasSuffix(FieldPolicyID, v))
+}
+
+// PolicyIDEqualFold applies the EqualFold predicate on the "policy_id" field.
+func PolicyIDEqualFold(v string) predicate.Upstream {
+	return predicate.Upstream(sql.FieldEqualFold(FieldPolicyID, v))
+}
+
+// PolicyIDContainsFold applies the ContainsFold predicate on the "policy_id" field.
+func PolicyIDContainsFold(v string) predicate.Upstream {
+	return predicate.Upstream(sql.FieldContainsFold(FieldPolicyID, v))
 }
 
 // PriorityEQ applies the EQ predicate on the "priority" field.

@@ -41,6 +41,7 @@ type ResolverRoot interface {
 	PackageFile() PackageFileResolver
 	Project() ProjectResolver
 	Query() QueryResolver
+	UpstreamPolicy() UpstreamPolicyResolver
 	User() UserResolver
 }
 
@@ -177,22 +178,23 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddMember                      func(childComplexity int, input model.AddMemberInput) int
-		CreateDeployToken              func(childComplexity int, input model.CreateDeployTokenInput) int
-		CreateGroup                    func(childComplexity int, input model.CreateGroupInput) int
-		CreateGroupAccessToken         func(childComplexity int, input model.CreateGroupAccessTokenInput) int
-		CreateJobToken                 func(childComplexity int, input model.CreateJobTokenInput) int
-		CreatePersonalAccessToken      func(childComplexity int, input model.CreatePersonalAccessTokenInput) int
-		CreateProject                  func(childComplexity int, input model.CreateProjectInput) int
-		CreateProjectAccessToken       func(childComplexity int, input model.CreateProjectAccessTokenInput) int
-		CreateUser                     func(childComplexity int, input model.CreateUserInput) int
-		DestroyPackage                 func(childComplexity int, input model.DestroyPackageInput) int
-		DestroyPackageFile             func(childComplexity int, input model.DestroyPackageFileInput) int
-		DestroyPackageFiles            func(childComplexity int, input model.DestroyPackageFilesInput) int
-		DestroyPackages                func(childComplexity int, input model.DestroyPackagesInput) int
-		RevokeToken                    func(childComplexity int, input model.RevokeTokenInput) int
-		UpdateNamespacePackageSettings func(childComplexity int, input model.UpdateNamespacePackageSettingsInput) int
-		UpdateProject                  func(childComplexity int, input model.UpdateProjectInput) int
+		AddMember                        func(childComplexity int, input model.AddMemberInput) int
+		CreateDeployToken                func(childComplexity int, input model.CreateDeployTokenInput) int
+		CreateGroup                      func(childComplexity int, input model.CreateGroupInput) int
+		CreateGroupAccessToken           func(childComplexity int, input model.CreateGroupAccessTokenInput) int
+		CreateJobToken                   func(childComplexity int, input model.CreateJobTokenInput) int
+		CreatePersonalAccessToken        func(childComplexity int, input model.CreatePersonalAccessTokenInput) int
+		CreateProject                    func(childComplexity int, input model.CreateProjectInput) int
+		CreateProjectAccessToken         func(childComplexity int, input model.CreateProjectAccessTokenInput) int
+		CreateUser                       func(childComplexity int, input model.CreateUserInput) int
+		DestroyPackage                   func(childComplexity int, input model.DestroyPackageInput) int
+		DestroyPackageFile               func(childComplexity int, input model.DestroyPackageFileInput) int
+		DestroyPackageFiles              func(childComplexity int, input model.DestroyPackageFilesInput) int
+		DestroyPackages                  func(childComplexity int, input model.DestroyPackagesInput) int
+		RevokeToken                      func(childComplexity int, input model.RevokeTokenInput) int
+		UpdateNamespacePackageSettings   func(childComplexity int, input model.UpdateNamespacePackageSettingsInput) int
+		UpdateProject                    func(childComplexity int, input model.UpdateProjectInput) int
+		UpdateVirtualRepositoryUpstreams func(childComplexity int, input model.UpdateVirtualRepositoryUpstreamsInput) int
 	}
 
 	Namespace struct {
@@ -276,20 +278,22 @@ type ComplexityRoot struct {
 	}
 
 	Project struct {
-		CreatedAt       func(childComplexity int) int
-		Description     func(childComplexity int) int
-		Format          func(childComplexity int) int
-		FullPath        func(childComplexity int) int
-		GetID           func(childComplexity int) int
-		Name            func(childComplexity int) int
-		Namespace       func(childComplexity int) int
-		Packages        func(childComplexity int, packageName *string, packageType *enum.Format, packageVersion *string, status *enum.PackageStatus, includeVersionless *bool, sort *model.PackageSort, first *int, after *string, last *int, before *string) int
-		PackagesEnabled func(childComplexity int) int
-		Path            func(childComplexity int) int
-		ProjectMembers  func(childComplexity int, relations []registry.MemberRelation, first *int, after *string, last *int, before *string) int
-		RepositoryMode  func(childComplexity int) int
-		UpdatedAt       func(childComplexity int) int
-		Visibility      func(childComplexity int) int
+		CreatedAt               func(childComplexity int) int
+		Description             func(childComplexity int) int
+		Format                  func(childComplexity int) int
+		FullPath                func(childComplexity int) int
+		GetID                   func(childComplexity int) int
+		Name                    func(childComplexity int) int
+		Namespace               func(childComplexity int) int
+		Packages                func(childComplexity int, packageName *string, packageType *enum.Format, packageVersion *string, status *enum.PackageStatus, includeVersionless *bool, sort *model.PackageSort, first *int, after *string, last *int, before *string) int
+		PackagesEnabled         func(childComplexity int) int
+		Path                    func(childComplexity int) int
+		ProjectMembers          func(childComplexity int, relations []registry.MemberRelation, first *int, after *string, last *int, before *string) int
+		RemoteRepositoryConfig  func(childComplexity int) int
+		RepositoryMode          func(childComplexity int) int
+		UpdatedAt               func(childComplexity int) int
+		VirtualRepositoryConfig func(childComplexity int) int
+		Visibility              func(childComplexity int) int
 	}
 
 	ProjectConnection struct {
@@ -314,6 +318,13 @@ type ComplexityRoot struct {
 		User        func(childComplexity int, username string) int
 	}
 
+	RemoteRepositoryConfig struct {
+		CacheTTLSeconds func(childComplexity int) int
+		HasCredentials  func(childComplexity int) int
+		ServeStale      func(childComplexity int) int
+		URL             func(childComplexity int) int
+	}
+
 	RevokeTokenPayload struct {
 		AccessToken      func(childComplexity int) int
 		ClientMutationID func(childComplexity int) int
@@ -332,6 +343,18 @@ type ComplexityRoot struct {
 		Project          func(childComplexity int) int
 	}
 
+	UpdateVirtualRepositoryUpstreamsPayload struct {
+		ClientMutationID        func(childComplexity int) int
+		Errors                  func(childComplexity int) int
+		VirtualRepositoryConfig func(childComplexity int) int
+	}
+
+	UpstreamPolicy struct {
+		PolicyID   func(childComplexity int) int
+		Priority   func(childComplexity int) int
+		Repository func(childComplexity int) int
+	}
+
 	User struct {
 		Admin     func(childComplexity int) int
 		Bot       func(childComplexity int) int
@@ -340,6 +363,10 @@ type ComplexityRoot struct {
 		Name      func(childComplexity int) int
 		Namespace func(childComplexity int) int
 		Username  func(childComplexity int) int
+	}
+
+	VirtualRepositoryConfig struct {
+		UpstreamPolicies func(childComplexity int) int
 	}
 }
 
@@ -378,6 +405,7 @@ type MutationResolver interface {
 	DestroyPackages(ctx context.Context, input model.DestroyPackagesInput) (*model.DestroyPackagesPayload, error)
 	DestroyPackageFile(ctx context.Context, input model.DestroyPackageFileInput) (*model.DestroyPackageFilePayload, error)
 	DestroyPackageFiles(ctx context.Context, input model.DestroyPackageFilesInput) (*model.DestroyPackageFilesPayload, error)
+	UpdateVirtualRepositoryUpstreams(ctx context.Context, input model.UpdateVirtualRepositoryUpstreamsInput) (*model.UpdateVirtualRepositoryUpstreamsPayload, error)
 	CreatePersonalAccessToken(ctx context.Context, input model.CreatePersonalAccessTokenInput) (*model.CreatePersonalAccessTokenPayload, error)
 	CreateProjectAccessToken(ctx context.Context, input model.CreateProjectAccessTokenInput) (*model.CreateProjectAccessTokenPayload, error)
 	CreateGroupAccessToken(ctx context.Context, input model.CreateGroupAccessTokenInput) (*model.CreateGroupAccessTokenPayload, error)
@@ -405,6 +433,8 @@ type ProjectResolver interface {
 	ProjectMembers(ctx context.Context, obj *ent.Project, relations []registry.MemberRelation, first *int, after *string, last *int, before *string) (*model.MemberConnection, error)
 
 	Packages(ctx context.Context, obj *ent.Project, packageName *string, packageType *enum.Format, packageVersion *string, status *enum.PackageStatus, includeVersionless *bool, sort *model.PackageSort, first *int, after *string, last *int, before *string) (*model.PackageConnection, error)
+	VirtualRepositoryConfig(ctx context.Context, obj *ent.Project) (*model.VirtualRepositoryConfig, error)
+	RemoteRepositoryConfig(ctx context.Context, obj *ent.Project) (*model.RemoteRepositoryConfig, error)
 }
 type QueryResolver interface {
 	CurrentUser(ctx context.Context) (*ent.User, error)
@@ -415,6 +445,9 @@ type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
 	Package(ctx context.Context, id string) (*ent.Pkg, error)
+}
+type UpstreamPolicyResolver interface {
+	Repository(ctx context.Context, obj *ent.Upstream) (*ent.Project, error)
 }
 type UserResolver interface {
 	Namespace(ctx context.Context, obj *ent.User) (*ent.Namespace, error)
@@ -1091,6 +1124,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateProject(childComplexity, args["input"].(model.UpdateProjectInput)), true
+	case "Mutation.updateVirtualRepositoryUpstreams":
+		if e.ComplexityRoot.Mutation.UpdateVirtualRepositoryUpstreams == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateVirtualRepositoryUpstreams_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateVirtualRepositoryUpstreams(childComplexity, args["input"].(model.UpdateVirtualRepositoryUpstreamsInput)), true
 
 	case "Namespace.createdAt":
 		if e.ComplexityRoot.Namespace.CreatedAt == nil {
@@ -1505,6 +1549,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Project.ProjectMembers(childComplexity, args["relations"].([]registry.MemberRelation), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Project.remoteRepositoryConfig":
+		if e.ComplexityRoot.Project.RemoteRepositoryConfig == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.RemoteRepositoryConfig(childComplexity), true
 	case "Project.repositoryMode":
 		if e.ComplexityRoot.Project.RepositoryMode == nil {
 			break
@@ -1517,6 +1567,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Project.UpdatedAt(childComplexity), true
+	case "Project.virtualRepositoryConfig":
+		if e.ComplexityRoot.Project.VirtualRepositoryConfig == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.VirtualRepositoryConfig(childComplexity), true
 	case "Project.visibility":
 		if e.ComplexityRoot.Project.Visibility == nil {
 			break
@@ -1641,6 +1697,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.User(childComplexity, args["username"].(string)), true
 
+	case "RemoteRepositoryConfig.cacheTtlSeconds":
+		if e.ComplexityRoot.RemoteRepositoryConfig.CacheTTLSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoteRepositoryConfig.CacheTTLSeconds(childComplexity), true
+	case "RemoteRepositoryConfig.hasCredentials":
+		if e.ComplexityRoot.RemoteRepositoryConfig.HasCredentials == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoteRepositoryConfig.HasCredentials(childComplexity), true
+	case "RemoteRepositoryConfig.serveStale":
+		if e.ComplexityRoot.RemoteRepositoryConfig.ServeStale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoteRepositoryConfig.ServeStale(childComplexity), true
+	case "RemoteRepositoryConfig.url":
+		if e.ComplexityRoot.RemoteRepositoryConfig.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoteRepositoryConfig.URL(childComplexity), true
+
 	case "RevokeTokenPayload.accessToken":
 		if e.ComplexityRoot.RevokeTokenPayload.AccessToken == nil {
 			break
@@ -1698,6 +1779,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateProjectPayload.Project(childComplexity), true
 
+	case "UpdateVirtualRepositoryUpstreamsPayload.clientMutationId":
+		if e.ComplexityRoot.UpdateVirtualRepositoryUpstreamsPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateVirtualRepositoryUpstreamsPayload.ClientMutationID(childComplexity), true
+	case "UpdateVirtualRepositoryUpstreamsPayload.errors":
+		if e.ComplexityRoot.UpdateVirtualRepositoryUpstreamsPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateVirtualRepositoryUpstreamsPayload.Errors(childComplexity), true
+	case "UpdateVirtualRepositoryUpstreamsPayload.virtualRepositoryConfig":
+		if e.ComplexityRoot.UpdateVirtualRepositoryUpstreamsPayload.VirtualRepositoryConfig == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateVirtualRepositoryUpstreamsPayload.VirtualRepositoryConfig(childComplexity), true
+
+	case "UpstreamPolicy.id":
+		if e.ComplexityRoot.UpstreamPolicy.PolicyID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpstreamPolicy.PolicyID(childComplexity), true
+	case "UpstreamPolicy.priority":
+		if e.ComplexityRoot.UpstreamPolicy.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpstreamPolicy.Priority(childComplexity), true
+	case "UpstreamPolicy.repository":
+		if e.ComplexityRoot.UpstreamPolicy.Repository == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpstreamPolicy.Repository(childComplexity), true
+
 	case "User.admin":
 		if e.ComplexityRoot.User.Admin == nil {
 			break
@@ -1741,6 +1860,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.User.Username(childComplexity), true
 
+	case "VirtualRepositoryConfig.upstreamPolicies":
+		if e.ComplexityRoot.VirtualRepositoryConfig.UpstreamPolicies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirtualRepositoryConfig.UpstreamPolicies(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1766,6 +1892,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RevokeTokenInput", ec.unmarshalInputRevokeTokenInput),
 			graphql.NewInputUnmarshaler("UpdateNamespacePackageSettingsInput", ec.unmarshalInputUpdateNamespacePackageSettingsInput),
 			graphql.NewInputUnmarshaler("UpdateProjectInput", ec.unmarshalInputUpdateProjectInput),
+			graphql.NewInputUnmarshaler("UpdateVirtualRepositoryUpstreamsInput", ec.unmarshalInputUpdateVirtualRepositoryUpstreamsInput),
+			graphql.NewInputUnmarshaler("UpstreamPolicyInput", ec.unmarshalInputUpstreamPolicyInput),
 		)
 	}
 	first := true
@@ -2285,6 +2413,63 @@ extend type Mutation {
   destroyPackages(input: DestroyPackagesInput!): DestroyPackagesPayload
   destroyPackageFile(input: DestroyPackageFileInput!): DestroyPackageFilePayload
   destroyPackageFiles(input: DestroyPackageFilesInput!): DestroyPackageFilesPayload
+}
+`, BuiltIn: false},
+	{Name: "../../schema/repositories.graphqls", Input: `# Repository modes: upstream policies of VIRTUAL projects and the settings of
+# REMOTE ones. Resolution order (one rule for every format): higher priority
+# first; at equal priority STANDARD before REMOTE (the dependency-confusion
+# guard); then by policy id.
+
+type UpstreamPolicy {
+  "The policy's name, unique within the virtual project."
+  id: String!
+  repository: Project
+  priority: Int!
+}
+
+type VirtualRepositoryConfig {
+  "In resolution order."
+  upstreamPolicies: [UpstreamPolicy!]!
+}
+
+type RemoteRepositoryConfig {
+  url: String!
+  cacheTtlSeconds: Int!
+  serveStale: Boolean!
+  "Whether upstream credentials are stored; they are never returned."
+  hasCredentials: Boolean!
+}
+
+extend type Project {
+  "Set on VIRTUAL projects."
+  virtualRepositoryConfig: VirtualRepositoryConfig
+  "Set on REMOTE projects."
+  remoteRepositoryConfig: RemoteRepositoryConfig
+}
+
+input UpstreamPolicyInput {
+  id: String!
+  repositoryPath: ID!
+  "0..1000000; higher wins."
+  priority: Int!
+}
+
+input UpdateVirtualRepositoryUpstreamsInput {
+  projectPath: ID!
+  "Replaces the whole list, atomically. At most 100."
+  upstreamPolicies: [UpstreamPolicyInput!]!
+  clientMutationId: String
+}
+
+type UpdateVirtualRepositoryUpstreamsPayload {
+  virtualRepositoryConfig: VirtualRepositoryConfig
+  errors: [String!]!
+  clientMutationId: String
+}
+
+extend type Mutation {
+  "MAINTAINER on the virtual project, and read access to every upstream."
+  updateVirtualRepositoryUpstreams(input: UpdateVirtualRepositoryUpstreamsInput!): UpdateVirtualRepositoryUpstreamsPayload
 }
 `, BuiltIn: false},
 	{Name: "../../schema/tokens.graphqls", Input: `# Access tokens of every kind. Only a SHA-256 of a secret is stored; token-
@@ -2875,6 +3060,10 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_updatedAt(ctx, field)
 	case "packages":
 		return ec.fieldContext_Project_packages(ctx, field)
+	case "virtualRepositoryConfig":
+		return ec.fieldContext_Project_virtualRepositoryConfig(ctx, field)
+	case "remoteRepositoryConfig":
+		return ec.fieldContext_Project_remoteRepositoryConfig(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Project", field.Name)
 }
@@ -2899,6 +3088,20 @@ func (ec *executionContext) childFields_ProjectEdge(ctx context.Context, field g
 		return ec.fieldContext_ProjectEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProjectEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_RemoteRepositoryConfig(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_RemoteRepositoryConfig_url(ctx, field)
+	case "cacheTtlSeconds":
+		return ec.fieldContext_RemoteRepositoryConfig_cacheTtlSeconds(ctx, field)
+	case "serveStale":
+		return ec.fieldContext_RemoteRepositoryConfig_serveStale(ctx, field)
+	case "hasCredentials":
+		return ec.fieldContext_RemoteRepositoryConfig_hasCredentials(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemoteRepositoryConfig", field.Name)
 }
 
 func (ec *executionContext) childFields_RevokeTokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2937,6 +3140,30 @@ func (ec *executionContext) childFields_UpdateProjectPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type UpdateProjectPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_UpdateVirtualRepositoryUpstreamsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "virtualRepositoryConfig":
+		return ec.fieldContext_UpdateVirtualRepositoryUpstreamsPayload_virtualRepositoryConfig(ctx, field)
+	case "errors":
+		return ec.fieldContext_UpdateVirtualRepositoryUpstreamsPayload_errors(ctx, field)
+	case "clientMutationId":
+		return ec.fieldContext_UpdateVirtualRepositoryUpstreamsPayload_clientMutationId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateVirtualRepositoryUpstreamsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpstreamPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_UpstreamPolicy_id(ctx, field)
+	case "repository":
+		return ec.fieldContext_UpstreamPolicy_repository(ctx, field)
+	case "priority":
+		return ec.fieldContext_UpstreamPolicy_priority(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpstreamPolicy", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2955,6 +3182,14 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_VirtualRepositoryConfig(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "upstreamPolicies":
+		return ec.fieldContext_VirtualRepositoryConfig_upstreamPolicies(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VirtualRepositoryConfig", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3467,6 +3702,20 @@ func (ec *executionContext) field_Mutation_updateProject_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateProjectInput, error) {
 			return ec.unmarshalNUpdateProjectInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpdateProjectInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateVirtualRepositoryUpstreams_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateVirtualRepositoryUpstreamsInput, error) {
+			return ec.unmarshalNUpdateVirtualRepositoryUpstreamsInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpdateVirtualRepositoryUpstreamsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6218,6 +6467,50 @@ func (ec *executionContext) fieldContext_Mutation_destroyPackageFiles(ctx contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateVirtualRepositoryUpstreams(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateVirtualRepositoryUpstreams(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateVirtualRepositoryUpstreams(ctx, fc.Args["input"].(model.UpdateVirtualRepositoryUpstreamsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateVirtualRepositoryUpstreamsPayload) graphql.Marshaler {
+			return ec.marshalOUpdateVirtualRepositoryUpstreamsPayload2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpdateVirtualRepositoryUpstreamsPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateVirtualRepositoryUpstreams(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateVirtualRepositoryUpstreamsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateVirtualRepositoryUpstreams_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createPersonalAccessToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8215,6 +8508,70 @@ func (ec *executionContext) fieldContext_Project_packages(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Project_virtualRepositoryConfig(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_virtualRepositoryConfig(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().VirtualRepositoryConfig(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VirtualRepositoryConfig) graphql.Marshaler {
+			return ec.marshalOVirtualRepositoryConfig2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐVirtualRepositoryConfig(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Project_virtualRepositoryConfig(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VirtualRepositoryConfig(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Project_remoteRepositoryConfig(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_remoteRepositoryConfig(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().RemoteRepositoryConfig(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RemoteRepositoryConfig) graphql.Marshaler {
+			return ec.marshalORemoteRepositoryConfig2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐRemoteRepositoryConfig(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Project_remoteRepositoryConfig(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemoteRepositoryConfig(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ProjectConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProjectConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8782,6 +9139,98 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _RemoteRepositoryConfig_url(ctx context.Context, field graphql.CollectedField, obj *model.RemoteRepositoryConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoteRepositoryConfig_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoteRepositoryConfig_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemoteRepositoryConfig", field, false, false, "String")
+}
+
+func (ec *executionContext) _RemoteRepositoryConfig_cacheTtlSeconds(ctx context.Context, field graphql.CollectedField, obj *model.RemoteRepositoryConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoteRepositoryConfig_cacheTtlSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CacheTTLSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoteRepositoryConfig_cacheTtlSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemoteRepositoryConfig", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RemoteRepositoryConfig_serveStale(ctx context.Context, field graphql.CollectedField, obj *model.RemoteRepositoryConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoteRepositoryConfig_serveStale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServeStale, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoteRepositoryConfig_serveStale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemoteRepositoryConfig", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RemoteRepositoryConfig_hasCredentials(ctx context.Context, field graphql.CollectedField, obj *model.RemoteRepositoryConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoteRepositoryConfig_hasCredentials(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasCredentials, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoteRepositoryConfig_hasCredentials(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemoteRepositoryConfig", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _RevokeTokenPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *model.RevokeTokenPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9016,6 +9465,162 @@ func (ec *executionContext) fieldContext_UpdateProjectPayload_clientMutationId(_
 	return graphql.NewScalarFieldContext("UpdateProjectPayload", field, false, false, "String")
 }
 
+func (ec *executionContext) _UpdateVirtualRepositoryUpstreamsPayload_virtualRepositoryConfig(ctx context.Context, field graphql.CollectedField, obj *model.UpdateVirtualRepositoryUpstreamsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateVirtualRepositoryUpstreamsPayload_virtualRepositoryConfig(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VirtualRepositoryConfig, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VirtualRepositoryConfig) graphql.Marshaler {
+			return ec.marshalOVirtualRepositoryConfig2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐVirtualRepositoryConfig(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateVirtualRepositoryUpstreamsPayload_virtualRepositoryConfig(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateVirtualRepositoryUpstreamsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VirtualRepositoryConfig(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateVirtualRepositoryUpstreamsPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateVirtualRepositoryUpstreamsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateVirtualRepositoryUpstreamsPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateVirtualRepositoryUpstreamsPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateVirtualRepositoryUpstreamsPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _UpdateVirtualRepositoryUpstreamsPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.UpdateVirtualRepositoryUpstreamsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateVirtualRepositoryUpstreamsPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateVirtualRepositoryUpstreamsPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateVirtualRepositoryUpstreamsPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _UpstreamPolicy_id(ctx context.Context, field graphql.CollectedField, obj *ent.Upstream) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpstreamPolicy_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PolicyID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpstreamPolicy_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpstreamPolicy", field, false, false, "String")
+}
+
+func (ec *executionContext) _UpstreamPolicy_repository(ctx context.Context, field graphql.CollectedField, obj *ent.Upstream) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpstreamPolicy_repository(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UpstreamPolicy().Repository(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Project) graphql.Marshaler {
+			return ec.marshalOProject2ᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐProject(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpstreamPolicy_repository(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpstreamPolicy",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Project(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpstreamPolicy_priority(ctx context.Context, field graphql.CollectedField, obj *ent.Upstream) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpstreamPolicy_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Priority, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpstreamPolicy_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpstreamPolicy", field, false, false, "Int")
+}
+
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9184,6 +9789,38 @@ func (ec *executionContext) _User_createdAt(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_User_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VirtualRepositoryConfig_upstreamPolicies(ctx context.Context, field graphql.CollectedField, obj *model.VirtualRepositoryConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirtualRepositoryConfig_upstreamPolicies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpstreamPolicies, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Upstream) graphql.Marshaler {
+			return ec.marshalNUpstreamPolicy2ᚕᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐUpstreamᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VirtualRepositoryConfig_upstreamPolicies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VirtualRepositoryConfig",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpstreamPolicy(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -11365,6 +12002,118 @@ func UnmarshalUpdateProjectInput(ctx context.Context, raw any) (model.UpdateProj
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateVirtualRepositoryUpstreamsInput(ctx context.Context, obj any) (model.UpdateVirtualRepositoryUpstreamsInput, error) {
+	var it model.UpdateVirtualRepositoryUpstreamsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"projectPath", "upstreamPolicies", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "projectPath":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("projectPath"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProjectPath = data
+		case "upstreamPolicies":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("upstreamPolicies"))
+			data, err := ec.unmarshalNUpstreamPolicyInput2ᚕᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpstreamPolicyInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpstreamPolicies = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateVirtualRepositoryUpstreamsInput unmarshals raw into the UpdateVirtualRepositoryUpstreamsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateVirtualRepositoryUpstreamsInput(ctx context.Context, raw any) (model.UpdateVirtualRepositoryUpstreamsInput, error) {
+	var out model.UpdateVirtualRepositoryUpstreamsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateVirtualRepositoryUpstreamsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpstreamPolicyInput(ctx context.Context, obj any) (model.UpstreamPolicyInput, error) {
+	var it model.UpstreamPolicyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "repositoryPath", "priority"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "repositoryPath":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repositoryPath"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RepositoryPath = data
+		case "priority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Priority = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpstreamPolicyInput unmarshals raw into the UpstreamPolicyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpstreamPolicyInput(ctx context.Context, raw any) (model.UpstreamPolicyInput, error) {
+	var out model.UpstreamPolicyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpstreamPolicyInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -12402,6 +13151,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "updateVirtualRepositoryUpstreams":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateVirtualRepositoryUpstreams(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "createPersonalAccessToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createPersonalAccessToken(ctx, field)
@@ -13069,6 +13825,18 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Project_packages(ctx, field, obj)
 				})
+		case "virtualRepositoryConfig":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_virtualRepositoryConfig(ctx, field, obj)
+				})
+		case "remoteRepositoryConfig":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_remoteRepositoryConfig(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13265,6 +14033,54 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
+var remoteRepositoryConfigImplementors = []string{"RemoteRepositoryConfig"}
+
+func (ec *executionContext) _RemoteRepositoryConfig(ctx context.Context, sel ast.SelectionSet, obj *model.RemoteRepositoryConfig) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, remoteRepositoryConfigImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RemoteRepositoryConfig")
+		case "url":
+			out.Values[i] = ec._RemoteRepositoryConfig_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cacheTtlSeconds":
+			out.Values[i] = ec._RemoteRepositoryConfig_cacheTtlSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "serveStale":
+			out.Values[i] = ec._RemoteRepositoryConfig_serveStale(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasCredentials":
+			out.Values[i] = ec._RemoteRepositoryConfig_hasCredentials(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var revokeTokenPayloadImplementors = []string{"RevokeTokenPayload"}
 
 func (ec *executionContext) _RevokeTokenPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeTokenPayload) graphql.Marshaler {
@@ -13394,6 +14210,93 @@ func (ec *executionContext) _UpdateProjectPayload(ctx context.Context, sel ast.S
 	return out
 }
 
+var updateVirtualRepositoryUpstreamsPayloadImplementors = []string{"UpdateVirtualRepositoryUpstreamsPayload"}
+
+func (ec *executionContext) _UpdateVirtualRepositoryUpstreamsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateVirtualRepositoryUpstreamsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateVirtualRepositoryUpstreamsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateVirtualRepositoryUpstreamsPayload")
+		case "virtualRepositoryConfig":
+			out.Values[i] = ec._UpdateVirtualRepositoryUpstreamsPayload_virtualRepositoryConfig(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._UpdateVirtualRepositoryUpstreamsPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clientMutationId":
+			out.Values[i] = ec._UpdateVirtualRepositoryUpstreamsPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var upstreamPolicyImplementors = []string{"UpstreamPolicy"}
+
+func (ec *executionContext) _UpstreamPolicy(ctx context.Context, sel ast.SelectionSet, obj *ent.Upstream) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, upstreamPolicyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpstreamPolicy")
+		case "id":
+			out.Values[i] = ec._UpstreamPolicy_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "repository":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UpstreamPolicy_repository(ctx, field, obj)
+				})
+		case "priority":
+			out.Values[i] = ec._UpstreamPolicy_priority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *ent.User) graphql.Marshaler {
@@ -13440,6 +14343,39 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = ec._User_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var virtualRepositoryConfigImplementors = []string{"VirtualRepositoryConfig"}
+
+func (ec *executionContext) _VirtualRepositoryConfig(ctx context.Context, sel ast.SelectionSet, obj *model.VirtualRepositoryConfig) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, virtualRepositoryConfigImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VirtualRepositoryConfig")
+		case "upstreamPolicies":
+			out.Values[i] = ec._VirtualRepositoryConfig_upstreamPolicies(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -14403,6 +15339,54 @@ func (ec *executionContext) unmarshalNUpdateProjectInput2githubᚗcomᚋpkgreg�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNUpdateVirtualRepositoryUpstreamsInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpdateVirtualRepositoryUpstreamsInput(ctx context.Context, v any) (model.UpdateVirtualRepositoryUpstreamsInput, error) {
+	res, err := ec.unmarshalInputUpdateVirtualRepositoryUpstreamsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpstreamPolicy2ᚕᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐUpstreamᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Upstream) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUpstreamPolicy2ᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐUpstream(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUpstreamPolicy2ᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐUpstream(ctx context.Context, sel ast.SelectionSet, v *ent.Upstream) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpstreamPolicy!")
+		return graphql.Null
+	}
+	return ec._UpstreamPolicy(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpstreamPolicyInput2ᚕᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpstreamPolicyInputᚄ(ctx context.Context, v any) ([]*model.UpstreamPolicyInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.UpstreamPolicyInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNUpstreamPolicyInput2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpstreamPolicyInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNUpstreamPolicyInput2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpstreamPolicyInput(ctx context.Context, v any) (*model.UpstreamPolicyInput, error) {
+	res, err := ec.unmarshalInputUpstreamPolicyInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐUser(ctx context.Context, sel ast.SelectionSet, v *ent.User) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "User!")
@@ -14876,6 +15860,13 @@ func (ec *executionContext) marshalOProject2ᚖgithubᚗcomᚋpkgregᚋregistry�
 	return ec._Project(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalORemoteRepositoryConfig2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐRemoteRepositoryConfig(ctx context.Context, sel ast.SelectionSet, v *model.RemoteRepositoryConfig) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RemoteRepositoryConfig(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalORepositoryMode2ᚖgithubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐRepositoryMode(ctx context.Context, v any) (*enum.RepositoryMode, error) {
 	if v == nil {
 		return nil, nil
@@ -14949,11 +15940,25 @@ func (ec *executionContext) marshalOUpdateProjectPayload2ᚖgithubᚗcomᚋpkgre
 	return ec._UpdateProjectPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOUpdateVirtualRepositoryUpstreamsPayload2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpdateVirtualRepositoryUpstreamsPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateVirtualRepositoryUpstreamsPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UpdateVirtualRepositoryUpstreamsPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐUser(ctx context.Context, sel ast.SelectionSet, v *ent.User) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOVirtualRepositoryConfig2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐVirtualRepositoryConfig(ctx context.Context, sel ast.SelectionSet, v *model.VirtualRepositoryConfig) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._VirtualRepositoryConfig(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOVisibility2ᚖgithubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐVisibility(ctx context.Context, v any) (*enum.Visibility, error) {

@@ -281,6 +281,14 @@ type ProjectEdge struct {
 type Query struct {
 }
 
+type RemoteRepositoryConfig struct {
+	URL             string `json:"url"`
+	CacheTTLSeconds int    `json:"cacheTtlSeconds"`
+	ServeStale      bool   `json:"serveStale"`
+	// Whether upstream credentials are stored; they are never returned.
+	HasCredentials bool `json:"hasCredentials"`
+}
+
 type RevokeTokenInput struct {
 	// Global id of the token.
 	ID               string  `json:"id"`
@@ -325,6 +333,31 @@ type UpdateProjectPayload struct {
 	Project          *ent.Project `json:"project,omitempty"`
 	Errors           []string     `json:"errors"`
 	ClientMutationID *string      `json:"clientMutationId,omitempty"`
+}
+
+type UpdateVirtualRepositoryUpstreamsInput struct {
+	ProjectPath string `json:"projectPath"`
+	// Replaces the whole list, atomically. At most 100.
+	UpstreamPolicies []*UpstreamPolicyInput `json:"upstreamPolicies"`
+	ClientMutationID *string                `json:"clientMutationId,omitempty"`
+}
+
+type UpdateVirtualRepositoryUpstreamsPayload struct {
+	VirtualRepositoryConfig *VirtualRepositoryConfig `json:"virtualRepositoryConfig,omitempty"`
+	Errors                  []string                 `json:"errors"`
+	ClientMutationID        *string                  `json:"clientMutationId,omitempty"`
+}
+
+type UpstreamPolicyInput struct {
+	ID             string `json:"id"`
+	RepositoryPath string `json:"repositoryPath"`
+	// 0..1000000; higher wins.
+	Priority int `json:"priority"`
+}
+
+type VirtualRepositoryConfig struct {
+	// In resolution order.
+	UpstreamPolicies []*ent.Upstream `json:"upstreamPolicies"`
 }
 
 // Listing order. CREATED_* follows creation (id) order.

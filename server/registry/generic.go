@@ -130,6 +130,9 @@ type Download struct {
 	File    *ent.PackageFile
 	Package *ent.Pkg
 	Object  blob.Object
+	// Repository is the project that served the file (an upstream, for
+	// reads through a virtual project).
+	Repository *ent.Project
 }
 
 // OpenGeneric opens the newest file with that name in a generic package.
@@ -144,17 +147,55 @@ func (s *Service) OpenGeneric(ctx context.Context, p *Principal, ref, name, vers
 	if err := ValidateGenericCoordinates(name, version, filePath); err != nil {
 		return nil, err
 	}
-	pf, err := s.db.PackageFile.Query().Where(
-		packagefile.FileName(filePath),
-		packagefile.HasPkgWith(pkg.ProjectID(pa.Project.ID), pkg.PackageTypeEQ(enum.Generic), pkg.Name(name), pkg.Version(version), pkg.StatusIn(installable...)),
-	).WithPkg().WithBlob().Order(ent.Desc(packagefile.FieldID)).First(ctx)
-	if ent.IsNotFound(err) {
+	sources, err := s.readSources(ctx, pa.Project, enum.Generic)
+	if err != nil {
+		return nil, err
+	}
+	for _, src := range sources {
+		pf, err := s.db.PackageFile.Query().Where(
+			packagefile.FileName(filePath),
+			packagefile.HasPkgWith(pkg.ProjectID(src.ID), pkg.PackageTypeEQ(enum.Generic), pkg.Name(name), pkg.Version(version), pkg.StatusIn(installable...)),
+		).WithPkg().WithBlob().Order(ent.Desc(packagefile.FieldID)).First(ctx)
+		if ent.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, Internal(err, "could not read the package")
+		}
+		d, err := s.openFile(ctx, pf)
+		if err == nil {
+			d.Repository = src
+		}
+		return d, err
+	}
+	return nil, NotFound("404 Not found")
+}
+
+// readSources lists the projects a read of prj looks in, in order: the
+// project itself, or for a VIRTUAL project its upstreams in resolution
+// order (read on the virtual project's behalf; the caller needs read access
+// to the virtual project only). Upstreams with packages disabled are skipped.
+func (s *Service) readSources(ctx context.Context, prj *ent.Project, format enum.Format) ([]*ent.Project, error) {
+	if prj.RepositoryMode != enum.Virtual {
+		if prj.Format != nil && *prj.Format != format {
+			return nil, NotFound("404 Not found")
+		}
+		return []*ent.Project{prj}, nil
+	}
+	if prj.Format == nil || *prj.Format != format {
 		return nil, NotFound("404 Not found")
 	}
+	ups, err := s.Upstreams(ctx, prj)
 	if err != nil {
-		return nil, Internal(err, "could not read the package")
+		return nil, err
 	}
-	return s.openFile(ctx, pf)
+	out := make([]*ent.Project, 0, len(ups))
+	for _, u := range ups {
+		if up := u.Edges.UpstreamProject; up.PackagesEnabled {
+			out = append(out, up)
+		}
+	}
+	return out, nil
 }
 
 // openFile opens a file's object and notes the download.

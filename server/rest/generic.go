@@ -120,6 +120,9 @@ func serveFile(w http.ResponseWriter, r *http.Request, d *registry.Download) {
 	h.Set("ETag", `"`+d.File.Sha256+`"`)
 	h.Set("Accept-Ranges", "bytes")
 	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
+	if d.Repository != nil {
+		h.Set("X-Registry-Upstream", d.Repository.FullPath)
+	}
 	modtime := d.File.CreatedAt.UTC().Truncate(time.Second)
 	if fb, ok := d.Object.(blob.FileBacked); ok {
 		http.ServeContent(w, r, base, modtime, fb.OSFile())

@@ -1,0 +1,124 @@
+package registry
+
+import (
+	"context"
+	"regexp"
+	"sort"
+
+	"github.com/pkgreg/registry/ent"
+	"github.com/pkgreg/registry/ent/upstream"
+	"github.com/pkgreg/registry/server/registry/enum"
+)
+
+const (
+	maxUpstreams    = 100
+	maxUpstreamPrio = 1000000
+)
+
+// UpstreamPolicyInput is one entry of a virtual project's upstream list;
+// ID is the caller's name for it, unique within the list.
+type UpstreamPolicyInput struct {
+	ID             string
+	RepositoryPath string
+	Priority       int
+}
+
+var policyIDRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9_.\-]{0,61}[a-z0-9])?$`)
+
+// Upstreams returns a virtual project's policies in resolution order, each
+// with its upstream project loaded.
+//
+// Resolution order, the one rule every format follows: higher priority
+// first; at equal priority a STANDARD upstream before a REMOTE one (the
+// dependency-confusion guard: a public package never shadows a private one
+// unless someone set a higher priority on purpose); then by policy id, so
+// that equal priorities resolve deterministically.
+func (s *Service) Upstreams(ctx context.Context, virtual *ent.Project) ([]*ent.Upstream, error) {
+	ups, err := s.db.Upstream.Query().Where(upstream.VirtualProjectID(virtual.ID)).WithUpstreamProject().All(ctx)
+	if err != nil {
+		return nil, Internal(err, "could not read upstreams")
+	}
+	sort.SliceStable(ups, func(i, j int) bool {
+		a, b := ups[i], ups[j]
+		if a.Priority != b.Priority {
+			return a.Priority > b.Priority
+		}
+		am, bm := a.Edges.UpstreamProject.RepositoryMode, b.Edges.UpstreamProject.RepositoryMode
+		if am != bm {
+			return am == enum.Standard
+		}
+		return a.PolicyID < b.PolicyID
+	})
+	return ups, nil
+}
+
+// UpdateVirtualUpstreams replaces a virtual project's upstream list
+// atomically. The caller needs MAINTAINER on the virtual project and must
+// be able to read the packages of every upstream: nobody exposes a
+// repository they cannot read.
+func (s *Service) UpdateVirtualUpstreams(ctx context.Context, p *Principal, projectPath string, in []UpstreamPolicyInput) ([]*ent.Upstream, error) {
+	pa, err := s.projectForAdmin(ctx, p, projectPath, enum.Maintainer, "changing upstreams")
+	if err != nil {
+		return nil, err
+	}
+	virtual := pa.Project
+	if virtual.RepositoryMode != enum.Virtual {
+		return nil, Invalid("%s is not a VIRTUAL project", virtual.FullPath)
+	}
+	if len(in) > maxUpstreams {
+		return nil, Invalid("a virtual project has at most %d upstreams", maxUpstreams)
+	}
+	seenIDs, seenProjects := map[string]bool{}, map[int]bool{}
+	targets := make([]*ent.Project, len(in))
+	for i, pol := range in {
+		if pol.Priority < 0 || pol.Priority > maxUpstreamPrio {
+			return nil, Invalid("priority %d is outside 0..%d", pol.Priority, maxUpstreamPrio)
+		}
+		if !policyIDRe.MatchString(pol.ID) {
+			return nil, Invalid("policy id %q must be 1-63 lower-case letters, digits, '-', '_' or '.'", pol.ID)
+		}
+		if seenIDs[pol.ID] {
+			return nil, Invalid("policy id %q is listed twice", pol.ID)
+		}
+		seenIDs[pol.ID] = true
+		if err := validateFullPath("repositoryPath", pol.RepositoryPath); err != nil {
+			return nil, err
+		}
+		up, err := s.Project(ctx, p, pol.RepositoryPath)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.CanReadPackages(p, up); err != nil {
+			return nil, Forbidden("you cannot add %s as an upstream: you may not read its packages", up.Project.FullPath)
+		}
+		switch t := up.Project; {
+		case t.ID == virtual.ID:
+			return nil, Invalid("a virtual project cannot be its own upstream")
+		case t.RepositoryMode == enum.Virtual:
+			return nil, Invalid("%s is VIRTUAL; virtual projects cannot be nested", t.FullPath)
+		case seenProjects[t.ID]:
+			return nil, Invalid("%s is listed twice", t.FullPath)
+		case t.Format != nil && virtual.Format != nil && *t.Format != *virtual.Format:
+			return nil, Invalid("%s serves %s packages; this virtual project serves %s", t.FullPath, *t.Format, *virtual.Format)
+		}
+		seenProjects[up.Project.ID] = true
+		targets[i] = up.Project
+	}
+	err = s.retryTx(ctx, func(tx *ent.Tx) error {
+		if _, err := tx.Upstream.Delete().Where(upstream.VirtualProjectID(virtual.ID)).Exec(ctx); err != nil {
+			return err
+		}
+		for i, pol := range in {
+			err := tx.Upstream.Create().SetVirtualProjectID(virtual.ID).SetUpstreamProjectID(targets[i].ID).
+				SetPolicyID(pol.ID).SetPriority(pol.Priority).Exec(ctx)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Upstreams(ctx, virtual)
+}
