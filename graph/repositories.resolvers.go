@@ -49,7 +49,7 @@ func (r *projectResolver) RemoteRepositoryConfig(ctx context.Context, obj *ent.P
 	}
 	return &model.RemoteRepositoryConfig{
 		URL: deref(obj.RemoteURL), CacheTTLSeconds: obj.RemoteCacheTTLSeconds, ServeStale: obj.RemoteServeStale,
-		HasCredentials: obj.RemoteUsername != nil || obj.RemoteSecret != nil,
+		HasCredentials: obj.RemoteUsername != nil || (obj.RemoteSecret != nil && len(*obj.RemoteSecret) > 0),
 	}, nil
 }
 

@@ -19,6 +19,8 @@ const (
 	KindTooLarge
 	KindUnavailable
 	KindMethodNotAllowed
+	KindBadGateway
+	KindGatewayTimeout
 )
 
 func (k Kind) String() string {
@@ -39,6 +41,10 @@ func (k Kind) String() string {
 		return "UNAVAILABLE"
 	case KindMethodNotAllowed:
 		return "METHOD_NOT_ALLOWED"
+	case KindBadGateway:
+		return "BAD_GATEWAY"
+	case KindGatewayTimeout:
+		return "GATEWAY_TIMEOUT"
 	}
 	return "INTERNAL"
 }

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"io"
 	"regexp"
 	"strings"
@@ -151,24 +152,50 @@ func (s *Service) OpenGeneric(ctx context.Context, p *Principal, ref, name, vers
 	if err != nil {
 		return nil, err
 	}
+	// A REMOTE source that misses its cache asks its upstream. A failing
+	// upstream does not hide files that later sources have; when nothing
+	// serves the file, its failure (502/504) is the answer, not a 404.
+	var upstreamErr error
 	for _, src := range sources {
-		pf, err := s.db.PackageFile.Query().Where(
-			packagefile.FileName(filePath),
-			packagefile.HasPkgWith(pkg.ProjectID(src.ID), pkg.PackageTypeEQ(enum.Generic), pkg.Name(name), pkg.Version(version), pkg.StatusIn(installable...)),
-		).WithPkg().WithBlob().Order(ent.Desc(packagefile.FieldID)).First(ctx)
-		if ent.IsNotFound(err) {
+		d, err := s.openCachedGeneric(ctx, src, name, version, filePath)
+		if err == nil || KindOf(err) != KindNotFound {
+			return d, err
+		}
+		if src.RepositoryMode != enum.Remote {
 			continue
 		}
-		if err != nil {
-			return nil, Internal(err, "could not read the package")
+		switch err := s.fetchGeneric(ctx, src, name, version, filePath); {
+		case err == nil:
+			return s.openCachedGeneric(ctx, src, name, version, filePath)
+		case errors.Is(err, errUpstreamMiss):
+		default:
+			upstreamErr = err
 		}
-		d, err := s.openFile(ctx, pf)
-		if err == nil {
-			d.Repository = src
-		}
-		return d, err
+	}
+	if upstreamErr != nil {
+		return nil, upstreamErr
 	}
 	return nil, NotFound("404 Not found")
+}
+
+// openCachedGeneric opens the newest stored file of a name/version in one
+// project, or reports NotFound.
+func (s *Service) openCachedGeneric(ctx context.Context, src *ent.Project, name, version, filePath string) (*Download, error) {
+	pf, err := s.db.PackageFile.Query().Where(
+		packagefile.FileName(filePath),
+		packagefile.HasPkgWith(pkg.ProjectID(src.ID), pkg.PackageTypeEQ(enum.Generic), pkg.Name(name), pkg.Version(version), pkg.StatusIn(installable...)),
+	).WithPkg().WithBlob().Order(ent.Desc(packagefile.FieldID)).First(ctx)
+	if ent.IsNotFound(err) {
+		return nil, NotFound("404 Not found")
+	}
+	if err != nil {
+		return nil, Internal(err, "could not read the package")
+	}
+	d, err := s.openFile(ctx, pf)
+	if err == nil {
+		d.Repository = src
+	}
+	return d, err
 }
 
 // readSources lists the projects a read of prj looks in, in order: the

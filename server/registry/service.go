@@ -40,6 +40,7 @@ type Service struct {
 
 	maxFileSize int64
 	externalURL string
+	remote      *remoteFetcher
 }
 
 // New builds a Service.
@@ -58,7 +59,7 @@ func New(o Options) (*Service, error) {
 		return nil, err
 	}
 	return &Service{db: o.DB, blobs: o.Blobs, log: o.Logger, now: o.Now, sealer: sl,
-		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL}, nil
+		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, remote: newRemoteFetcher()}, nil
 }
 
 // DB exposes the client for read-only listings that the GraphQL layer

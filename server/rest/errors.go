@@ -33,6 +33,10 @@ func Status(k registry.Kind) int {
 		return http.StatusServiceUnavailable
 	case registry.KindMethodNotAllowed:
 		return http.StatusMethodNotAllowed
+	case registry.KindBadGateway:
+		return http.StatusBadGateway
+	case registry.KindGatewayTimeout:
+		return http.StatusGatewayTimeout
 	}
 	return http.StatusInternalServerError
 }
@@ -40,7 +44,8 @@ func Status(k registry.Kind) int {
 // gitlabReason is the reason phrase GitLab writes after the code.
 var gitlabReason = map[int]string{
 	400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method Not Allowed",
-	409: "Conflict", 413: "Payload Too Large", 500: "Internal Server Error", 503: "Service Unavailable",
+	409: "Conflict", 413: "Payload Too Large", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+	504: "Gateway Timeout",
 }
 
 // Message renders a domain error the way GitLab's API does: messages that

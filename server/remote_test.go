@@ -1,0 +1,197 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/pkgreg/registry/server/servertest"
+)
+
+// upstreamProxy sits between a REMOTE project and a second registry: it
+// counts requests per path and can fail on purpose.
+type upstreamProxy struct {
+	*httptest.Server
+	mu     sync.Mutex
+	counts map[string]int
+	mode   atomic.Value // "", "500", "truncate", "badsum"
+}
+
+func newUpstreamProxy(t *testing.T, target string) *upstreamProxy {
+	u, _ := url.Parse(target)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	p := &upstreamProxy{counts: map[string]int{}}
+	p.mode.Store("")
+	rp.ModifyResponse = func(resp *http.Response) error {
+		if p.mode.Load() == "badsum" {
+			resp.Header.Set("X-Checksum-SHA256", strings.Repeat("0", 64))
+		}
+		return nil
+	}
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		p.counts[r.URL.Path]++
+		p.mu.Unlock()
+		switch p.mode.Load() {
+		case "500":
+			http.Error(w, "upstream is broken", http.StatusInternalServerError)
+		case "truncate":
+			w.Header().Set("Content-Length", "1000")
+			w.WriteHeader(200)
+			w.Write([]byte("only part of it"))
+		default:
+			rp.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(p.Close)
+	return p
+}
+
+func (p *upstreamProxy) count(suffix string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for path, c := range p.counts {
+		if strings.HasSuffix(path, suffix) {
+			n += c
+		}
+	}
+	return n
+}
+
+func TestRemoteGenericPullThrough(t *testing.T) {
+	up := servertest.New(t)
+	owner := up.CreateUser(t, "owner")
+	up.CreateGroup(t, owner, "", "up", "PUBLIC")
+	pubID := up.CreateProject(t, owner, "up", "pub", "PUBLIC")
+	up.CreateProject(t, owner, "up", "priv", "PRIVATE")
+	ug := gen{up, t}
+	for _, f := range []string{"a", "b", "c", "d", "e"} {
+		ug.put(tok(owner), "up%2Fpub", "tool/1.0/"+f+".bin", []byte("upstream "+f))
+	}
+	ug.put(tok(owner), "up%2Fpub", "acme-utils/1.0/lib.bin", []byte("malicious"))
+	ug.put(tok(owner), "up%2Fpriv", "secret/1.0/s.bin", []byte("private upstream"))
+	proxy := newUpstreamProxy(t, up.URL)
+
+	e := servertest.New(t)
+	alice := e.CreateUser(t, "alice")
+	e.CreateGroup(t, alice, "", "mirror", "PRIVATE")
+	e.MustGraphQL(t, alice, `mutation($u: String) { createProject(input: {namespacePath: "mirror", path: "gen", repositoryMode: REMOTE, format: GENERIC, remoteUrl: $u}) { errors } }`,
+		map[string]any{"u": fmt.Sprintf("%s/api/v4/projects/%d/packages/generic", proxy.URL, pubID)})
+	g := gen{e, t}
+
+	t.Run("miss, fetch, then hit", func(t *testing.T) {
+		status, body, h := g.get(tok(alice), "mirror%2Fgen", "tool/1.0/a.bin")
+		if status != 200 || body != "upstream a" || h.Get("X-Registry-Upstream") != "mirror/gen" {
+			t.Fatalf("cold read: %d %q %v", status, body, h)
+		}
+		status, body, _ = g.get(tok(alice), "mirror%2Fgen", "tool/1.0/a.bin")
+		if status != 200 || body != "upstream a" || proxy.count("/a.bin") != 1 {
+			t.Fatalf("warm read: %d %q, upstream asked %d times", status, body, proxy.count("/a.bin"))
+		}
+	})
+	t.Run("concurrent misses make one upstream request", func(t *testing.T) {
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if status, body, _ := g.get(tok(alice), "mirror%2Fgen", "tool/1.0/b.bin"); status != 200 || body != "upstream b" {
+					t.Errorf("concurrent read: %d %q", status, body)
+				}
+			}()
+		}
+		wg.Wait()
+		if n := proxy.count("/b.bin"); n != 1 {
+			t.Fatalf("upstream asked %d times", n)
+		}
+	})
+	t.Run("definitive misses are cached briefly", func(t *testing.T) {
+		for range 3 {
+			if status, _, _ := g.get(tok(alice), "mirror%2Fgen", "tool/1.0/nope.bin"); status != 404 {
+				t.Fatalf("missing upstream file: %d", status)
+			}
+		}
+		if n := proxy.count("/nope.bin"); n != 1 {
+			t.Fatalf("upstream asked %d times for a missing file", n)
+		}
+	})
+	t.Run("faults answer 502 and cache nothing", func(t *testing.T) {
+		before := storedState(t, e)
+		for mode, file := range map[string]string{"500": "c.bin", "truncate": "d.bin", "badsum": "e.bin"} {
+			proxy.mode.Store(mode)
+			status, body, _ := g.get(tok(alice), "mirror%2Fgen", "tool/1.0/"+file)
+			if status != 502 || !strings.Contains(body, "502 Bad Gateway") {
+				t.Errorf("%s: %d %s", mode, status, body)
+			}
+		}
+		if after := storedState(t, e); after != before {
+			t.Fatalf("a failed fetch cached something: %s -> %s", before, after)
+		}
+		// Cached files are still served while the upstream is broken.
+		proxy.mode.Store("500")
+		if status, body, _ := g.get(tok(alice), "mirror%2Fgen", "tool/1.0/a.bin"); status != 200 || body != "upstream a" {
+			t.Fatalf("stale read with the upstream down: %d %q", status, body)
+		}
+		// A failure is not cached as a miss: once the upstream recovers, it serves.
+		proxy.mode.Store("")
+		if status, body, _ := g.get(tok(alice), "mirror%2Fgen", "tool/1.0/c.bin"); status != 200 || body != "upstream c" {
+			t.Fatalf("after recovery: %d %q", status, body)
+		}
+	})
+	t.Run("credentials reach the upstream", func(t *testing.T) {
+		upTok := up.CreateToken(t, servertest.RootToken, "owner", "READ_API")
+		var privID int
+		var out struct{ Project struct{ ID string } }
+		up.MustGraphQL(t, owner, `{ project(fullPath: "up/priv") { id } }`, nil).Decode(t, &out)
+		fmt.Sscanf(strings.TrimPrefix(out.Project.ID, "gid://registry/Project/"), "%d", &privID)
+		remote := fmt.Sprintf("%s/api/v4/projects/%d/packages/generic", proxy.URL, privID)
+		e.MustGraphQL(t, alice, `mutation($u: String, $p: String) { createProject(input: {namespacePath: "mirror", path: "withcreds", repositoryMode: REMOTE, format: GENERIC, remoteUrl: $u, remotePassword: $p}) { errors } }`,
+			map[string]any{"u": remote, "p": upTok})
+		e.MustGraphQL(t, alice, `mutation($u: String) { createProject(input: {namespacePath: "mirror", path: "nocreds", repositoryMode: REMOTE, format: GENERIC, remoteUrl: $u}) { errors } }`,
+			map[string]any{"u": remote})
+		if status, body, _ := g.get(tok(alice), "mirror%2Fwithcreds", "secret/1.0/s.bin"); status != 200 || body != "private upstream" {
+			t.Fatalf("with credentials: %d %q", status, body)
+		}
+		if status, _, _ := g.get(tok(alice), "mirror%2Fnocreds", "secret/1.0/s.bin"); status != 502 {
+			t.Fatalf("without credentials (upstream says 401): %d", status)
+		}
+		r := e.MustGraphQL(t, alice, `{ project(fullPath: "mirror/withcreds") { remoteRepositoryConfig { url hasCredentials serveStale cacheTtlSeconds } } }`, nil)
+		if !strings.Contains(string(r.Data), `"hasCredentials":true`) || strings.Contains(string(r.Data), upTok) {
+			t.Fatalf("remote config: %s", r.Data)
+		}
+	})
+	t.Run("a private package beats a public one of equal priority", func(t *testing.T) {
+		e.CreateProject(t, alice, "mirror", "internal", "PRIVATE")
+		g.put(tok(alice), "mirror%2Finternal", "acme-utils/1.0/lib.bin", []byte("ours"))
+		e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "mirror", path: "all", repositoryMode: VIRTUAL, format: GENERIC}) { errors } }`, nil)
+		set := func(remotePrio int) {
+			r := setUpstreams(t, e, alice, "mirror/all", []map[string]any{
+				{"id": "a-public", "repositoryPath": "mirror/gen", "priority": remotePrio},
+				{"id": "z-private", "repositoryPath": "mirror/internal", "priority": 10},
+			})
+			if errs := payloadErrors(t, r, "updateVirtualRepositoryUpstreams"); len(errs) > 0 {
+				t.Fatal(errs)
+			}
+		}
+		set(10) // equal priority, and the remote's policy id sorts first
+		status, body, h := g.get(tok(alice), "mirror%2Fall", "acme-utils/1.0/lib.bin")
+		if status != 200 || body != "ours" || h.Get("X-Registry-Upstream") != "mirror/internal" {
+			t.Fatalf("dependency confusion: %d %q from %q", status, body, h.Get("X-Registry-Upstream"))
+		}
+		set(20) // someone asked for the public one on purpose
+		if _, body, _ := g.get(tok(alice), "mirror%2Fall", "acme-utils/1.0/lib.bin"); body != "malicious" {
+			t.Fatalf("explicit higher priority: %q", body)
+		}
+		// Files only upstream still come through the virtual project.
+		if status, body, _ := g.get(tok(alice), "mirror%2Fall", "tool/1.0/a.bin"); status != 200 || body != "upstream a" {
+			t.Fatalf("remote-only file through virtual: %d %q", status, body)
+		}
+	})
+}
