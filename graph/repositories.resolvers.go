@@ -30,6 +30,20 @@ func (r *mutationResolver) UpdateVirtualRepositoryUpstreams(ctx context.Context,
 	return &model.UpdateVirtualRepositoryUpstreamsPayload{VirtualRepositoryConfig: cfg, Errors: errs, ClientMutationID: input.ClientMutationID}, err
 }
 
+// UpdateRemoteRepositoryConfig is the resolver for the updateRemoteRepositoryConfig field.
+func (r *mutationResolver) UpdateRemoteRepositoryConfig(ctx context.Context, input model.UpdateRemoteRepositoryConfigInput) (*model.UpdateRemoteRepositoryConfigPayload, error) {
+	prj, err := r.Svc.UpdateRemoteConfig(ctx, principal(ctx), input.ProjectPath, registry.RemoteConfigInput{
+		URL: input.URL, CacheTTLSeconds: input.CacheTTLSeconds, ServeStale: input.ServeStale,
+		Username: input.RemoteUsername, Password: input.RemotePassword, ClearCredentials: deref(input.ClearCredentials),
+	})
+	errs, err := userErrors(err)
+	var cfg *model.RemoteRepositoryConfig
+	if prj != nil {
+		cfg, _ = r.Project().RemoteRepositoryConfig(ctx, prj)
+	}
+	return &model.UpdateRemoteRepositoryConfigPayload{RemoteRepositoryConfig: cfg, Errors: errs, ClientMutationID: input.ClientMutationID}, err
+}
+
 // VirtualRepositoryConfig is the resolver for the virtualRepositoryConfig field.
 func (r *projectResolver) VirtualRepositoryConfig(ctx context.Context, obj *ent.Project) (*model.VirtualRepositoryConfig, error) {
 	if obj.RepositoryMode != enum.Virtual {

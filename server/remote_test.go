@@ -195,3 +195,47 @@ func TestRemoteGenericPullThrough(t *testing.T) {
 		}
 	})
 }
+
+func TestUpdateRemoteRepositoryConfig(t *testing.T) {
+	e := servertest.New(t)
+	alice := e.CreateUser(t, "alice")
+	e.CreateGroup(t, alice, "", "mirror", "PRIVATE")
+	r := e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "mirror", path: "gen", repositoryMode: REMOTE, format: GENERIC, remoteUrl: "http://127.0.0.1:1/api/v4/projects/9/packages/generic"}) { project { id } errors } }`, nil)
+	var out struct {
+		CreateProject struct{ Project struct{ ID string } }
+	}
+	r.Decode(t, &out)
+	id := strings.TrimPrefix(out.CreateProject.Project.ID, "gid://registry/Project/")
+	upd := func(fields string) *servertest.GQLResponse {
+		return e.GraphQL(t, alice, `mutation { updateRemoteRepositoryConfig(input: {projectPath: "mirror/gen", `+fields+`}) {
+			remoteRepositoryConfig { url cacheTtlSeconds serveStale hasCredentials } errors } }`, nil)
+	}
+	r = upd(`url: "https://up.example/api/v4/projects/3/packages/generic", cacheTtlSeconds: 600, serveStale: false, remoteUsername: "svc", remotePassword: "pw-123"`)
+	if errs := payloadErrors(t, r, "updateRemoteRepositoryConfig"); len(errs) > 0 ||
+		!strings.Contains(string(r.Data), `{"url":"https://up.example/api/v4/projects/3/packages/generic","cacheTtlSeconds":600,"serveStale":false,"hasCredentials":true}`) {
+		t.Fatalf("update: %s %v", r.Data, errs)
+	}
+	if strings.Contains(string(r.Data), "pw-123") {
+		t.Fatal("password returned")
+	}
+	for fields, want := range map[string]string{
+		`url: "ftp://x/y"`: "absolute http or https URL",
+		`url: "http://registry.example/api/v4/projects/` + id + `/packages/generic"`:   "points at this project itself",
+		`url: "http://registry.example/api/v4/projects/mirror%2Fgen/packages/generic"`: "points at this project itself",
+		`cacheTtlSeconds: -1`:                         "cacheTtlSeconds must be between",
+		`clearCredentials: true, remotePassword: "x"`: "not both",
+	} {
+		if errs := payloadErrors(t, upd(fields), "updateRemoteRepositoryConfig"); len(errs) != 1 || !strings.Contains(errs[0], want) {
+			t.Errorf("%s: %v, want %q", fields, errs, want)
+		}
+	}
+	r = upd(`clearCredentials: true`)
+	if !strings.Contains(string(r.Data), `"hasCredentials":false`) {
+		t.Fatalf("clear credentials: %s", r.Data)
+	}
+	e.CreateProject(t, alice, "mirror", "std", "PRIVATE")
+	r = e.GraphQL(t, alice, `mutation { updateRemoteRepositoryConfig(input: {projectPath: "mirror/std", serveStale: true}) { errors } }`, nil)
+	if errs := payloadErrors(t, r, "updateRemoteRepositoryConfig"); len(errs) != 1 || !strings.Contains(errs[0], "not a REMOTE project") {
+		t.Fatalf("standard project: %v", errs)
+	}
+}

@@ -194,6 +194,7 @@ type ComplexityRoot struct {
 		RevokeToken                      func(childComplexity int, input model.RevokeTokenInput) int
 		UpdateNamespacePackageSettings   func(childComplexity int, input model.UpdateNamespacePackageSettingsInput) int
 		UpdateProject                    func(childComplexity int, input model.UpdateProjectInput) int
+		UpdateRemoteRepositoryConfig     func(childComplexity int, input model.UpdateRemoteRepositoryConfigInput) int
 		UpdateVirtualRepositoryUpstreams func(childComplexity int, input model.UpdateVirtualRepositoryUpstreamsInput) int
 	}
 
@@ -343,6 +344,12 @@ type ComplexityRoot struct {
 		Project          func(childComplexity int) int
 	}
 
+	UpdateRemoteRepositoryConfigPayload struct {
+		ClientMutationID       func(childComplexity int) int
+		Errors                 func(childComplexity int) int
+		RemoteRepositoryConfig func(childComplexity int) int
+	}
+
 	UpdateVirtualRepositoryUpstreamsPayload struct {
 		ClientMutationID        func(childComplexity int) int
 		Errors                  func(childComplexity int) int
@@ -406,6 +413,7 @@ type MutationResolver interface {
 	DestroyPackageFile(ctx context.Context, input model.DestroyPackageFileInput) (*model.DestroyPackageFilePayload, error)
 	DestroyPackageFiles(ctx context.Context, input model.DestroyPackageFilesInput) (*model.DestroyPackageFilesPayload, error)
 	UpdateVirtualRepositoryUpstreams(ctx context.Context, input model.UpdateVirtualRepositoryUpstreamsInput) (*model.UpdateVirtualRepositoryUpstreamsPayload, error)
+	UpdateRemoteRepositoryConfig(ctx context.Context, input model.UpdateRemoteRepositoryConfigInput) (*model.UpdateRemoteRepositoryConfigPayload, error)
 	CreatePersonalAccessToken(ctx context.Context, input model.CreatePersonalAccessTokenInput) (*model.CreatePersonalAccessTokenPayload, error)
 	CreateProjectAccessToken(ctx context.Context, input model.CreateProjectAccessTokenInput) (*model.CreateProjectAccessTokenPayload, error)
 	CreateGroupAccessToken(ctx context.Context, input model.CreateGroupAccessTokenInput) (*model.CreateGroupAccessTokenPayload, error)
@@ -1124,6 +1132,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateProject(childComplexity, args["input"].(model.UpdateProjectInput)), true
+	case "Mutation.updateRemoteRepositoryConfig":
+		if e.ComplexityRoot.Mutation.UpdateRemoteRepositoryConfig == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateRemoteRepositoryConfig_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateRemoteRepositoryConfig(childComplexity, args["input"].(model.UpdateRemoteRepositoryConfigInput)), true
 	case "Mutation.updateVirtualRepositoryUpstreams":
 		if e.ComplexityRoot.Mutation.UpdateVirtualRepositoryUpstreams == nil {
 			break
@@ -1779,6 +1798,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateProjectPayload.Project(childComplexity), true
 
+	case "UpdateRemoteRepositoryConfigPayload.clientMutationId":
+		if e.ComplexityRoot.UpdateRemoteRepositoryConfigPayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateRemoteRepositoryConfigPayload.ClientMutationID(childComplexity), true
+	case "UpdateRemoteRepositoryConfigPayload.errors":
+		if e.ComplexityRoot.UpdateRemoteRepositoryConfigPayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateRemoteRepositoryConfigPayload.Errors(childComplexity), true
+	case "UpdateRemoteRepositoryConfigPayload.remoteRepositoryConfig":
+		if e.ComplexityRoot.UpdateRemoteRepositoryConfigPayload.RemoteRepositoryConfig == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateRemoteRepositoryConfigPayload.RemoteRepositoryConfig(childComplexity), true
+
 	case "UpdateVirtualRepositoryUpstreamsPayload.clientMutationId":
 		if e.ComplexityRoot.UpdateVirtualRepositoryUpstreamsPayload.ClientMutationID == nil {
 			break
@@ -1892,6 +1930,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RevokeTokenInput", ec.unmarshalInputRevokeTokenInput),
 			graphql.NewInputUnmarshaler("UpdateNamespacePackageSettingsInput", ec.unmarshalInputUpdateNamespacePackageSettingsInput),
 			graphql.NewInputUnmarshaler("UpdateProjectInput", ec.unmarshalInputUpdateProjectInput),
+			graphql.NewInputUnmarshaler("UpdateRemoteRepositoryConfigInput", ec.unmarshalInputUpdateRemoteRepositoryConfigInput),
 			graphql.NewInputUnmarshaler("UpdateVirtualRepositoryUpstreamsInput", ec.unmarshalInputUpdateVirtualRepositoryUpstreamsInput),
 			graphql.NewInputUnmarshaler("UpstreamPolicyInput", ec.unmarshalInputUpstreamPolicyInput),
 		)
@@ -2470,6 +2509,32 @@ type UpdateVirtualRepositoryUpstreamsPayload {
 extend type Mutation {
   "MAINTAINER on the virtual project, and read access to every upstream."
   updateVirtualRepositoryUpstreams(input: UpdateVirtualRepositoryUpstreamsInput!): UpdateVirtualRepositoryUpstreamsPayload
+}
+
+input UpdateRemoteRepositoryConfigInput {
+  projectPath: ID!
+  url: String
+  "How long listings and metadata fetched from the upstream stay fresh (0..31536000)."
+  cacheTtlSeconds: Int
+  "Serve cached content when the upstream is down."
+  serveStale: Boolean
+  remoteUsername: String
+  "Stored encrypted; never returned."
+  remotePassword: String
+  "Forget the stored username and password."
+  clearCredentials: Boolean
+  clientMutationId: String
+}
+
+type UpdateRemoteRepositoryConfigPayload {
+  remoteRepositoryConfig: RemoteRepositoryConfig
+  errors: [String!]!
+  clientMutationId: String
+}
+
+extend type Mutation {
+  "MAINTAINER on the remote project."
+  updateRemoteRepositoryConfig(input: UpdateRemoteRepositoryConfigInput!): UpdateRemoteRepositoryConfigPayload
 }
 `, BuiltIn: false},
 	{Name: "../../schema/tokens.graphqls", Input: `# Access tokens of every kind. Only a SHA-256 of a secret is stored; token-
@@ -3140,6 +3205,18 @@ func (ec *executionContext) childFields_UpdateProjectPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type UpdateProjectPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_UpdateRemoteRepositoryConfigPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "remoteRepositoryConfig":
+		return ec.fieldContext_UpdateRemoteRepositoryConfigPayload_remoteRepositoryConfig(ctx, field)
+	case "errors":
+		return ec.fieldContext_UpdateRemoteRepositoryConfigPayload_errors(ctx, field)
+	case "clientMutationId":
+		return ec.fieldContext_UpdateRemoteRepositoryConfigPayload_clientMutationId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateRemoteRepositoryConfigPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_UpdateVirtualRepositoryUpstreamsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "virtualRepositoryConfig":
@@ -3702,6 +3779,20 @@ func (ec *executionContext) field_Mutation_updateProject_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateProjectInput, error) {
 			return ec.unmarshalNUpdateProjectInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpdateProjectInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateRemoteRepositoryConfig_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateRemoteRepositoryConfigInput, error) {
+			return ec.unmarshalNUpdateRemoteRepositoryConfigInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpdateRemoteRepositoryConfigInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6505,6 +6596,50 @@ func (ec *executionContext) fieldContext_Mutation_updateVirtualRepositoryUpstrea
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_updateVirtualRepositoryUpstreams_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateRemoteRepositoryConfig(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateRemoteRepositoryConfig(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateRemoteRepositoryConfig(ctx, fc.Args["input"].(model.UpdateRemoteRepositoryConfigInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateRemoteRepositoryConfigPayload) graphql.Marshaler {
+			return ec.marshalOUpdateRemoteRepositoryConfigPayload2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpdateRemoteRepositoryConfigPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateRemoteRepositoryConfig(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateRemoteRepositoryConfigPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateRemoteRepositoryConfig_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9465,6 +9600,84 @@ func (ec *executionContext) fieldContext_UpdateProjectPayload_clientMutationId(_
 	return graphql.NewScalarFieldContext("UpdateProjectPayload", field, false, false, "String")
 }
 
+func (ec *executionContext) _UpdateRemoteRepositoryConfigPayload_remoteRepositoryConfig(ctx context.Context, field graphql.CollectedField, obj *model.UpdateRemoteRepositoryConfigPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateRemoteRepositoryConfigPayload_remoteRepositoryConfig(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemoteRepositoryConfig, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RemoteRepositoryConfig) graphql.Marshaler {
+			return ec.marshalORemoteRepositoryConfig2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐRemoteRepositoryConfig(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateRemoteRepositoryConfigPayload_remoteRepositoryConfig(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateRemoteRepositoryConfigPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemoteRepositoryConfig(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateRemoteRepositoryConfigPayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateRemoteRepositoryConfigPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateRemoteRepositoryConfigPayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateRemoteRepositoryConfigPayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateRemoteRepositoryConfigPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _UpdateRemoteRepositoryConfigPayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.UpdateRemoteRepositoryConfigPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateRemoteRepositoryConfigPayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateRemoteRepositoryConfigPayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateRemoteRepositoryConfigPayload", field, false, false, "String")
+}
+
 func (ec *executionContext) _UpdateVirtualRepositoryUpstreamsPayload_virtualRepositoryConfig(ctx context.Context, field graphql.CollectedField, obj *model.UpdateVirtualRepositoryUpstreamsPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12002,6 +12215,97 @@ func UnmarshalUpdateProjectInput(ctx context.Context, raw any) (model.UpdateProj
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateRemoteRepositoryConfigInput(ctx context.Context, obj any) (model.UpdateRemoteRepositoryConfigInput, error) {
+	var it model.UpdateRemoteRepositoryConfigInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"projectPath", "url", "cacheTtlSeconds", "serveStale", "remoteUsername", "remotePassword", "clearCredentials", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "projectPath":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("projectPath"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProjectPath = data
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "cacheTtlSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cacheTtlSeconds"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CacheTTLSeconds = data
+		case "serveStale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serveStale"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServeStale = data
+		case "remoteUsername":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remoteUsername"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemoteUsername = data
+		case "remotePassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remotePassword"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemotePassword = data
+		case "clearCredentials":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearCredentials"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearCredentials = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateRemoteRepositoryConfigInput unmarshals raw into the UpdateRemoteRepositoryConfigInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateRemoteRepositoryConfigInput(ctx context.Context, raw any) (model.UpdateRemoteRepositoryConfigInput, error) {
+	var out model.UpdateRemoteRepositoryConfigInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateRemoteRepositoryConfigInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateVirtualRepositoryUpstreamsInput(ctx context.Context, obj any) (model.UpdateVirtualRepositoryUpstreamsInput, error) {
 	var it model.UpdateVirtualRepositoryUpstreamsInput
 	if obj == nil {
@@ -13158,6 +13462,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "updateRemoteRepositoryConfig":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateRemoteRepositoryConfig(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "createPersonalAccessToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createPersonalAccessToken(ctx, field)
@@ -14190,6 +14501,49 @@ func (ec *executionContext) _UpdateProjectPayload(ctx context.Context, sel ast.S
 			}
 		case "clientMutationId":
 			out.Values[i] = ec._UpdateProjectPayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var updateRemoteRepositoryConfigPayloadImplementors = []string{"UpdateRemoteRepositoryConfigPayload"}
+
+func (ec *executionContext) _UpdateRemoteRepositoryConfigPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateRemoteRepositoryConfigPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateRemoteRepositoryConfigPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateRemoteRepositoryConfigPayload")
+		case "remoteRepositoryConfig":
+			out.Values[i] = ec._UpdateRemoteRepositoryConfigPayload_remoteRepositoryConfig(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._UpdateRemoteRepositoryConfigPayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clientMutationId":
+			out.Values[i] = ec._UpdateRemoteRepositoryConfigPayload_clientMutationId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -15339,6 +15693,11 @@ func (ec *executionContext) unmarshalNUpdateProjectInput2githubᚗcomᚋpkgreg�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNUpdateRemoteRepositoryConfigInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpdateRemoteRepositoryConfigInput(ctx context.Context, v any) (model.UpdateRemoteRepositoryConfigInput, error) {
+	res, err := ec.unmarshalInputUpdateRemoteRepositoryConfigInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdateVirtualRepositoryUpstreamsInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpdateVirtualRepositoryUpstreamsInput(ctx context.Context, v any) (model.UpdateVirtualRepositoryUpstreamsInput, error) {
 	res, err := ec.unmarshalInputUpdateVirtualRepositoryUpstreamsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -15938,6 +16297,13 @@ func (ec *executionContext) marshalOUpdateProjectPayload2ᚖgithubᚗcomᚋpkgre
 		return graphql.Null
 	}
 	return ec._UpdateProjectPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOUpdateRemoteRepositoryConfigPayload2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpdateRemoteRepositoryConfigPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateRemoteRepositoryConfigPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UpdateRemoteRepositoryConfigPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOUpdateVirtualRepositoryUpstreamsPayload2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpdateVirtualRepositoryUpstreamsPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateVirtualRepositoryUpstreamsPayload) graphql.Marshaler {

@@ -335,6 +335,27 @@ type UpdateProjectPayload struct {
 	ClientMutationID *string      `json:"clientMutationId,omitempty"`
 }
 
+type UpdateRemoteRepositoryConfigInput struct {
+	ProjectPath string  `json:"projectPath"`
+	URL         *string `json:"url,omitempty"`
+	// How long listings and metadata fetched from the upstream stay fresh (0..31536000).
+	CacheTTLSeconds *int `json:"cacheTtlSeconds,omitempty"`
+	// Serve cached content when the upstream is down.
+	ServeStale     *bool   `json:"serveStale,omitempty"`
+	RemoteUsername *string `json:"remoteUsername,omitempty"`
+	// Stored encrypted; never returned.
+	RemotePassword *string `json:"remotePassword,omitempty"`
+	// Forget the stored username and password.
+	ClearCredentials *bool   `json:"clearCredentials,omitempty"`
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+type UpdateRemoteRepositoryConfigPayload struct {
+	RemoteRepositoryConfig *RemoteRepositoryConfig `json:"remoteRepositoryConfig,omitempty"`
+	Errors                 []string                `json:"errors"`
+	ClientMutationID       *string                 `json:"clientMutationId,omitempty"`
+}
+
 type UpdateVirtualRepositoryUpstreamsInput struct {
 	ProjectPath string `json:"projectPath"`
 	// Replaces the whole list, atomically. At most 100.

@@ -2,8 +2,11 @@ package registry
 
 import (
 	"context"
+	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/pkgreg/registry/ent"
 	"github.com/pkgreg/registry/ent/upstream"
@@ -121,4 +124,81 @@ func (s *Service) UpdateVirtualUpstreams(ctx context.Context, p *Principal, proj
 		return nil, err
 	}
 	return s.Upstreams(ctx, virtual)
+}
+
+// RemoteConfigInput holds changes to a REMOTE project (nil: unchanged).
+type RemoteConfigInput struct {
+	URL              *string
+	CacheTTLSeconds  *int
+	ServeStale       *bool
+	Username         *string
+	Password         *string
+	ClearCredentials bool
+}
+
+const maxCacheTTLSeconds = 365 * 24 * 3600
+
+// UpdateRemoteConfig changes a REMOTE project's upstream settings.
+// MAINTAINER. Credentials are sealed and never returned.
+func (s *Service) UpdateRemoteConfig(ctx context.Context, p *Principal, projectPath string, in RemoteConfigInput) (*ent.Project, error) {
+	pa, err := s.projectForAdmin(ctx, p, projectPath, enum.Maintainer, "changing the remote configuration")
+	if err != nil {
+		return nil, err
+	}
+	prj := pa.Project
+	if prj.RepositoryMode != enum.Remote {
+		return nil, Invalid("%s is not a REMOTE project", prj.FullPath)
+	}
+	u := prj.Update()
+	if in.URL != nil {
+		if err := validateRemoteURL(*in.URL); err != nil {
+			return nil, err
+		}
+		if pointsAtItself(*in.URL, prj) {
+			return nil, Invalid("remoteUrl points at this project itself")
+		}
+		u.SetRemoteURL(*in.URL)
+	}
+	if in.CacheTTLSeconds != nil {
+		if *in.CacheTTLSeconds < 0 || *in.CacheTTLSeconds > maxCacheTTLSeconds {
+			return nil, Invalid("cacheTtlSeconds must be between 0 and %d", maxCacheTTLSeconds)
+		}
+		u.SetRemoteCacheTTLSeconds(*in.CacheTTLSeconds)
+	}
+	if in.ServeStale != nil {
+		u.SetRemoteServeStale(*in.ServeStale)
+	}
+	if in.ClearCredentials {
+		if in.Username != nil || in.Password != nil {
+			return nil, Invalid("pass either clearCredentials or new credentials, not both")
+		}
+		u.ClearRemoteUsername().ClearRemoteSecret()
+	}
+	if in.Username != nil {
+		u.SetRemoteUsername(*in.Username)
+	}
+	if in.Password != nil {
+		if len(*in.Password) > 4096 {
+			return nil, Invalid("remotePassword is too long")
+		}
+		u.SetRemoteSecret(s.sealer.seal([]byte(*in.Password)))
+	}
+	prj, err = u.Save(ctx)
+	return prj, dbErr(err, "")
+}
+
+// pointsAtItself reports an upstream URL that names this very project on
+// any host: a remote project reading from itself would loop.
+func pointsAtItself(raw string, prj *ent.Project) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	path := u.EscapedPath()
+	for _, ref := range []string{strconv.Itoa(prj.ID), url.PathEscape(prj.FullPath), strings.ReplaceAll(url.PathEscape(prj.FullPath), "%2F", "%2f")} {
+		if strings.Contains(path, "/api/v4/projects/"+ref+"/") || strings.HasSuffix(path, "/api/v4/projects/"+ref) {
+			return true
+		}
+	}
+	return false
 }
