@@ -86,7 +86,10 @@ func requireAPIScope(next http.Handler) http.Handler {
 			}})
 			return
 		}
-		next.ServeHTTP(w, r)
+		// Access checks are memoized per request: GraphQL resolves the same
+		// projects for many fields, and the answer cannot change mid-request
+		// for the same caller.
+		next.ServeHTTP(w, r.WithContext(registry.WithAccessCache(r.Context())))
 	})
 }
 

@@ -94,7 +94,7 @@ func (r *namespaceResolver) PackageSettings(ctx context.Context, obj *ent.Namesp
 
 // Project is the resolver for the project field.
 func (r *packageResolver) Project(ctx context.Context, obj *ent.Pkg) (*ent.Project, error) {
-	return r.Svc.ProjectOfPackage(ctx, obj)
+	return r.Svc.ProjectOfPackage(ctx, principal(ctx), obj)
 }
 
 // PackageFiles is the resolver for the packageFiles field.

@@ -124,3 +124,33 @@ func TestVirtualGenericResolution(t *testing.T) {
 		}
 	})
 }
+
+func TestVirtualListingsMergeUpstreams(t *testing.T) {
+	e := servertest.New(t)
+	alice := e.CreateUser(t, "alice")
+	e.CreateGroup(t, alice, "", "team", "PRIVATE")
+	e.CreateProject(t, alice, "team", "a", "PRIVATE")
+	e.CreateProject(t, alice, "team", "b", "PRIVATE")
+	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "team", path: "all", repositoryMode: VIRTUAL, format: GENERIC}) { errors } }`, nil)
+	g := gen{e, t}
+	g.put(tok(alice), "team%2Fa", "shared/1.0/x.bin", []byte("a"))
+	g.put(tok(alice), "team%2Fb", "shared/1.0/x.bin", []byte("b"))
+	g.put(tok(alice), "team%2Fb", "shared/2.0/x.bin", []byte("b2"))
+	g.put(tok(alice), "team%2Fa", "only-a/1.0/x.bin", []byte("a"))
+	g.put(tok(alice), "team%2Fb", "hidden-b/1.0/x.bin?status=hidden", []byte("h"))
+	setUpstreams(t, e, alice, "team/all", []map[string]any{
+		{"id": "a", "repositoryPath": "team/a", "priority": 2},
+		{"id": "b", "repositoryPath": "team/b", "priority": 1},
+	})
+	r := e.MustGraphQL(t, alice, `{ project(fullPath: "team/all") { packages(sort: NAME_ASC) { count nodes { name version project { fullPath } } } } }`, nil)
+	want := `{"project":{"packages":{"count":3,"nodes":[{"name":"only-a","version":"1.0","project":{"fullPath":"team/a"}},` +
+		`{"name":"shared","version":"1.0","project":{"fullPath":"team/a"}},{"name":"shared","version":"2.0","project":{"fullPath":"team/b"}}]}}}`
+	if string(r.Data) != want {
+		t.Fatalf("merged listing:\n%s\nwant\n%s", r.Data, want)
+	}
+	// REST listing of the virtual project: the same merge.
+	status, b, h := e.Do(t, "GET", "/api/v4/projects/team%2Fall/packages?order_by=name", nil, tok(alice))
+	if status != 200 || h.Get("X-Total") != "3" || strings.Contains(string(b), "hidden-b") {
+		t.Fatalf("REST merged listing: %d %s", status, b)
+	}
+}

@@ -2318,7 +2318,8 @@ type Package implements Node {
   createdAt: Time!
   updatedAt: Time!
   lastDownloadedAt: Time
-  project: Project!
+  "The project that holds the package; null when it is an upstream of a virtual project that you cannot see."
+  project: Project
   packageFiles(first: Int, after: String, last: Int, before: String): PackageFileConnection!
 }
 
@@ -7399,10 +7400,10 @@ func (ec *executionContext) _Package_project(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Project) graphql.Marshaler {
-			return ec.marshalNProject2ᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐProject(ctx, selections, v)
+			return ec.marshalOProject2ᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐProject(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Package_project(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13667,7 +13668,7 @@ func (ec *executionContext) _Package(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "project":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Package_project(ctx, field, obj)
 				})

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"sync"
 	"strconv"
 	"strings"
 
@@ -171,7 +172,45 @@ func (s *Service) Project(ctx context.Context, p *Principal, ref string) (*Proje
 	return s.projectAccess(ctx, p, prj)
 }
 
+// accessCache memoizes projectAccess for one request (one principal), so
+// that a listing that checks the same few projects per row costs a
+// constant number of queries.
+type accessCache struct {
+	mu sync.Mutex
+	m  map[int]accessResult
+}
+
+type accessResult struct {
+	pa  *ProjectAccess
+	err error
+}
+
+type accessCacheKey struct{}
+
+// WithAccessCache returns a context that memoizes project access checks;
+// use it for one request only.
+func WithAccessCache(ctx context.Context) context.Context {
+	return context.WithValue(ctx, accessCacheKey{}, &accessCache{m: map[int]accessResult{}})
+}
+
 func (s *Service) projectAccess(ctx context.Context, p *Principal, prj *ent.Project) (*ProjectAccess, error) {
+	c, _ := ctx.Value(accessCacheKey{}).(*accessCache)
+	if c == nil {
+		return s.computeProjectAccess(ctx, p, prj)
+	}
+	c.mu.Lock()
+	r, ok := c.m[prj.ID]
+	c.mu.Unlock()
+	if !ok {
+		r.pa, r.err = s.computeProjectAccess(ctx, p, prj)
+		c.mu.Lock()
+		c.m[prj.ID] = r
+		c.mu.Unlock()
+	}
+	return r.pa, r.err
+}
+
+func (s *Service) computeProjectAccess(ctx context.Context, p *Principal, prj *ent.Project) (*ProjectAccess, error) {
 	fp := prj.FullPath
 	nsPath := fp[:max(strings.LastIndex(fp, "/"), 0)]
 	chain, err := s.namespaceChain(ctx, nsPath)

@@ -39,13 +39,24 @@ func (s *Service) PackageByID(ctx context.Context, p *Principal, id int) (*ent.P
 	return pk, pa, nil
 }
 
-// ProjectOfPackage returns a package's project (eager-loaded by listings).
-func (s *Service) ProjectOfPackage(ctx context.Context, pk *ent.Pkg) (*ent.Project, error) {
-	if pk.Edges.Project != nil {
-		return pk.Edges.Project, nil
+// ProjectOfPackage returns a package's project (eager-loaded by listings)
+// if p may see it, else nil: a package listed through a virtual project
+// must not name an upstream the caller cannot see.
+func (s *Service) ProjectOfPackage(ctx context.Context, p *Principal, pk *ent.Pkg) (*ent.Project, error) {
+	prj := pk.Edges.Project
+	if prj == nil {
+		var err error
+		if prj, err = s.db.Project.Get(ctx, pk.ProjectID); err != nil {
+			return nil, dbErr(err, "")
+		}
 	}
-	prj, err := s.db.Project.Get(ctx, pk.ProjectID)
-	return prj, dbErr(err, "")
+	if _, err := s.projectAccess(ctx, p, prj); err != nil {
+		if KindOf(err) == KindNotFound {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return prj, nil
 }
 
 // WithFiles loads the files of a page of packages in one query, so that a

@@ -126,7 +126,47 @@ func (s *Service) ProjectPackageScope(ctx context.Context, p *Principal, ref str
 	if err := s.CanReadPackages(p, pa); err != nil {
 		return nil, nil, err
 	}
-	return pa, &PackageScope{pred: pkg.ProjectID(pa.Project.ID)}, nil
+	if pa.Project.RepositoryMode != enum.Virtual {
+		return pa, &PackageScope{pred: pkg.ProjectID(pa.Project.ID)}, nil
+	}
+	pred, err := s.virtualPackages(ctx, pa.Project)
+	return pa, &PackageScope{pred: pred}, err
+}
+
+// virtualPackages selects, for a virtual project, each name/version once:
+// the package of the first upstream (in resolution order) that has it. A
+// package of upstream i is listed only if no upstream before i has the
+// same name/version in a downloadable status, which is exactly the one a
+// download would serve.
+func (s *Service) virtualPackages(ctx context.Context, virtual *ent.Project) (predicate.Pkg, error) {
+	sources, err := s.readSources(ctx, virtual, *virtual.Format)
+	if err != nil {
+		return nil, err
+	}
+	if len(sources) == 0 {
+		return pkg.IDIn(), nil
+	}
+	winners := make([]predicate.Pkg, len(sources))
+	var before []any
+	for i, src := range sources {
+		higher := append([]any(nil), before...)
+		winners[i] = pkg.And(pkg.ProjectID(src.ID), func(sel *sql.Selector) {
+			if len(higher) == 0 {
+				return
+			}
+			w := sql.Table(pkg.Table).As("winner")
+			sub := sql.Select(w.C(pkg.FieldID)).From(w).Where(sql.And(
+				sql.ColumnsEQ(w.C(pkg.FieldPackageType), sel.C(pkg.FieldPackageType)),
+				sql.ColumnsEQ(w.C(pkg.FieldName), sel.C(pkg.FieldName)),
+				sql.ColumnsEQ(w.C(pkg.FieldVersion), sel.C(pkg.FieldVersion)),
+				sql.In(w.C(pkg.FieldProjectID), higher...),
+				sql.In(w.C(pkg.FieldStatus), string(enum.StatusDefault), string(enum.StatusHidden)),
+			))
+			sel.Where(sql.NotExists(sub))
+		})
+		before = append(before, src.ID)
+	}
+	return pkg.Or(winners...), nil
 }
 
 // GroupPackageScope resolves a group (numeric id or full path) for a

@@ -74,30 +74,35 @@ func paramError(msg string) error {
 }
 
 func (a *API) listProjectPackages(w http.ResponseWriter, r *http.Request) {
-	a.listPackages(w, r, false, func(ctx context.Context, p *registry.Principal, _ bool) (*registry.PackageScope, error) {
-		_, scope, err := a.Svc.ProjectPackageScope(ctx, p, r.PathValue("id"))
-		return scope, err
+	a.listPackages(w, r, false, func(ctx context.Context, p *registry.Principal, _ bool) (*registry.PackageScope, *ent.Project, error) {
+		pa, scope, err := a.Svc.ProjectPackageScope(ctx, p, r.PathValue("id"))
+		if err != nil {
+			return nil, nil, err
+		}
+		// Links name the project asked for: through a virtual project, its
+		// upstreams stay unnamed.
+		return scope, pa.Project, nil
 	})
 }
 
 func (a *API) listGroupPackages(w http.ResponseWriter, r *http.Request) {
-	a.listPackages(w, r, true, func(ctx context.Context, p *registry.Principal, exclude bool) (*registry.PackageScope, error) {
+	a.listPackages(w, r, true, func(ctx context.Context, p *registry.Principal, exclude bool) (*registry.PackageScope, *ent.Project, error) {
 		_, scope, err := a.Svc.GroupPackageScope(ctx, p, r.PathValue("id"), exclude)
-		return scope, err
+		return scope, nil, err
 	})
 }
 
 // listPackages answers a GitLab package listing over the scope that
 // resolve returns; group listings show each package's project.
 func (a *API) listPackages(w http.ResponseWriter, r *http.Request, withProject bool,
-	resolve func(context.Context, *registry.Principal, bool) (*registry.PackageScope, error)) {
+	resolve func(context.Context, *registry.Principal, bool) (*registry.PackageScope, *ent.Project, error)) {
 	ctx := r.Context()
 	f, order, page, exclude, err := parseListParams(r)
 	if err != nil {
 		WriteError(w, r, err)
 		return
 	}
-	scope, err := resolve(ctx, registry.PrincipalFrom(ctx), exclude)
+	scope, listed, err := resolve(ctx, registry.PrincipalFrom(ctx), exclude)
 	if err != nil {
 		packageError(w, r, err)
 		return
@@ -109,7 +114,11 @@ func (a *API) listPackages(w http.ResponseWriter, r *http.Request, withProject b
 	}
 	out := make([]map[string]any, len(rows))
 	for i, p := range rows {
-		out[i] = a.packageJSON(r, p, p.Edges.Project, withProject)
+		prj := p.Edges.Project
+		if listed != nil {
+			prj = listed
+		}
+		out[i] = a.packageJSON(r, p, prj, withProject)
 	}
 	a.writePaginated(w, r, page, total, out)
 }
