@@ -3,9 +3,9 @@ package registry
 import (
 	"context"
 	"errors"
-	"sync"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pkgreg/registry/ent"
 	"github.com/pkgreg/registry/ent/member"
