@@ -156,9 +156,16 @@ func (s *Service) OpenGeneric(ctx context.Context, p *Principal, ref, name, vers
 	// upstream does not hide files that later sources have; when nothing
 	// serves the file, its failure (502/504) is the answer, not a 404.
 	var upstreamErr error
+	cached, err := s.cachedGeneric(ctx, sources, name, version, filePath)
+	if err != nil {
+		return nil, err
+	}
 	for _, src := range sources {
-		d, err := s.openCachedGeneric(ctx, src, name, version, filePath)
-		if err == nil || KindOf(err) != KindNotFound {
+		if pf := cached[src.ID]; pf != nil {
+			d, err := s.openFile(ctx, pf)
+			if err == nil {
+				d.Repository = src
+			}
 			return d, err
 		}
 		if src.RepositoryMode != enum.Remote {
@@ -176,6 +183,30 @@ func (s *Service) OpenGeneric(ctx context.Context, p *Principal, ref, name, vers
 		return nil, upstreamErr
 	}
 	return nil, NotFound("404 Not found")
+}
+
+// cachedGeneric finds, in one query, the newest stored file of a
+// name/version in each of the sources (a virtual read over many upstreams
+// costs one lookup, not one per upstream).
+func (s *Service) cachedGeneric(ctx context.Context, sources []*ent.Project, name, version, filePath string) (map[int]*ent.PackageFile, error) {
+	ids := make([]int, len(sources))
+	for i, src := range sources {
+		ids[i] = src.ID
+	}
+	files, err := s.db.PackageFile.Query().Where(
+		packagefile.FileName(filePath),
+		packagefile.HasPkgWith(pkg.ProjectIDIn(ids...), pkg.PackageTypeEQ(enum.Generic), pkg.Name(name), pkg.Version(version), pkg.StatusIn(installable...)),
+	).WithPkg().WithBlob().Order(ent.Desc(packagefile.FieldID)).All(ctx)
+	if err != nil {
+		return nil, Internal(err, "could not read the package")
+	}
+	out := make(map[int]*ent.PackageFile, len(files))
+	for _, f := range files {
+		if _, seen := out[f.Edges.Pkg.ProjectID]; !seen {
+			out[f.Edges.Pkg.ProjectID] = f // newest first
+		}
+	}
+	return out, nil
 }
 
 // openCachedGeneric opens the newest stored file of a name/version in one

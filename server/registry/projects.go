@@ -90,6 +90,9 @@ func validateRepositoryMode(in *CreateProjectInput) error {
 		if err := validateRemoteURL(*in.RemoteURL); err != nil {
 			return err
 		}
+		if pointsAtItself(*in.RemoteURL, &ent.Project{FullPath: strings.Trim(in.NamespacePath, "/") + "/" + in.Path}) {
+			return Invalid("remoteUrl points at this project itself")
+		}
 		if in.RemotePassword != nil && len(*in.RemotePassword) > 4096 {
 			return Invalid("remotePassword is too long")
 		}

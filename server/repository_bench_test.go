@@ -1,0 +1,115 @@
+package server_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/pkgreg/registry/server/servertest"
+)
+
+// BenchmarkVirtualReadLatency compares a small-file GET through a virtual
+// project with 10 upstreams (the file in the last one) with a GET from the
+// standard project that holds it. Run:
+//
+//	go test ./server -run '^$' -bench VirtualReadLatency -benchtime 2000x
+func BenchmarkVirtualReadLatency(b *testing.B) {
+	e := servertest.New(b)
+	alice := e.CreateUser(b, "alice")
+	e.CreateGroup(b, alice, "", "team", "PRIVATE")
+	var policies []map[string]any
+	for i := range 10 {
+		e.CreateProject(b, alice, "team", fmt.Sprintf("s%d", i), "PRIVATE")
+		policies = append(policies, map[string]any{"id": fmt.Sprintf("p%d", i), "repositoryPath": fmt.Sprintf("team/s%d", i), "priority": 100 - i})
+	}
+	e.MustGraphQL(b, alice, `mutation { createProject(input: {namespacePath: "team", path: "all", repositoryMode: VIRTUAL, format: GENERIC}) { errors } }`, nil)
+	e.MustGraphQL(b, alice, `mutation($p: [UpstreamPolicyInput!]!) { updateVirtualRepositoryUpstreams(input: {projectPath: "team/all", upstreamPolicies: $p}) { errors } }`,
+		map[string]any{"p": policies})
+	status, body, _ := e.Do(b, "PUT", "/api/v4/projects/team%2Fs9/packages/generic/p/1.0/f.bin", bytes.NewReader(make([]byte, 1024)), tok(alice))
+	if status != 201 {
+		b.Fatalf("upload: %d %s", status, body)
+	}
+	get := func(project string) time.Duration {
+		req, _ := http.NewRequest("GET", e.URL+"/api/v4/projects/"+project+"/packages/generic/p/1.0/f.bin", nil)
+		req.Header.Set("PRIVATE-TOKEN", alice)
+		start := time.Now()
+		resp, err := e.Client.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			b.Fatalf("GET %s: %v %v", project, err, resp)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return time.Since(start)
+	}
+	median := func(d []time.Duration) time.Duration {
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		return d[len(d)/2]
+	}
+	for range 50 { // warm up connections and caches
+		get("team%2Fs9")
+		get("team%2Fall")
+	}
+	var direct, virtual []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		direct = append(direct, get("team%2Fs9"))
+		virtual = append(virtual, get("team%2Fall"))
+	}
+	b.StopTimer()
+	md, mv := median(direct), median(virtual)
+	b.ReportMetric(float64(md.Microseconds()), "direct-median-µs")
+	b.ReportMetric(float64(mv.Microseconds()), "virtual-median-µs")
+	b.ReportMetric(float64((mv - md).Microseconds()), "added-median-µs")
+}
+
+// BenchmarkRemoteColdMiss compares reading a 64 MiB file through a REMOTE
+// project that has not cached it with downloading it from the upstream
+// registry directly.
+func BenchmarkRemoteColdMiss(b *testing.B) {
+	up := servertest.New(b)
+	owner := up.CreateUser(b, "owner")
+	up.CreateGroup(b, owner, "", "up", "PUBLIC")
+	pubID := up.CreateProject(b, owner, "up", "pub", "PUBLIC")
+	const size = 64 << 20
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	if status, body, _ := up.Do(b, "PUT", "/api/v4/projects/up%2Fpub/packages/generic/big/1.0/f.bin", bytes.NewReader(data), tok(owner)); status != 201 {
+		b.Fatalf("upload: %d %s", status, body)
+	}
+	e := servertest.New(b)
+	alice := e.CreateUser(b, "alice")
+	e.CreateGroup(b, alice, "", "m", "PRIVATE")
+	read := func(env *servertest.Env, token, path string) time.Duration {
+		req, _ := http.NewRequest("GET", env.URL+path, nil)
+		req.Header.Set("PRIVATE-TOKEN", token)
+		start := time.Now()
+		resp, err := env.Client.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			b.Fatalf("GET %s: %v %v", path, err, resp)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if n != size {
+			b.Fatalf("read %d bytes", n)
+		}
+		return time.Since(start)
+	}
+	var direct, cold time.Duration
+	for i := range b.N {
+		direct += read(up, owner, "/api/v4/projects/up%2Fpub/packages/generic/big/1.0/f.bin")
+		path := fmt.Sprintf("r%d", i)
+		e.MustGraphQL(b, alice, `mutation($p: String!, $u: String) { createProject(input: {namespacePath: "m", path: $p, repositoryMode: REMOTE, format: GENERIC, remoteUrl: $u}) { errors } }`,
+			map[string]any{"p": path, "u": fmt.Sprintf("%s/api/v4/projects/%d/packages/generic", up.URL, pubID)})
+		cold += read(e, alice, "/api/v4/projects/m%2F"+path+"/packages/generic/big/1.0/f.bin")
+	}
+	mb := float64(size) * float64(b.N) / 1e6
+	b.ReportMetric(mb/direct.Seconds(), "direct-MB/s")
+	b.ReportMetric(mb/cold.Seconds(), "cold-miss-MB/s")
+	b.ReportMetric(direct.Seconds()/cold.Seconds(), "ratio")
+}
