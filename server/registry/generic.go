@@ -161,22 +161,26 @@ func (s *Service) OpenGeneric(ctx context.Context, p *Principal, ref, name, vers
 		return nil, err
 	}
 	for _, src := range sources {
-		if pf := cached[src.ID]; pf != nil {
+		pf := cached[src.ID]
+		if pf == nil && src.RepositoryMode == enum.Remote {
+			switch err := s.fetchGeneric(ctx, src, name, version, filePath); {
+			case err == nil:
+				filled, err := s.cachedGeneric(ctx, []*ent.Project{src}, name, version, filePath)
+				if err != nil {
+					return nil, err
+				}
+				pf = filled[src.ID]
+			case errors.Is(err, errUpstreamMiss):
+			default:
+				upstreamErr = err
+			}
+		}
+		if pf != nil {
 			d, err := s.openFile(ctx, pf)
 			if err == nil {
 				d.Repository = src
 			}
 			return d, err
-		}
-		if src.RepositoryMode != enum.Remote {
-			continue
-		}
-		switch err := s.fetchGeneric(ctx, src, name, version, filePath); {
-		case err == nil:
-			return s.openCachedGeneric(ctx, src, name, version, filePath)
-		case errors.Is(err, errUpstreamMiss):
-		default:
-			upstreamErr = err
 		}
 	}
 	if upstreamErr != nil {
@@ -207,26 +211,6 @@ func (s *Service) cachedGeneric(ctx context.Context, sources []*ent.Project, nam
 		}
 	}
 	return out, nil
-}
-
-// openCachedGeneric opens the newest stored file of a name/version in one
-// project, or reports NotFound.
-func (s *Service) openCachedGeneric(ctx context.Context, src *ent.Project, name, version, filePath string) (*Download, error) {
-	pf, err := s.db.PackageFile.Query().Where(
-		packagefile.FileName(filePath),
-		packagefile.HasPkgWith(pkg.ProjectID(src.ID), pkg.PackageTypeEQ(enum.Generic), pkg.Name(name), pkg.Version(version), pkg.StatusIn(installable...)),
-	).WithPkg().WithBlob().Order(ent.Desc(packagefile.FieldID)).First(ctx)
-	if ent.IsNotFound(err) {
-		return nil, NotFound("404 Not found")
-	}
-	if err != nil {
-		return nil, Internal(err, "could not read the package")
-	}
-	d, err := s.openFile(ctx, pf)
-	if err == nil {
-		d.Repository = src
-	}
-	return d, err
 }
 
 // readSources lists the projects a read of prj looks in, in order: the
