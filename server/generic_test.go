@@ -67,12 +67,32 @@ func storedState(t *testing.T, e *servertest.Env) string {
 	return fmt.Sprintf("packages=%d files=%d blobs=%d objects=%d", p, f, b, objects)
 }
 
-func TestGenericUploadDownloadRoundTrip(t *testing.T) {
+// newAcmeTools starts a registry where alice owns the private project
+// acme/tools, and returns it, her token, a generic client and the project id.
+func newAcmeTools(t *testing.T) (*servertest.Env, string, gen, int) {
+	t.Helper()
 	e := servertest.New(t)
 	alice := e.CreateUser(t, "alice")
 	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
 	id := e.CreateProject(t, alice, "acme", "tools", "PRIVATE")
-	g := gen{e, t}
+	return e, alice, gen{e, t}, id
+}
+
+// wipePackages removes every package, file, blob and object, so a test can
+// go on from an empty store.
+func wipePackages(t *testing.T, e *servertest.Env) {
+	t.Helper()
+	ctx := t.Context()
+	e.Server.DB.PackageFile.Delete().ExecX(ctx)
+	e.Server.DB.Pkg.Delete().ExecX(ctx)
+	e.Server.DB.Blob.Delete().ExecX(ctx)
+	if err := e.Server.Blobs.Walk(ctx, registry.ObjectPrefix, func(i blob.Info) error { return e.Server.Blobs.Delete(ctx, i.Key) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestGenericUploadDownloadRoundTrip(t *testing.T) {
+	e, alice, g, id := newAcmeTools(t)
 	body := []byte("hello, generic world\n")
 
 	status, resp := g.put(tok(alice), "acme%2Ftools", "my_pkg/1.0.0/file.txt", body)
@@ -142,11 +162,7 @@ func TestGenericUploadDownloadRoundTrip(t *testing.T) {
 }
 
 func TestGenericRangeAndConditionalRequests(t *testing.T) {
-	e := servertest.New(t)
-	alice := e.CreateUser(t, "alice")
-	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
-	e.CreateProject(t, alice, "acme", "tools", "PRIVATE")
-	g := gen{e, t}
+	e, alice, g, _ := newAcmeTools(t)
 	body := []byte("0123456789abcdefghij")
 	if status, resp := g.put(tok(alice), "acme%2Ftools", "p/1/f.bin", body); status != 201 {
 		t.Fatalf("upload: %d %s", status, resp)
@@ -281,11 +297,7 @@ func TestGenericAuthTable(t *testing.T) {
 }
 
 func TestGenericValidationStoresNothing(t *testing.T) {
-	e := servertest.New(t)
-	alice := e.CreateUser(t, "alice")
-	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
-	e.CreateProject(t, alice, "acme", "tools", "PRIVATE")
-	g := gen{e, t}
+	e, alice, g, _ := newAcmeTools(t)
 	before := storedState(t, e)
 	long := strings.Repeat("a", 256)
 	cases := []struct{ rest, want string }{
@@ -351,10 +363,7 @@ func TestGenericValidationStoresNothing(t *testing.T) {
 		if status != 201 {
 			t.Fatalf("matching checksums: %d %s", status, resp)
 		}
-		e.Server.DB.PackageFile.Delete().ExecX(t.Context())
-		e.Server.DB.Pkg.Delete().ExecX(t.Context())
-		e.Server.DB.Blob.Delete().ExecX(t.Context())
-		_ = e.Server.Blobs.Walk(t.Context(), registry.ObjectPrefix, func(i blob.Info) error { return e.Server.Blobs.Delete(t.Context(), i.Key) })
+		wipePackages(t, e)
 	})
 	if after := storedState(t, e); after != before {
 		t.Fatalf("bad input stored something: %s -> %s", before, after)
@@ -376,11 +385,7 @@ func setDuplicates(t *testing.T, e *servertest.Env, token, ns string, allowed bo
 }
 
 func TestGenericDuplicateRules(t *testing.T) {
-	e := servertest.New(t)
-	alice := e.CreateUser(t, "alice")
-	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
-	e.CreateProject(t, alice, "acme", "tools", "PRIVATE")
-	g := gen{e, t}
+	e, alice, g, _ := newAcmeTools(t)
 	cases := []struct {
 		allowed   bool
 		regex     string
@@ -444,11 +449,7 @@ func TestGenericDuplicateRules(t *testing.T) {
 }
 
 func TestGenericConcurrency(t *testing.T) {
-	e := servertest.New(t)
-	alice := e.CreateUser(t, "alice")
-	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
-	e.CreateProject(t, alice, "acme", "tools", "PRIVATE")
-	g := gen{e, t}
+	e, alice, g, _ := newAcmeTools(t)
 	run := func(n int, rest func(i int) string, body func(i int) []byte) map[int]int {
 		var mu sync.Mutex
 		codes := map[int]int{}
@@ -495,11 +496,7 @@ func TestGenericConcurrency(t *testing.T) {
 }
 
 func TestGenericHiddenPackages(t *testing.T) {
-	e := servertest.New(t)
-	alice := e.CreateUser(t, "alice")
-	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
-	id := e.CreateProject(t, alice, "acme", "tools", "PRIVATE")
-	g := gen{e, t}
+	e, alice, g, id := newAcmeTools(t)
 	g.put(tok(alice), "acme%2Ftools", "visible/1.0/v.txt", []byte("v"))
 	if status, resp := g.put(tok(alice), "acme%2Ftools", "secret/1.0/s.txt?status=hidden", []byte("s")); status != 201 {
 		t.Fatalf("hidden upload: %d %s", status, resp)
@@ -555,10 +552,7 @@ func TestGenericSizeLimit(t *testing.T) {
 	if status, resp := g.put(tok(alice), "acme%2Ftools", "big/1/at-limit.bin", make([]byte, 1<<20)); status != 201 {
 		t.Fatalf("file at the limit: %d %s", status, resp)
 	}
-	e.Server.DB.PackageFile.Delete().ExecX(t.Context())
-	e.Server.DB.Pkg.Delete().ExecX(t.Context())
-	e.Server.DB.Blob.Delete().ExecX(t.Context())
-	_ = e.Server.Blobs.Walk(t.Context(), registry.ObjectPrefix, func(i blob.Info) error { return e.Server.Blobs.Delete(t.Context(), i.Key) })
+	wipePackages(t, e)
 
 	// Announced too large: refused before the body is read.
 	status, resp := g.put(tok(alice), "acme%2Ftools", "big/1/over.bin", make([]byte, 1<<20+1))
@@ -584,10 +578,7 @@ func TestGenericSizeLimit(t *testing.T) {
 }
 
 func TestGenericInterruptedUploadLeavesNothing(t *testing.T) {
-	e := servertest.New(t)
-	alice := e.CreateUser(t, "alice")
-	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
-	e.CreateProject(t, alice, "acme", "tools", "PRIVATE")
+	e, alice, _, _ := newAcmeTools(t)
 	before := storedState(t, e)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(e.URL, "http://"))
 	if err != nil {
@@ -612,11 +603,7 @@ func TestGenericInterruptedUploadLeavesNothing(t *testing.T) {
 }
 
 func TestGenericDeleteAndSweep(t *testing.T) {
-	e := servertest.New(t)
-	alice := e.CreateUser(t, "alice")
-	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
-	id := e.CreateProject(t, alice, "acme", "tools", "PRIVATE")
-	g := gen{e, t}
+	e, alice, g, id := newAcmeTools(t)
 	g.put(tok(alice), "acme%2Ftools", "a/1.0/shared.txt", []byte("shared"))
 	g.put(tok(alice), "acme%2Ftools", "b/1.0/shared.txt", []byte("shared"))
 	g.put(tok(alice), "acme%2Ftools", "a/1.0/only.txt", []byte("only in a"))
