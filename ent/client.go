@@ -21,8 +21,10 @@ import (
 	"github.com/pkgreg/registry/ent/namespace"
 	"github.com/pkgreg/registry/ent/namespacepackagesetting"
 	"github.com/pkgreg/registry/ent/packagefile"
+	"github.com/pkgreg/registry/ent/packagetag"
 	"github.com/pkgreg/registry/ent/pkg"
 	"github.com/pkgreg/registry/ent/project"
+	"github.com/pkgreg/registry/ent/remotedocument"
 	"github.com/pkgreg/registry/ent/route"
 	"github.com/pkgreg/registry/ent/upstream"
 	"github.com/pkgreg/registry/ent/user"
@@ -47,10 +49,14 @@ type Client struct {
 	NamespacePackageSetting *NamespacePackageSettingClient
 	// PackageFile is the client for interacting with the PackageFile builders.
 	PackageFile *PackageFileClient
+	// PackageTag is the client for interacting with the PackageTag builders.
+	PackageTag *PackageTagClient
 	// Pkg is the client for interacting with the Pkg builders.
 	Pkg *PkgClient
 	// Project is the client for interacting with the Project builders.
 	Project *ProjectClient
+	// RemoteDocument is the client for interacting with the RemoteDocument builders.
+	RemoteDocument *RemoteDocumentClient
 	// Route is the client for interacting with the Route builders.
 	Route *RouteClient
 	// Upstream is the client for interacting with the Upstream builders.
@@ -74,8 +80,10 @@ func (c *Client) init() {
 	c.Namespace = NewNamespaceClient(c.config)
 	c.NamespacePackageSetting = NewNamespacePackageSettingClient(c.config)
 	c.PackageFile = NewPackageFileClient(c.config)
+	c.PackageTag = NewPackageTagClient(c.config)
 	c.Pkg = NewPkgClient(c.config)
 	c.Project = NewProjectClient(c.config)
+	c.RemoteDocument = NewRemoteDocumentClient(c.config)
 	c.Route = NewRouteClient(c.config)
 	c.Upstream = NewUpstreamClient(c.config)
 	c.User = NewUserClient(c.config)
@@ -177,8 +185,10 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Namespace:               NewNamespaceClient(cfg),
 		NamespacePackageSetting: NewNamespacePackageSettingClient(cfg),
 		PackageFile:             NewPackageFileClient(cfg),
+		PackageTag:              NewPackageTagClient(cfg),
 		Pkg:                     NewPkgClient(cfg),
 		Project:                 NewProjectClient(cfg),
+		RemoteDocument:          NewRemoteDocumentClient(cfg),
 		Route:                   NewRouteClient(cfg),
 		Upstream:                NewUpstreamClient(cfg),
 		User:                    NewUserClient(cfg),
@@ -207,8 +217,10 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Namespace:               NewNamespaceClient(cfg),
 		NamespacePackageSetting: NewNamespacePackageSettingClient(cfg),
 		PackageFile:             NewPackageFileClient(cfg),
+		PackageTag:              NewPackageTagClient(cfg),
 		Pkg:                     NewPkgClient(cfg),
 		Project:                 NewProjectClient(cfg),
+		RemoteDocument:          NewRemoteDocumentClient(cfg),
 		Route:                   NewRouteClient(cfg),
 		Upstream:                NewUpstreamClient(cfg),
 		User:                    NewUserClient(cfg),
@@ -242,7 +254,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.AccessToken, c.Blob, c.Member, c.Namespace, c.NamespacePackageSetting,
-		c.PackageFile, c.Pkg, c.Project, c.Route, c.Upstream, c.User,
+		c.PackageFile, c.PackageTag, c.Pkg, c.Project, c.RemoteDocument, c.Route,
+		c.Upstream, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -253,7 +266,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.AccessToken, c.Blob, c.Member, c.Namespace, c.NamespacePackageSetting,
-		c.PackageFile, c.Pkg, c.Project, c.Route, c.Upstream, c.User,
+		c.PackageFile, c.PackageTag, c.Pkg, c.Project, c.RemoteDocument, c.Route,
+		c.Upstream, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -274,10 +288,14 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.NamespacePackageSetting.mutate(ctx, m)
 	case *PackageFileMutation:
 		return c.PackageFile.mutate(ctx, m)
+	case *PackageTagMutation:
+		return c.PackageTag.mutate(ctx, m)
 	case *PkgMutation:
 		return c.Pkg.mutate(ctx, m)
 	case *ProjectMutation:
 		return c.Project.mutate(ctx, m)
+	case *RemoteDocumentMutation:
+		return c.RemoteDocument.mutate(ctx, m)
 	case *RouteMutation:
 		return c.Route.mutate(ctx, m)
 	case *UpstreamMutation:
@@ -1311,6 +1329,155 @@ func (c *PackageFileClient) mutate(ctx context.Context, m *PackageFileMutation) 
 	}
 }
 
+// PackageTagClient is a client for the PackageTag schema.
+type PackageTagClient struct {
+	config
+}
+
+// NewPackageTagClient returns a client for the PackageTag from the given config.
+func NewPackageTagClient(c config) *PackageTagClient {
+	return &PackageTagClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `packagetag.Hooks(f(g(h())))`.
+func (c *PackageTagClient) Use(hooks ...Hook) {
+	c.hooks.PackageTag = append(c.hooks.PackageTag, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `packagetag.Intercept(f(g(h())))`.
+func (c *PackageTagClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PackageTag = append(c.inters.PackageTag, interceptors...)
+}
+
+// Create returns a builder for creating a PackageTag entity.
+func (c *PackageTagClient) Create() *PackageTagCreate {
+	mutation := newPackageTagMutation(c.config, OpCreate)
+	return &PackageTagCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PackageTag entities.
+func (c *PackageTagClient) CreateBulk(builders ...*PackageTagCreate) *PackageTagCreateBulk {
+	return &PackageTagCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PackageTagClient) MapCreateBulk(slice any, setFunc func(*PackageTagCreate, int)) *PackageTagCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PackageTagCreateBulk{err: fmt.Errorf("calling to PackageTagClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PackageTagCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PackageTagCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PackageTag.
+func (c *PackageTagClient) Update() *PackageTagUpdate {
+	mutation := newPackageTagMutation(c.config, OpUpdate)
+	return &PackageTagUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PackageTagClient) UpdateOne(_m *PackageTag) *PackageTagUpdateOne {
+	mutation := newPackageTagMutation(c.config, OpUpdateOne, withPackageTag(_m))
+	return &PackageTagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PackageTagClient) UpdateOneID(id int) *PackageTagUpdateOne {
+	mutation := newPackageTagMutation(c.config, OpUpdateOne, withPackageTagID(id))
+	return &PackageTagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PackageTag.
+func (c *PackageTagClient) Delete() *PackageTagDelete {
+	mutation := newPackageTagMutation(c.config, OpDelete)
+	return &PackageTagDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PackageTagClient) DeleteOne(_m *PackageTag) *PackageTagDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PackageTagClient) DeleteOneID(id int) *PackageTagDeleteOne {
+	builder := c.Delete().Where(packagetag.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PackageTagDeleteOne{builder}
+}
+
+// Query returns a query builder for PackageTag.
+func (c *PackageTagClient) Query() *PackageTagQuery {
+	return &PackageTagQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePackageTag},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PackageTag entity by its id.
+func (c *PackageTagClient) Get(ctx context.Context, id int) (*PackageTag, error) {
+	return c.Query().Where(packagetag.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PackageTagClient) GetX(ctx context.Context, id int) *PackageTag {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryProject queries the project edge of a PackageTag.
+func (c *PackageTagClient) QueryProject(_m *PackageTag) *ProjectQuery {
+	query := (&ProjectClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(packagetag.Table, packagetag.FieldID, id),
+			sqlgraph.To(project.Table, project.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, packagetag.ProjectTable, packagetag.ProjectColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PackageTagClient) Hooks() []Hook {
+	return c.hooks.PackageTag
+}
+
+// Interceptors returns the client interceptors.
+func (c *PackageTagClient) Interceptors() []Interceptor {
+	return c.inters.PackageTag
+}
+
+func (c *PackageTagClient) mutate(ctx context.Context, m *PackageTagMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PackageTagCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PackageTagUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PackageTagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PackageTagDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PackageTag mutation op: %q", m.Op())
+	}
+}
+
 // PkgClient is a client for the Pkg schema.
 type PkgClient struct {
 	config
@@ -1664,6 +1831,38 @@ func (c *ProjectClient) QueryDownstreams(_m *Project) *UpstreamQuery {
 	return query
 }
 
+// QueryPackageTags queries the package_tags edge of a Project.
+func (c *ProjectClient) QueryPackageTags(_m *Project) *PackageTagQuery {
+	query := (&PackageTagClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(project.Table, project.FieldID, id),
+			sqlgraph.To(packagetag.Table, packagetag.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, project.PackageTagsTable, project.PackageTagsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRemoteDocuments queries the remote_documents edge of a Project.
+func (c *ProjectClient) QueryRemoteDocuments(_m *Project) *RemoteDocumentQuery {
+	query := (&RemoteDocumentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(project.Table, project.FieldID, id),
+			sqlgraph.To(remotedocument.Table, remotedocument.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, project.RemoteDocumentsTable, project.RemoteDocumentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ProjectClient) Hooks() []Hook {
 	return c.hooks.Project
@@ -1686,6 +1885,155 @@ func (c *ProjectClient) mutate(ctx context.Context, m *ProjectMutation) (Value, 
 		return (&ProjectDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Project mutation op: %q", m.Op())
+	}
+}
+
+// RemoteDocumentClient is a client for the RemoteDocument schema.
+type RemoteDocumentClient struct {
+	config
+}
+
+// NewRemoteDocumentClient returns a client for the RemoteDocument from the given config.
+func NewRemoteDocumentClient(c config) *RemoteDocumentClient {
+	return &RemoteDocumentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `remotedocument.Hooks(f(g(h())))`.
+func (c *RemoteDocumentClient) Use(hooks ...Hook) {
+	c.hooks.RemoteDocument = append(c.hooks.RemoteDocument, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `remotedocument.Intercept(f(g(h())))`.
+func (c *RemoteDocumentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RemoteDocument = append(c.inters.RemoteDocument, interceptors...)
+}
+
+// Create returns a builder for creating a RemoteDocument entity.
+func (c *RemoteDocumentClient) Create() *RemoteDocumentCreate {
+	mutation := newRemoteDocumentMutation(c.config, OpCreate)
+	return &RemoteDocumentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RemoteDocument entities.
+func (c *RemoteDocumentClient) CreateBulk(builders ...*RemoteDocumentCreate) *RemoteDocumentCreateBulk {
+	return &RemoteDocumentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RemoteDocumentClient) MapCreateBulk(slice any, setFunc func(*RemoteDocumentCreate, int)) *RemoteDocumentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RemoteDocumentCreateBulk{err: fmt.Errorf("calling to RemoteDocumentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RemoteDocumentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RemoteDocumentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RemoteDocument.
+func (c *RemoteDocumentClient) Update() *RemoteDocumentUpdate {
+	mutation := newRemoteDocumentMutation(c.config, OpUpdate)
+	return &RemoteDocumentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RemoteDocumentClient) UpdateOne(_m *RemoteDocument) *RemoteDocumentUpdateOne {
+	mutation := newRemoteDocumentMutation(c.config, OpUpdateOne, withRemoteDocument(_m))
+	return &RemoteDocumentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RemoteDocumentClient) UpdateOneID(id int) *RemoteDocumentUpdateOne {
+	mutation := newRemoteDocumentMutation(c.config, OpUpdateOne, withRemoteDocumentID(id))
+	return &RemoteDocumentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RemoteDocument.
+func (c *RemoteDocumentClient) Delete() *RemoteDocumentDelete {
+	mutation := newRemoteDocumentMutation(c.config, OpDelete)
+	return &RemoteDocumentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RemoteDocumentClient) DeleteOne(_m *RemoteDocument) *RemoteDocumentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RemoteDocumentClient) DeleteOneID(id int) *RemoteDocumentDeleteOne {
+	builder := c.Delete().Where(remotedocument.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RemoteDocumentDeleteOne{builder}
+}
+
+// Query returns a query builder for RemoteDocument.
+func (c *RemoteDocumentClient) Query() *RemoteDocumentQuery {
+	return &RemoteDocumentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRemoteDocument},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RemoteDocument entity by its id.
+func (c *RemoteDocumentClient) Get(ctx context.Context, id int) (*RemoteDocument, error) {
+	return c.Query().Where(remotedocument.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RemoteDocumentClient) GetX(ctx context.Context, id int) *RemoteDocument {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryProject queries the project edge of a RemoteDocument.
+func (c *RemoteDocumentClient) QueryProject(_m *RemoteDocument) *ProjectQuery {
+	query := (&ProjectClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(remotedocument.Table, remotedocument.FieldID, id),
+			sqlgraph.To(project.Table, project.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, remotedocument.ProjectTable, remotedocument.ProjectColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RemoteDocumentClient) Hooks() []Hook {
+	return c.hooks.RemoteDocument
+}
+
+// Interceptors returns the client interceptors.
+func (c *RemoteDocumentClient) Interceptors() []Interceptor {
+	return c.inters.RemoteDocument
+}
+
+func (c *RemoteDocumentClient) mutate(ctx context.Context, m *RemoteDocumentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RemoteDocumentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RemoteDocumentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RemoteDocumentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RemoteDocumentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RemoteDocument mutation op: %q", m.Op())
 	}
 }
 
@@ -2171,12 +2519,13 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AccessToken, Blob, Member, Namespace, NamespacePackageSetting, PackageFile, Pkg,
-		Project, Route, Upstream, User []ent.Hook
+		AccessToken, Blob, Member, Namespace, NamespacePackageSetting, PackageFile,
+		PackageTag, Pkg, Project, RemoteDocument, Route, Upstream, User []ent.Hook
 	}
 	inters struct {
-		AccessToken, Blob, Member, Namespace, NamespacePackageSetting, PackageFile, Pkg,
-		Project, Route, Upstream, User []ent.Interceptor
+		AccessToken, Blob, Member, Namespace, NamespacePackageSetting, PackageFile,
+		PackageTag, Pkg, Project, RemoteDocument, Route, Upstream,
+		User []ent.Interceptor
 	}
 )
 

@@ -18,8 +18,10 @@ import (
 	"github.com/pkgreg/registry/ent/namespace"
 	"github.com/pkgreg/registry/ent/namespacepackagesetting"
 	"github.com/pkgreg/registry/ent/packagefile"
+	"github.com/pkgreg/registry/ent/packagetag"
 	"github.com/pkgreg/registry/ent/pkg"
 	"github.com/pkgreg/registry/ent/project"
+	"github.com/pkgreg/registry/ent/remotedocument"
 	"github.com/pkgreg/registry/ent/route"
 	"github.com/pkgreg/registry/ent/upstream"
 	"github.com/pkgreg/registry/ent/user"
@@ -89,8 +91,10 @@ func checkColumn(t, c string) error {
 			namespace.Table:               namespace.ValidColumn,
 			namespacepackagesetting.Table: namespacepackagesetting.ValidColumn,
 			packagefile.Table:             packagefile.ValidColumn,
+			packagetag.Table:              packagetag.ValidColumn,
 			pkg.Table:                     pkg.ValidColumn,
 			project.Table:                 project.ValidColumn,
+			remotedocument.Table:          remotedocument.ValidColumn,
 			route.Table:                   route.ValidColumn,
 			upstream.Table:                upstream.ValidColumn,
 			user.Table:                    user.ValidColumn,

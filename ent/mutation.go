@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -17,9 +18,11 @@ import (
 	"github.com/pkgreg/registry/ent/namespace"
 	"github.com/pkgreg/registry/ent/namespacepackagesetting"
 	"github.com/pkgreg/registry/ent/packagefile"
+	"github.com/pkgreg/registry/ent/packagetag"
 	"github.com/pkgreg/registry/ent/pkg"
 	"github.com/pkgreg/registry/ent/predicate"
 	"github.com/pkgreg/registry/ent/project"
+	"github.com/pkgreg/registry/ent/remotedocument"
 	"github.com/pkgreg/registry/ent/route"
 	"github.com/pkgreg/registry/ent/upstream"
 	"github.com/pkgreg/registry/ent/user"
@@ -41,8 +44,10 @@ const (
 	TypeNamespace               = "Namespace"
 	TypeNamespacePackageSetting = "NamespacePackageSetting"
 	TypePackageFile             = "PackageFile"
+	TypePackageTag              = "PackageTag"
 	TypePkg                     = "Pkg"
 	TypeProject                 = "Project"
+	TypeRemoteDocument          = "RemoteDocument"
 	TypeRoute                   = "Route"
 	TypeUpstream                = "Upstream"
 	TypeUser                    = "User"
@@ -5324,25 +5329,28 @@ func (m *NamespacePackageSettingMutation) ResetEdge(name string) error {
 // PackageFileMutation represents an operation that mutates the PackageFile nodes in the graph.
 type PackageFileMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *int
-	created_at    *time.Time
-	updated_at    *time.Time
-	file_name     *string
-	size          *int64
-	addsize       *int64
-	sha256        *string
-	sha1          *string
-	md5           *string
-	clearedFields map[string]struct{}
-	pkg           *int
-	clearedpkg    bool
-	blob          *int
-	clearedblob   bool
-	done          bool
-	oldValue      func(context.Context) (*PackageFile, error)
-	predicates    []predicate.PackageFile
+	op             Op
+	typ            string
+	id             *int
+	created_at     *time.Time
+	updated_at     *time.Time
+	file_name      *string
+	size           *int64
+	addsize        *int64
+	sha256         *string
+	sha1           *string
+	md5            *string
+	sha512         *string
+	metadata       *json.RawMessage
+	appendmetadata json.RawMessage
+	clearedFields  map[string]struct{}
+	pkg            *int
+	clearedpkg     bool
+	blob           *int
+	clearedblob    bool
+	done           bool
+	oldValue       func(context.Context) (*PackageFile, error)
+	predicates     []predicate.PackageFile
 }
 
 var _ ent.Mutation = (*PackageFileMutation)(nil)
@@ -5813,6 +5821,120 @@ func (m *PackageFileMutation) ResetMd5() {
 	delete(m.clearedFields, packagefile.FieldMd5)
 }
 
+// SetSha512 sets the "sha512" field.
+func (m *PackageFileMutation) SetSha512(s string) {
+	m.sha512 = &s
+}
+
+// Sha512 returns the value of the "sha512" field in the mutation.
+func (m *PackageFileMutation) Sha512() (r string, exists bool) {
+	v := m.sha512
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSha512 returns the old "sha512" field's value of the PackageFile entity.
+// If the PackageFile object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageFileMutation) OldSha512(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSha512 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSha512 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSha512: %w", err)
+	}
+	return oldValue.Sha512, nil
+}
+
+// ClearSha512 clears the value of the "sha512" field.
+func (m *PackageFileMutation) ClearSha512() {
+	m.sha512 = nil
+	m.clearedFields[packagefile.FieldSha512] = struct{}{}
+}
+
+// Sha512Cleared returns if the "sha512" field was cleared in this mutation.
+func (m *PackageFileMutation) Sha512Cleared() bool {
+	_, ok := m.clearedFields[packagefile.FieldSha512]
+	return ok
+}
+
+// ResetSha512 resets all changes to the "sha512" field.
+func (m *PackageFileMutation) ResetSha512() {
+	m.sha512 = nil
+	delete(m.clearedFields, packagefile.FieldSha512)
+}
+
+// SetMetadata sets the "metadata" field.
+func (m *PackageFileMutation) SetMetadata(jm json.RawMessage) {
+	m.metadata = &jm
+	m.appendmetadata = nil
+}
+
+// Metadata returns the value of the "metadata" field in the mutation.
+func (m *PackageFileMutation) Metadata() (r json.RawMessage, exists bool) {
+	v := m.metadata
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMetadata returns the old "metadata" field's value of the PackageFile entity.
+// If the PackageFile object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageFileMutation) OldMetadata(ctx context.Context) (v json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMetadata is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMetadata requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMetadata: %w", err)
+	}
+	return oldValue.Metadata, nil
+}
+
+// AppendMetadata adds jm to the "metadata" field.
+func (m *PackageFileMutation) AppendMetadata(jm json.RawMessage) {
+	m.appendmetadata = append(m.appendmetadata, jm...)
+}
+
+// AppendedMetadata returns the list of values that were appended to the "metadata" field in this mutation.
+func (m *PackageFileMutation) AppendedMetadata() (json.RawMessage, bool) {
+	if len(m.appendmetadata) == 0 {
+		return nil, false
+	}
+	return m.appendmetadata, true
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (m *PackageFileMutation) ClearMetadata() {
+	m.metadata = nil
+	m.appendmetadata = nil
+	m.clearedFields[packagefile.FieldMetadata] = struct{}{}
+}
+
+// MetadataCleared returns if the "metadata" field was cleared in this mutation.
+func (m *PackageFileMutation) MetadataCleared() bool {
+	_, ok := m.clearedFields[packagefile.FieldMetadata]
+	return ok
+}
+
+// ResetMetadata resets all changes to the "metadata" field.
+func (m *PackageFileMutation) ResetMetadata() {
+	m.metadata = nil
+	m.appendmetadata = nil
+	delete(m.clearedFields, packagefile.FieldMetadata)
+}
+
 // SetPkgID sets the "pkg" edge to the Pkg entity by id.
 func (m *PackageFileMutation) SetPkgID(id int) {
 	m.pkg = &id
@@ -5914,7 +6036,7 @@ func (m *PackageFileMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PackageFileMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, packagefile.FieldCreatedAt)
 	}
@@ -5942,6 +6064,12 @@ func (m *PackageFileMutation) Fields() []string {
 	if m.md5 != nil {
 		fields = append(fields, packagefile.FieldMd5)
 	}
+	if m.sha512 != nil {
+		fields = append(fields, packagefile.FieldSha512)
+	}
+	if m.metadata != nil {
+		fields = append(fields, packagefile.FieldMetadata)
+	}
 	return fields
 }
 
@@ -5968,6 +6096,10 @@ func (m *PackageFileMutation) Field(name string) (ent.Value, bool) {
 		return m.Sha1()
 	case packagefile.FieldMd5:
 		return m.Md5()
+	case packagefile.FieldSha512:
+		return m.Sha512()
+	case packagefile.FieldMetadata:
+		return m.Metadata()
 	}
 	return nil, false
 }
@@ -5995,6 +6127,10 @@ func (m *PackageFileMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldSha1(ctx)
 	case packagefile.FieldMd5:
 		return m.OldMd5(ctx)
+	case packagefile.FieldSha512:
+		return m.OldSha512(ctx)
+	case packagefile.FieldMetadata:
+		return m.OldMetadata(ctx)
 	}
 	return nil, fmt.Errorf("unknown PackageFile field %s", name)
 }
@@ -6067,6 +6203,20 @@ func (m *PackageFileMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMd5(v)
 		return nil
+	case packagefile.FieldSha512:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSha512(v)
+		return nil
+	case packagefile.FieldMetadata:
+		v, ok := value.(json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMetadata(v)
+		return nil
 	}
 	return fmt.Errorf("unknown PackageFile field %s", name)
 }
@@ -6118,6 +6268,12 @@ func (m *PackageFileMutation) ClearedFields() []string {
 	if m.FieldCleared(packagefile.FieldMd5) {
 		fields = append(fields, packagefile.FieldMd5)
 	}
+	if m.FieldCleared(packagefile.FieldSha512) {
+		fields = append(fields, packagefile.FieldSha512)
+	}
+	if m.FieldCleared(packagefile.FieldMetadata) {
+		fields = append(fields, packagefile.FieldMetadata)
+	}
 	return fields
 }
 
@@ -6137,6 +6293,12 @@ func (m *PackageFileMutation) ClearField(name string) error {
 		return nil
 	case packagefile.FieldMd5:
 		m.ClearMd5()
+		return nil
+	case packagefile.FieldSha512:
+		m.ClearSha512()
+		return nil
+	case packagefile.FieldMetadata:
+		m.ClearMetadata()
 		return nil
 	}
 	return fmt.Errorf("unknown PackageFile nullable field %s", name)
@@ -6172,6 +6334,12 @@ func (m *PackageFileMutation) ResetField(name string) error {
 		return nil
 	case packagefile.FieldMd5:
 		m.ResetMd5()
+		return nil
+	case packagefile.FieldSha512:
+		m.ResetSha512()
+		return nil
+	case packagefile.FieldMetadata:
+		m.ResetMetadata()
 		return nil
 	}
 	return fmt.Errorf("unknown PackageFile field %s", name)
@@ -6269,6 +6437,713 @@ func (m *PackageFileMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown PackageFile edge %s", name)
 }
 
+// PackageTagMutation represents an operation that mutates the PackageTag nodes in the graph.
+type PackageTagMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	created_at     *time.Time
+	updated_at     *time.Time
+	package_type   *enum.Format
+	name           *string
+	tag            *string
+	version        *string
+	clearedFields  map[string]struct{}
+	project        *int
+	clearedproject bool
+	done           bool
+	oldValue       func(context.Context) (*PackageTag, error)
+	predicates     []predicate.PackageTag
+}
+
+var _ ent.Mutation = (*PackageTagMutation)(nil)
+
+// packagetagOption allows management of the mutation configuration using functional options.
+type packagetagOption func(*PackageTagMutation)
+
+// newPackageTagMutation creates new mutation for the PackageTag entity.
+func newPackageTagMutation(c config, op Op, opts ...packagetagOption) *PackageTagMutation {
+	m := &PackageTagMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePackageTag,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPackageTagID sets the ID field of the mutation.
+func withPackageTagID(id int) packagetagOption {
+	return func(m *PackageTagMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PackageTag
+		)
+		m.oldValue = func(ctx context.Context) (*PackageTag, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PackageTag.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPackageTag sets the old PackageTag of the mutation.
+func withPackageTag(node *PackageTag) packagetagOption {
+	return func(m *PackageTagMutation) {
+		m.oldValue = func(context.Context) (*PackageTag, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PackageTagMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PackageTagMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PackageTagMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PackageTagMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PackageTag.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PackageTagMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PackageTagMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PackageTag entity.
+// If the PackageTag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageTagMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PackageTagMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *PackageTagMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *PackageTagMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the PackageTag entity.
+// If the PackageTag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageTagMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *PackageTagMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetProjectID sets the "project_id" field.
+func (m *PackageTagMutation) SetProjectID(i int) {
+	m.project = &i
+}
+
+// ProjectID returns the value of the "project_id" field in the mutation.
+func (m *PackageTagMutation) ProjectID() (r int, exists bool) {
+	v := m.project
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProjectID returns the old "project_id" field's value of the PackageTag entity.
+// If the PackageTag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageTagMutation) OldProjectID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProjectID: %w", err)
+	}
+	return oldValue.ProjectID, nil
+}
+
+// ResetProjectID resets all changes to the "project_id" field.
+func (m *PackageTagMutation) ResetProjectID() {
+	m.project = nil
+}
+
+// SetPackageType sets the "package_type" field.
+func (m *PackageTagMutation) SetPackageType(e enum.Format) {
+	m.package_type = &e
+}
+
+// PackageType returns the value of the "package_type" field in the mutation.
+func (m *PackageTagMutation) PackageType() (r enum.Format, exists bool) {
+	v := m.package_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPackageType returns the old "package_type" field's value of the PackageTag entity.
+// If the PackageTag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageTagMutation) OldPackageType(ctx context.Context) (v enum.Format, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPackageType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPackageType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPackageType: %w", err)
+	}
+	return oldValue.PackageType, nil
+}
+
+// ResetPackageType resets all changes to the "package_type" field.
+func (m *PackageTagMutation) ResetPackageType() {
+	m.package_type = nil
+}
+
+// SetName sets the "name" field.
+func (m *PackageTagMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *PackageTagMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the PackageTag entity.
+// If the PackageTag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageTagMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *PackageTagMutation) ResetName() {
+	m.name = nil
+}
+
+// SetTag sets the "tag" field.
+func (m *PackageTagMutation) SetTag(s string) {
+	m.tag = &s
+}
+
+// Tag returns the value of the "tag" field in the mutation.
+func (m *PackageTagMutation) Tag() (r string, exists bool) {
+	v := m.tag
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTag returns the old "tag" field's value of the PackageTag entity.
+// If the PackageTag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageTagMutation) OldTag(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTag is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTag requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTag: %w", err)
+	}
+	return oldValue.Tag, nil
+}
+
+// ResetTag resets all changes to the "tag" field.
+func (m *PackageTagMutation) ResetTag() {
+	m.tag = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *PackageTagMutation) SetVersion(s string) {
+	m.version = &s
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *PackageTagMutation) Version() (r string, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the PackageTag entity.
+// If the PackageTag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageTagMutation) OldVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *PackageTagMutation) ResetVersion() {
+	m.version = nil
+}
+
+// ClearProject clears the "project" edge to the Project entity.
+func (m *PackageTagMutation) ClearProject() {
+	m.clearedproject = true
+	m.clearedFields[packagetag.FieldProjectID] = struct{}{}
+}
+
+// ProjectCleared reports if the "project" edge to the Project entity was cleared.
+func (m *PackageTagMutation) ProjectCleared() bool {
+	return m.clearedproject
+}
+
+// ProjectIDs returns the "project" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProjectID instead. It exists only for internal usage by the builders.
+func (m *PackageTagMutation) ProjectIDs() (ids []int) {
+	if id := m.project; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProject resets all changes to the "project" edge.
+func (m *PackageTagMutation) ResetProject() {
+	m.project = nil
+	m.clearedproject = false
+}
+
+// Where appends a list predicates to the PackageTagMutation builder.
+func (m *PackageTagMutation) Where(ps ...predicate.PackageTag) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PackageTagMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PackageTagMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PackageTag, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PackageTagMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PackageTagMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PackageTag).
+func (m *PackageTagMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PackageTagMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, packagetag.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, packagetag.FieldUpdatedAt)
+	}
+	if m.project != nil {
+		fields = append(fields, packagetag.FieldProjectID)
+	}
+	if m.package_type != nil {
+		fields = append(fields, packagetag.FieldPackageType)
+	}
+	if m.name != nil {
+		fields = append(fields, packagetag.FieldName)
+	}
+	if m.tag != nil {
+		fields = append(fields, packagetag.FieldTag)
+	}
+	if m.version != nil {
+		fields = append(fields, packagetag.FieldVersion)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PackageTagMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case packagetag.FieldCreatedAt:
+		return m.CreatedAt()
+	case packagetag.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case packagetag.FieldProjectID:
+		return m.ProjectID()
+	case packagetag.FieldPackageType:
+		return m.PackageType()
+	case packagetag.FieldName:
+		return m.Name()
+	case packagetag.FieldTag:
+		return m.Tag()
+	case packagetag.FieldVersion:
+		return m.Version()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PackageTagMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case packagetag.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case packagetag.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case packagetag.FieldProjectID:
+		return m.OldProjectID(ctx)
+	case packagetag.FieldPackageType:
+		return m.OldPackageType(ctx)
+	case packagetag.FieldName:
+		return m.OldName(ctx)
+	case packagetag.FieldTag:
+		return m.OldTag(ctx)
+	case packagetag.FieldVersion:
+		return m.OldVersion(ctx)
+	}
+	return nil, fmt.Errorf("unknown PackageTag field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PackageTagMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case packagetag.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case packagetag.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case packagetag.FieldProjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProjectID(v)
+		return nil
+	case packagetag.FieldPackageType:
+		v, ok := value.(enum.Format)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPackageType(v)
+		return nil
+	case packagetag.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case packagetag.FieldTag:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTag(v)
+		return nil
+	case packagetag.FieldVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PackageTag field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PackageTagMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PackageTagMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PackageTagMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown PackageTag numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PackageTagMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PackageTagMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PackageTagMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown PackageTag nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PackageTagMutation) ResetField(name string) error {
+	switch name {
+	case packagetag.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case packagetag.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case packagetag.FieldProjectID:
+		m.ResetProjectID()
+		return nil
+	case packagetag.FieldPackageType:
+		m.ResetPackageType()
+		return nil
+	case packagetag.FieldName:
+		m.ResetName()
+		return nil
+	case packagetag.FieldTag:
+		m.ResetTag()
+		return nil
+	case packagetag.FieldVersion:
+		m.ResetVersion()
+		return nil
+	}
+	return fmt.Errorf("unknown PackageTag field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PackageTagMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.project != nil {
+		edges = append(edges, packagetag.EdgeProject)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PackageTagMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case packagetag.EdgeProject:
+		if id := m.project; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PackageTagMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PackageTagMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PackageTagMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedproject {
+		edges = append(edges, packagetag.EdgeProject)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PackageTagMutation) EdgeCleared(name string) bool {
+	switch name {
+	case packagetag.EdgeProject:
+		return m.clearedproject
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PackageTagMutation) ClearEdge(name string) error {
+	switch name {
+	case packagetag.EdgeProject:
+		m.ClearProject()
+		return nil
+	}
+	return fmt.Errorf("unknown PackageTag unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PackageTagMutation) ResetEdge(name string) error {
+	switch name {
+	case packagetag.EdgeProject:
+		m.ResetProject()
+		return nil
+	}
+	return fmt.Errorf("unknown PackageTag edge %s", name)
+}
+
 // PkgMutation represents an operation that mutates the Pkg nodes in the graph.
 type PkgMutation struct {
 	config
@@ -6282,6 +7157,8 @@ type PkgMutation struct {
 	version            *string
 	status             *enum.PackageStatus
 	last_downloaded_at *time.Time
+	metadata           *json.RawMessage
+	appendmetadata     json.RawMessage
 	clearedFields      map[string]struct{}
 	project            *int
 	clearedproject     bool
@@ -6692,6 +7569,71 @@ func (m *PkgMutation) ResetLastDownloadedAt() {
 	delete(m.clearedFields, pkg.FieldLastDownloadedAt)
 }
 
+// SetMetadata sets the "metadata" field.
+func (m *PkgMutation) SetMetadata(jm json.RawMessage) {
+	m.metadata = &jm
+	m.appendmetadata = nil
+}
+
+// Metadata returns the value of the "metadata" field in the mutation.
+func (m *PkgMutation) Metadata() (r json.RawMessage, exists bool) {
+	v := m.metadata
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMetadata returns the old "metadata" field's value of the Pkg entity.
+// If the Pkg object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PkgMutation) OldMetadata(ctx context.Context) (v json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMetadata is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMetadata requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMetadata: %w", err)
+	}
+	return oldValue.Metadata, nil
+}
+
+// AppendMetadata adds jm to the "metadata" field.
+func (m *PkgMutation) AppendMetadata(jm json.RawMessage) {
+	m.appendmetadata = append(m.appendmetadata, jm...)
+}
+
+// AppendedMetadata returns the list of values that were appended to the "metadata" field in this mutation.
+func (m *PkgMutation) AppendedMetadata() (json.RawMessage, bool) {
+	if len(m.appendmetadata) == 0 {
+		return nil, false
+	}
+	return m.appendmetadata, true
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (m *PkgMutation) ClearMetadata() {
+	m.metadata = nil
+	m.appendmetadata = nil
+	m.clearedFields[pkg.FieldMetadata] = struct{}{}
+}
+
+// MetadataCleared returns if the "metadata" field was cleared in this mutation.
+func (m *PkgMutation) MetadataCleared() bool {
+	_, ok := m.clearedFields[pkg.FieldMetadata]
+	return ok
+}
+
+// ResetMetadata resets all changes to the "metadata" field.
+func (m *PkgMutation) ResetMetadata() {
+	m.metadata = nil
+	m.appendmetadata = nil
+	delete(m.clearedFields, pkg.FieldMetadata)
+}
+
 // ClearProject clears the "project" edge to the Project entity.
 func (m *PkgMutation) ClearProject() {
 	m.clearedproject = true
@@ -6807,7 +7749,7 @@ func (m *PkgMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PkgMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, pkg.FieldCreatedAt)
 	}
@@ -6831,6 +7773,9 @@ func (m *PkgMutation) Fields() []string {
 	}
 	if m.last_downloaded_at != nil {
 		fields = append(fields, pkg.FieldLastDownloadedAt)
+	}
+	if m.metadata != nil {
+		fields = append(fields, pkg.FieldMetadata)
 	}
 	return fields
 }
@@ -6856,6 +7801,8 @@ func (m *PkgMutation) Field(name string) (ent.Value, bool) {
 		return m.Status()
 	case pkg.FieldLastDownloadedAt:
 		return m.LastDownloadedAt()
+	case pkg.FieldMetadata:
+		return m.Metadata()
 	}
 	return nil, false
 }
@@ -6881,6 +7828,8 @@ func (m *PkgMutation) OldField(ctx context.Context, name string) (ent.Value, err
 		return m.OldStatus(ctx)
 	case pkg.FieldLastDownloadedAt:
 		return m.OldLastDownloadedAt(ctx)
+	case pkg.FieldMetadata:
+		return m.OldMetadata(ctx)
 	}
 	return nil, fmt.Errorf("unknown Pkg field %s", name)
 }
@@ -6946,6 +7895,13 @@ func (m *PkgMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLastDownloadedAt(v)
 		return nil
+	case pkg.FieldMetadata:
+		v, ok := value.(json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMetadata(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Pkg field %s", name)
 }
@@ -6982,6 +7938,9 @@ func (m *PkgMutation) ClearedFields() []string {
 	if m.FieldCleared(pkg.FieldLastDownloadedAt) {
 		fields = append(fields, pkg.FieldLastDownloadedAt)
 	}
+	if m.FieldCleared(pkg.FieldMetadata) {
+		fields = append(fields, pkg.FieldMetadata)
+	}
 	return fields
 }
 
@@ -6998,6 +7957,9 @@ func (m *PkgMutation) ClearField(name string) error {
 	switch name {
 	case pkg.FieldLastDownloadedAt:
 		m.ClearLastDownloadedAt()
+		return nil
+	case pkg.FieldMetadata:
+		m.ClearMetadata()
 		return nil
 	}
 	return fmt.Errorf("unknown Pkg nullable field %s", name)
@@ -7030,6 +7992,9 @@ func (m *PkgMutation) ResetField(name string) error {
 		return nil
 	case pkg.FieldLastDownloadedAt:
 		m.ResetLastDownloadedAt()
+		return nil
+	case pkg.FieldMetadata:
+		m.ResetMetadata()
 		return nil
 	}
 	return fmt.Errorf("unknown Pkg field %s", name)
@@ -7174,6 +8139,12 @@ type ProjectMutation struct {
 	downstreams                 map[int]struct{}
 	removeddownstreams          map[int]struct{}
 	cleareddownstreams          bool
+	package_tags                map[int]struct{}
+	removedpackage_tags         map[int]struct{}
+	clearedpackage_tags         bool
+	remote_documents            map[int]struct{}
+	removedremote_documents     map[int]struct{}
+	clearedremote_documents     bool
 	done                        bool
 	oldValue                    func(context.Context) (*Project, error)
 	predicates                  []predicate.Project
@@ -8168,6 +9139,114 @@ func (m *ProjectMutation) ResetDownstreams() {
 	m.removeddownstreams = nil
 }
 
+// AddPackageTagIDs adds the "package_tags" edge to the PackageTag entity by ids.
+func (m *ProjectMutation) AddPackageTagIDs(ids ...int) {
+	if m.package_tags == nil {
+		m.package_tags = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.package_tags[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPackageTags clears the "package_tags" edge to the PackageTag entity.
+func (m *ProjectMutation) ClearPackageTags() {
+	m.clearedpackage_tags = true
+}
+
+// PackageTagsCleared reports if the "package_tags" edge to the PackageTag entity was cleared.
+func (m *ProjectMutation) PackageTagsCleared() bool {
+	return m.clearedpackage_tags
+}
+
+// RemovePackageTagIDs removes the "package_tags" edge to the PackageTag entity by IDs.
+func (m *ProjectMutation) RemovePackageTagIDs(ids ...int) {
+	if m.removedpackage_tags == nil {
+		m.removedpackage_tags = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.package_tags, ids[i])
+		m.removedpackage_tags[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPackageTags returns the removed IDs of the "package_tags" edge to the PackageTag entity.
+func (m *ProjectMutation) RemovedPackageTagsIDs() (ids []int) {
+	for id := range m.removedpackage_tags {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PackageTagsIDs returns the "package_tags" edge IDs in the mutation.
+func (m *ProjectMutation) PackageTagsIDs() (ids []int) {
+	for id := range m.package_tags {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPackageTags resets all changes to the "package_tags" edge.
+func (m *ProjectMutation) ResetPackageTags() {
+	m.package_tags = nil
+	m.clearedpackage_tags = false
+	m.removedpackage_tags = nil
+}
+
+// AddRemoteDocumentIDs adds the "remote_documents" edge to the RemoteDocument entity by ids.
+func (m *ProjectMutation) AddRemoteDocumentIDs(ids ...int) {
+	if m.remote_documents == nil {
+		m.remote_documents = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.remote_documents[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRemoteDocuments clears the "remote_documents" edge to the RemoteDocument entity.
+func (m *ProjectMutation) ClearRemoteDocuments() {
+	m.clearedremote_documents = true
+}
+
+// RemoteDocumentsCleared reports if the "remote_documents" edge to the RemoteDocument entity was cleared.
+func (m *ProjectMutation) RemoteDocumentsCleared() bool {
+	return m.clearedremote_documents
+}
+
+// RemoveRemoteDocumentIDs removes the "remote_documents" edge to the RemoteDocument entity by IDs.
+func (m *ProjectMutation) RemoveRemoteDocumentIDs(ids ...int) {
+	if m.removedremote_documents == nil {
+		m.removedremote_documents = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.remote_documents, ids[i])
+		m.removedremote_documents[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRemoteDocuments returns the removed IDs of the "remote_documents" edge to the RemoteDocument entity.
+func (m *ProjectMutation) RemovedRemoteDocumentsIDs() (ids []int) {
+	for id := range m.removedremote_documents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RemoteDocumentsIDs returns the "remote_documents" edge IDs in the mutation.
+func (m *ProjectMutation) RemoteDocumentsIDs() (ids []int) {
+	for id := range m.remote_documents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRemoteDocuments resets all changes to the "remote_documents" edge.
+func (m *ProjectMutation) ResetRemoteDocuments() {
+	m.remote_documents = nil
+	m.clearedremote_documents = false
+	m.removedremote_documents = nil
+}
+
 // Where appends a list predicates to the ProjectMutation builder.
 func (m *ProjectMutation) Where(ps ...predicate.Project) {
 	m.predicates = append(m.predicates, ps...)
@@ -8598,7 +9677,7 @@ func (m *ProjectMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProjectMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 7)
 	if m.namespace != nil {
 		edges = append(edges, project.EdgeNamespace)
 	}
@@ -8613,6 +9692,12 @@ func (m *ProjectMutation) AddedEdges() []string {
 	}
 	if m.downstreams != nil {
 		edges = append(edges, project.EdgeDownstreams)
+	}
+	if m.package_tags != nil {
+		edges = append(edges, project.EdgePackageTags)
+	}
+	if m.remote_documents != nil {
+		edges = append(edges, project.EdgeRemoteDocuments)
 	}
 	return edges
 }
@@ -8649,13 +9734,25 @@ func (m *ProjectMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case project.EdgePackageTags:
+		ids := make([]ent.Value, 0, len(m.package_tags))
+		for id := range m.package_tags {
+			ids = append(ids, id)
+		}
+		return ids
+	case project.EdgeRemoteDocuments:
+		ids := make([]ent.Value, 0, len(m.remote_documents))
+		for id := range m.remote_documents {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProjectMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 7)
 	if m.removedmembers != nil {
 		edges = append(edges, project.EdgeMembers)
 	}
@@ -8667,6 +9764,12 @@ func (m *ProjectMutation) RemovedEdges() []string {
 	}
 	if m.removeddownstreams != nil {
 		edges = append(edges, project.EdgeDownstreams)
+	}
+	if m.removedpackage_tags != nil {
+		edges = append(edges, project.EdgePackageTags)
+	}
+	if m.removedremote_documents != nil {
+		edges = append(edges, project.EdgeRemoteDocuments)
 	}
 	return edges
 }
@@ -8699,13 +9802,25 @@ func (m *ProjectMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case project.EdgePackageTags:
+		ids := make([]ent.Value, 0, len(m.removedpackage_tags))
+		for id := range m.removedpackage_tags {
+			ids = append(ids, id)
+		}
+		return ids
+	case project.EdgeRemoteDocuments:
+		ids := make([]ent.Value, 0, len(m.removedremote_documents))
+		for id := range m.removedremote_documents {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProjectMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 7)
 	if m.clearednamespace {
 		edges = append(edges, project.EdgeNamespace)
 	}
@@ -8720,6 +9835,12 @@ func (m *ProjectMutation) ClearedEdges() []string {
 	}
 	if m.cleareddownstreams {
 		edges = append(edges, project.EdgeDownstreams)
+	}
+	if m.clearedpackage_tags {
+		edges = append(edges, project.EdgePackageTags)
+	}
+	if m.clearedremote_documents {
+		edges = append(edges, project.EdgeRemoteDocuments)
 	}
 	return edges
 }
@@ -8738,6 +9859,10 @@ func (m *ProjectMutation) EdgeCleared(name string) bool {
 		return m.clearedupstreams
 	case project.EdgeDownstreams:
 		return m.cleareddownstreams
+	case project.EdgePackageTags:
+		return m.clearedpackage_tags
+	case project.EdgeRemoteDocuments:
+		return m.clearedremote_documents
 	}
 	return false
 }
@@ -8772,8 +9897,776 @@ func (m *ProjectMutation) ResetEdge(name string) error {
 	case project.EdgeDownstreams:
 		m.ResetDownstreams()
 		return nil
+	case project.EdgePackageTags:
+		m.ResetPackageTags()
+		return nil
+	case project.EdgeRemoteDocuments:
+		m.ResetRemoteDocuments()
+		return nil
 	}
 	return fmt.Errorf("unknown Project edge %s", name)
+}
+
+// RemoteDocumentMutation represents an operation that mutates the RemoteDocument nodes in the graph.
+type RemoteDocumentMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	key            *string
+	status         *int
+	addstatus      *int
+	body           *[]byte
+	content_type   *string
+	etag           *string
+	fetched_at     *time.Time
+	clearedFields  map[string]struct{}
+	project        *int
+	clearedproject bool
+	done           bool
+	oldValue       func(context.Context) (*RemoteDocument, error)
+	predicates     []predicate.RemoteDocument
+}
+
+var _ ent.Mutation = (*RemoteDocumentMutation)(nil)
+
+// remotedocumentOption allows management of the mutation configuration using functional options.
+type remotedocumentOption func(*RemoteDocumentMutation)
+
+// newRemoteDocumentMutation creates new mutation for the RemoteDocument entity.
+func newRemoteDocumentMutation(c config, op Op, opts ...remotedocumentOption) *RemoteDocumentMutation {
+	m := &RemoteDocumentMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRemoteDocument,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRemoteDocumentID sets the ID field of the mutation.
+func withRemoteDocumentID(id int) remotedocumentOption {
+	return func(m *RemoteDocumentMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *RemoteDocument
+		)
+		m.oldValue = func(ctx context.Context) (*RemoteDocument, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().RemoteDocument.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRemoteDocument sets the old RemoteDocument of the mutation.
+func withRemoteDocument(node *RemoteDocument) remotedocumentOption {
+	return func(m *RemoteDocumentMutation) {
+		m.oldValue = func(context.Context) (*RemoteDocument, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RemoteDocumentMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RemoteDocumentMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RemoteDocumentMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RemoteDocumentMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().RemoteDocument.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProjectID sets the "project_id" field.
+func (m *RemoteDocumentMutation) SetProjectID(i int) {
+	m.project = &i
+}
+
+// ProjectID returns the value of the "project_id" field in the mutation.
+func (m *RemoteDocumentMutation) ProjectID() (r int, exists bool) {
+	v := m.project
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProjectID returns the old "project_id" field's value of the RemoteDocument entity.
+// If the RemoteDocument object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RemoteDocumentMutation) OldProjectID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProjectID: %w", err)
+	}
+	return oldValue.ProjectID, nil
+}
+
+// ResetProjectID resets all changes to the "project_id" field.
+func (m *RemoteDocumentMutation) ResetProjectID() {
+	m.project = nil
+}
+
+// SetKey sets the "key" field.
+func (m *RemoteDocumentMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *RemoteDocumentMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the RemoteDocument entity.
+// If the RemoteDocument object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RemoteDocumentMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *RemoteDocumentMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *RemoteDocumentMutation) SetStatus(i int) {
+	m.status = &i
+	m.addstatus = nil
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *RemoteDocumentMutation) Status() (r int, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the RemoteDocument entity.
+// If the RemoteDocument object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RemoteDocumentMutation) OldStatus(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// AddStatus adds i to the "status" field.
+func (m *RemoteDocumentMutation) AddStatus(i int) {
+	if m.addstatus != nil {
+		*m.addstatus += i
+	} else {
+		m.addstatus = &i
+	}
+}
+
+// AddedStatus returns the value that was added to the "status" field in this mutation.
+func (m *RemoteDocumentMutation) AddedStatus() (r int, exists bool) {
+	v := m.addstatus
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *RemoteDocumentMutation) ResetStatus() {
+	m.status = nil
+	m.addstatus = nil
+}
+
+// SetBody sets the "body" field.
+func (m *RemoteDocumentMutation) SetBody(b []byte) {
+	m.body = &b
+}
+
+// Body returns the value of the "body" field in the mutation.
+func (m *RemoteDocumentMutation) Body() (r []byte, exists bool) {
+	v := m.body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBody returns the old "body" field's value of the RemoteDocument entity.
+// If the RemoteDocument object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RemoteDocumentMutation) OldBody(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBody is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBody requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBody: %w", err)
+	}
+	return oldValue.Body, nil
+}
+
+// ClearBody clears the value of the "body" field.
+func (m *RemoteDocumentMutation) ClearBody() {
+	m.body = nil
+	m.clearedFields[remotedocument.FieldBody] = struct{}{}
+}
+
+// BodyCleared returns if the "body" field was cleared in this mutation.
+func (m *RemoteDocumentMutation) BodyCleared() bool {
+	_, ok := m.clearedFields[remotedocument.FieldBody]
+	return ok
+}
+
+// ResetBody resets all changes to the "body" field.
+func (m *RemoteDocumentMutation) ResetBody() {
+	m.body = nil
+	delete(m.clearedFields, remotedocument.FieldBody)
+}
+
+// SetContentType sets the "content_type" field.
+func (m *RemoteDocumentMutation) SetContentType(s string) {
+	m.content_type = &s
+}
+
+// ContentType returns the value of the "content_type" field in the mutation.
+func (m *RemoteDocumentMutation) ContentType() (r string, exists bool) {
+	v := m.content_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContentType returns the old "content_type" field's value of the RemoteDocument entity.
+// If the RemoteDocument object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RemoteDocumentMutation) OldContentType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContentType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContentType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContentType: %w", err)
+	}
+	return oldValue.ContentType, nil
+}
+
+// ResetContentType resets all changes to the "content_type" field.
+func (m *RemoteDocumentMutation) ResetContentType() {
+	m.content_type = nil
+}
+
+// SetEtag sets the "etag" field.
+func (m *RemoteDocumentMutation) SetEtag(s string) {
+	m.etag = &s
+}
+
+// Etag returns the value of the "etag" field in the mutation.
+func (m *RemoteDocumentMutation) Etag() (r string, exists bool) {
+	v := m.etag
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEtag returns the old "etag" field's value of the RemoteDocument entity.
+// If the RemoteDocument object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RemoteDocumentMutation) OldEtag(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEtag is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEtag requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEtag: %w", err)
+	}
+	return oldValue.Etag, nil
+}
+
+// ResetEtag resets all changes to the "etag" field.
+func (m *RemoteDocumentMutation) ResetEtag() {
+	m.etag = nil
+}
+
+// SetFetchedAt sets the "fetched_at" field.
+func (m *RemoteDocumentMutation) SetFetchedAt(t time.Time) {
+	m.fetched_at = &t
+}
+
+// FetchedAt returns the value of the "fetched_at" field in the mutation.
+func (m *RemoteDocumentMutation) FetchedAt() (r time.Time, exists bool) {
+	v := m.fetched_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFetchedAt returns the old "fetched_at" field's value of the RemoteDocument entity.
+// If the RemoteDocument object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RemoteDocumentMutation) OldFetchedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFetchedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFetchedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFetchedAt: %w", err)
+	}
+	return oldValue.FetchedAt, nil
+}
+
+// ResetFetchedAt resets all changes to the "fetched_at" field.
+func (m *RemoteDocumentMutation) ResetFetchedAt() {
+	m.fetched_at = nil
+}
+
+// ClearProject clears the "project" edge to the Project entity.
+func (m *RemoteDocumentMutation) ClearProject() {
+	m.clearedproject = true
+	m.clearedFields[remotedocument.FieldProjectID] = struct{}{}
+}
+
+// ProjectCleared reports if the "project" edge to the Project entity was cleared.
+func (m *RemoteDocumentMutation) ProjectCleared() bool {
+	return m.clearedproject
+}
+
+// ProjectIDs returns the "project" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProjectID instead. It exists only for internal usage by the builders.
+func (m *RemoteDocumentMutation) ProjectIDs() (ids []int) {
+	if id := m.project; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProject resets all changes to the "project" edge.
+func (m *RemoteDocumentMutation) ResetProject() {
+	m.project = nil
+	m.clearedproject = false
+}
+
+// Where appends a list predicates to the RemoteDocumentMutation builder.
+func (m *RemoteDocumentMutation) Where(ps ...predicate.RemoteDocument) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RemoteDocumentMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RemoteDocumentMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.RemoteDocument, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RemoteDocumentMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RemoteDocumentMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (RemoteDocument).
+func (m *RemoteDocumentMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RemoteDocumentMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.project != nil {
+		fields = append(fields, remotedocument.FieldProjectID)
+	}
+	if m.key != nil {
+		fields = append(fields, remotedocument.FieldKey)
+	}
+	if m.status != nil {
+		fields = append(fields, remotedocument.FieldStatus)
+	}
+	if m.body != nil {
+		fields = append(fields, remotedocument.FieldBody)
+	}
+	if m.content_type != nil {
+		fields = append(fields, remotedocument.FieldContentType)
+	}
+	if m.etag != nil {
+		fields = append(fields, remotedocument.FieldEtag)
+	}
+	if m.fetched_at != nil {
+		fields = append(fields, remotedocument.FieldFetchedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RemoteDocumentMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case remotedocument.FieldProjectID:
+		return m.ProjectID()
+	case remotedocument.FieldKey:
+		return m.Key()
+	case remotedocument.FieldStatus:
+		return m.Status()
+	case remotedocument.FieldBody:
+		return m.Body()
+	case remotedocument.FieldContentType:
+		return m.ContentType()
+	case remotedocument.FieldEtag:
+		return m.Etag()
+	case remotedocument.FieldFetchedAt:
+		return m.FetchedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RemoteDocumentMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case remotedocument.FieldProjectID:
+		return m.OldProjectID(ctx)
+	case remotedocument.FieldKey:
+		return m.OldKey(ctx)
+	case remotedocument.FieldStatus:
+		return m.OldStatus(ctx)
+	case remotedocument.FieldBody:
+		return m.OldBody(ctx)
+	case remotedocument.FieldContentType:
+		return m.OldContentType(ctx)
+	case remotedocument.FieldEtag:
+		return m.OldEtag(ctx)
+	case remotedocument.FieldFetchedAt:
+		return m.OldFetchedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown RemoteDocument field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RemoteDocumentMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case remotedocument.FieldProjectID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProjectID(v)
+		return nil
+	case remotedocument.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case remotedocument.FieldStatus:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case remotedocument.FieldBody:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBody(v)
+		return nil
+	case remotedocument.FieldContentType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContentType(v)
+		return nil
+	case remotedocument.FieldEtag:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEtag(v)
+		return nil
+	case remotedocument.FieldFetchedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFetchedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RemoteDocument field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RemoteDocumentMutation) AddedFields() []string {
+	var fields []string
+	if m.addstatus != nil {
+		fields = append(fields, remotedocument.FieldStatus)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RemoteDocumentMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case remotedocument.FieldStatus:
+		return m.AddedStatus()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RemoteDocumentMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case remotedocument.FieldStatus:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStatus(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RemoteDocument numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RemoteDocumentMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(remotedocument.FieldBody) {
+		fields = append(fields, remotedocument.FieldBody)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RemoteDocumentMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RemoteDocumentMutation) ClearField(name string) error {
+	switch name {
+	case remotedocument.FieldBody:
+		m.ClearBody()
+		return nil
+	}
+	return fmt.Errorf("unknown RemoteDocument nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RemoteDocumentMutation) ResetField(name string) error {
+	switch name {
+	case remotedocument.FieldProjectID:
+		m.ResetProjectID()
+		return nil
+	case remotedocument.FieldKey:
+		m.ResetKey()
+		return nil
+	case remotedocument.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case remotedocument.FieldBody:
+		m.ResetBody()
+		return nil
+	case remotedocument.FieldContentType:
+		m.ResetContentType()
+		return nil
+	case remotedocument.FieldEtag:
+		m.ResetEtag()
+		return nil
+	case remotedocument.FieldFetchedAt:
+		m.ResetFetchedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown RemoteDocument field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RemoteDocumentMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.project != nil {
+		edges = append(edges, remotedocument.EdgeProject)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RemoteDocumentMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case remotedocument.EdgeProject:
+		if id := m.project; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RemoteDocumentMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RemoteDocumentMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RemoteDocumentMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedproject {
+		edges = append(edges, remotedocument.EdgeProject)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RemoteDocumentMutation) EdgeCleared(name string) bool {
+	switch name {
+	case remotedocument.EdgeProject:
+		return m.clearedproject
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RemoteDocumentMutation) ClearEdge(name string) error {
+	switch name {
+	case remotedocument.EdgeProject:
+		m.ClearProject()
+		return nil
+	}
+	return fmt.Errorf("unknown RemoteDocument unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RemoteDocumentMutation) ResetEdge(name string) error {
+	switch name {
+	case remotedocument.EdgeProject:
+		m.ResetProject()
+		return nil
+	}
+	return fmt.Errorf("unknown RemoteDocument edge %s", name)
 }
 
 // RouteMutation represents an operation that mutates the Route nodes in the graph.

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -37,6 +38,10 @@ type PackageFile struct {
 	Sha1 *string `json:"sha1,omitempty"`
 	// Md5 holds the value of the "md5" field.
 	Md5 *string `json:"md5,omitempty"`
+	// Sha512 holds the value of the "sha512" field.
+	Sha512 *string `json:"sha512,omitempty"`
+	// Metadata holds the value of the "metadata" field.
+	Metadata json.RawMessage `json:"metadata,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PackageFileQuery when eager-loading is set.
 	Edges        PackageFileEdges `json:"edges"`
@@ -81,9 +86,11 @@ func (*PackageFile) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case packagefile.FieldMetadata:
+			values[i] = new([]byte)
 		case packagefile.FieldID, packagefile.FieldPackageID, packagefile.FieldBlobID, packagefile.FieldSize:
 			values[i] = new(sql.NullInt64)
-		case packagefile.FieldFileName, packagefile.FieldSha256, packagefile.FieldSha1, packagefile.FieldMd5:
+		case packagefile.FieldFileName, packagefile.FieldSha256, packagefile.FieldSha1, packagefile.FieldMd5, packagefile.FieldSha512:
 			values[i] = new(sql.NullString)
 		case packagefile.FieldCreatedAt, packagefile.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -164,6 +171,21 @@ func (_m *PackageFile) assignValues(columns []string, values []any) error {
 				_m.Md5 = new(string)
 				*_m.Md5 = value.String
 			}
+		case packagefile.FieldSha512:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field sha512", values[i])
+			} else if value.Valid {
+				_m.Sha512 = new(string)
+				*_m.Sha512 = value.String
+			}
+		case packagefile.FieldMetadata:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field metadata", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Metadata); err != nil {
+					return fmt.Errorf("unmarshal field metadata: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -240,6 +262,14 @@ func (_m *PackageFile) String() string {
 		builder.WriteString("md5=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	if v := _m.Sha512; v != nil {
+		builder.WriteString("sha512=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	builder.WriteString("metadata=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Metadata))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -107,6 +108,26 @@ func (_c *PackageFileCreate) SetNillableMd5(v *string) *PackageFileCreate {
 	if v != nil {
 		_c.SetMd5(*v)
 	}
+	return _c
+}
+
+// SetSha512 sets the "sha512" field.
+func (_c *PackageFileCreate) SetSha512(v string) *PackageFileCreate {
+	_c.mutation.SetSha512(v)
+	return _c
+}
+
+// SetNillableSha512 sets the "sha512" field if the given value is not nil.
+func (_c *PackageFileCreate) SetNillableSha512(v *string) *PackageFileCreate {
+	if v != nil {
+		_c.SetSha512(*v)
+	}
+	return _c
+}
+
+// SetMetadata sets the "metadata" field.
+func (_c *PackageFileCreate) SetMetadata(v json.RawMessage) *PackageFileCreate {
+	_c.mutation.SetMetadata(v)
 	return _c
 }
 
@@ -219,6 +240,11 @@ func (_c *PackageFileCreate) check() error {
 			return &ValidationError{Name: "md5", err: fmt.Errorf(`ent: validator failed for field "PackageFile.md5": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.Sha512(); ok {
+		if err := packagefile.Sha512Validator(v); err != nil {
+			return &ValidationError{Name: "sha512", err: fmt.Errorf(`ent: validator failed for field "PackageFile.sha512": %w`, err)}
+		}
+	}
 	if len(_c.mutation.PkgIDs()) == 0 {
 		return &ValidationError{Name: "pkg", err: errors.New(`ent: missing required edge "PackageFile.pkg"`)}
 	}
@@ -279,6 +305,14 @@ func (_c *PackageFileCreate) createSpec() (*PackageFile, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Md5(); ok {
 		_spec.SetField(packagefile.FieldMd5, field.TypeString, value)
 		_node.Md5 = &value
+	}
+	if value, ok := _c.mutation.Sha512(); ok {
+		_spec.SetField(packagefile.FieldSha512, field.TypeString, value)
+		_node.Sha512 = &value
+	}
+	if value, ok := _c.mutation.Metadata(); ok {
+		_spec.SetField(packagefile.FieldMetadata, field.TypeJSON, value)
+		_node.Metadata = value
 	}
 	if nodes := _c.mutation.PkgIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -480,6 +514,42 @@ func (u *PackageFileUpsert) ClearMd5() *PackageFileUpsert {
 	return u
 }
 
+// SetSha512 sets the "sha512" field.
+func (u *PackageFileUpsert) SetSha512(v string) *PackageFileUpsert {
+	u.Set(packagefile.FieldSha512, v)
+	return u
+}
+
+// UpdateSha512 sets the "sha512" field to the value that was provided on create.
+func (u *PackageFileUpsert) UpdateSha512() *PackageFileUpsert {
+	u.SetExcluded(packagefile.FieldSha512)
+	return u
+}
+
+// ClearSha512 clears the value of the "sha512" field.
+func (u *PackageFileUpsert) ClearSha512() *PackageFileUpsert {
+	u.SetNull(packagefile.FieldSha512)
+	return u
+}
+
+// SetMetadata sets the "metadata" field.
+func (u *PackageFileUpsert) SetMetadata(v json.RawMessage) *PackageFileUpsert {
+	u.Set(packagefile.FieldMetadata, v)
+	return u
+}
+
+// UpdateMetadata sets the "metadata" field to the value that was provided on create.
+func (u *PackageFileUpsert) UpdateMetadata() *PackageFileUpsert {
+	u.SetExcluded(packagefile.FieldMetadata)
+	return u
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (u *PackageFileUpsert) ClearMetadata() *PackageFileUpsert {
+	u.SetNull(packagefile.FieldMetadata)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -655,6 +725,48 @@ func (u *PackageFileUpsertOne) UpdateMd5() *PackageFileUpsertOne {
 func (u *PackageFileUpsertOne) ClearMd5() *PackageFileUpsertOne {
 	return u.Update(func(s *PackageFileUpsert) {
 		s.ClearMd5()
+	})
+}
+
+// SetSha512 sets the "sha512" field.
+func (u *PackageFileUpsertOne) SetSha512(v string) *PackageFileUpsertOne {
+	return u.Update(func(s *PackageFileUpsert) {
+		s.SetSha512(v)
+	})
+}
+
+// UpdateSha512 sets the "sha512" field to the value that was provided on create.
+func (u *PackageFileUpsertOne) UpdateSha512() *PackageFileUpsertOne {
+	return u.Update(func(s *PackageFileUpsert) {
+		s.UpdateSha512()
+	})
+}
+
+// ClearSha512 clears the value of the "sha512" field.
+func (u *PackageFileUpsertOne) ClearSha512() *PackageFileUpsertOne {
+	return u.Update(func(s *PackageFileUpsert) {
+		s.ClearSha512()
+	})
+}
+
+// SetMetadata sets the "metadata" field.
+func (u *PackageFileUpsertOne) SetMetadata(v json.RawMessage) *PackageFileUpsertOne {
+	return u.Update(func(s *PackageFileUpsert) {
+		s.SetMetadata(v)
+	})
+}
+
+// UpdateMetadata sets the "metadata" field to the value that was provided on create.
+func (u *PackageFileUpsertOne) UpdateMetadata() *PackageFileUpsertOne {
+	return u.Update(func(s *PackageFileUpsert) {
+		s.UpdateMetadata()
+	})
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (u *PackageFileUpsertOne) ClearMetadata() *PackageFileUpsertOne {
+	return u.Update(func(s *PackageFileUpsert) {
+		s.ClearMetadata()
 	})
 }
 
@@ -999,6 +1111,48 @@ func (u *PackageFileUpsertBulk) UpdateMd5() *PackageFileUpsertBulk {
 func (u *PackageFileUpsertBulk) ClearMd5() *PackageFileUpsertBulk {
 	return u.Update(func(s *PackageFileUpsert) {
 		s.ClearMd5()
+	})
+}
+
+// SetSha512 sets the "sha512" field.
+func (u *PackageFileUpsertBulk) SetSha512(v string) *PackageFileUpsertBulk {
+	return u.Update(func(s *PackageFileUpsert) {
+		s.SetSha512(v)
+	})
+}
+
+// UpdateSha512 sets the "sha512" field to the value that was provided on create.
+func (u *PackageFileUpsertBulk) UpdateSha512() *PackageFileUpsertBulk {
+	return u.Update(func(s *PackageFileUpsert) {
+		s.UpdateSha512()
+	})
+}
+
+// ClearSha512 clears the value of the "sha512" field.
+func (u *PackageFileUpsertBulk) ClearSha512() *PackageFileUpsertBulk {
+	return u.Update(func(s *PackageFileUpsert) {
+		s.ClearSha512()
+	})
+}
+
+// SetMetadata sets the "metadata" field.
+func (u *PackageFileUpsertBulk) SetMetadata(v json.RawMessage) *PackageFileUpsertBulk {
+	return u.Update(func(s *PackageFileUpsert) {
+		s.SetMetadata(v)
+	})
+}
+
+// UpdateMetadata sets the "metadata" field to the value that was provided on create.
+func (u *PackageFileUpsertBulk) UpdateMetadata() *PackageFileUpsertBulk {
+	return u.Update(func(s *PackageFileUpsert) {
+		s.UpdateMetadata()
+	})
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (u *PackageFileUpsertBulk) ClearMetadata() *PackageFileUpsertBulk {
+	return u.Update(func(s *PackageFileUpsert) {
+		s.ClearMetadata()
 	})
 }
 

@@ -4,12 +4,14 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/pkgreg/registry/ent/blob"
 	"github.com/pkgreg/registry/ent/packagefile"
@@ -153,6 +155,44 @@ func (_u *PackageFileUpdate) ClearMd5() *PackageFileUpdate {
 	return _u
 }
 
+// SetSha512 sets the "sha512" field.
+func (_u *PackageFileUpdate) SetSha512(v string) *PackageFileUpdate {
+	_u.mutation.SetSha512(v)
+	return _u
+}
+
+// SetNillableSha512 sets the "sha512" field if the given value is not nil.
+func (_u *PackageFileUpdate) SetNillableSha512(v *string) *PackageFileUpdate {
+	if v != nil {
+		_u.SetSha512(*v)
+	}
+	return _u
+}
+
+// ClearSha512 clears the value of the "sha512" field.
+func (_u *PackageFileUpdate) ClearSha512() *PackageFileUpdate {
+	_u.mutation.ClearSha512()
+	return _u
+}
+
+// SetMetadata sets the "metadata" field.
+func (_u *PackageFileUpdate) SetMetadata(v json.RawMessage) *PackageFileUpdate {
+	_u.mutation.SetMetadata(v)
+	return _u
+}
+
+// AppendMetadata appends value to the "metadata" field.
+func (_u *PackageFileUpdate) AppendMetadata(v json.RawMessage) *PackageFileUpdate {
+	_u.mutation.AppendMetadata(v)
+	return _u
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (_u *PackageFileUpdate) ClearMetadata() *PackageFileUpdate {
+	_u.mutation.ClearMetadata()
+	return _u
+}
+
 // SetPkgID sets the "pkg" edge to the Pkg entity by ID.
 func (_u *PackageFileUpdate) SetPkgID(id int) *PackageFileUpdate {
 	_u.mutation.SetPkgID(id)
@@ -249,6 +289,11 @@ func (_u *PackageFileUpdate) check() error {
 			return &ValidationError{Name: "md5", err: fmt.Errorf(`ent: validator failed for field "PackageFile.md5": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Sha512(); ok {
+		if err := packagefile.Sha512Validator(v); err != nil {
+			return &ValidationError{Name: "sha512", err: fmt.Errorf(`ent: validator failed for field "PackageFile.sha512": %w`, err)}
+		}
+	}
 	if _u.mutation.PkgCleared() && len(_u.mutation.PkgIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "PackageFile.pkg"`)
 	}
@@ -296,6 +341,23 @@ func (_u *PackageFileUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.Md5Cleared() {
 		_spec.ClearField(packagefile.FieldMd5, field.TypeString)
+	}
+	if value, ok := _u.mutation.Sha512(); ok {
+		_spec.SetField(packagefile.FieldSha512, field.TypeString, value)
+	}
+	if _u.mutation.Sha512Cleared() {
+		_spec.ClearField(packagefile.FieldSha512, field.TypeString)
+	}
+	if value, ok := _u.mutation.Metadata(); ok {
+		_spec.SetField(packagefile.FieldMetadata, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedMetadata(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, packagefile.FieldMetadata, value)
+		})
+	}
+	if _u.mutation.MetadataCleared() {
+		_spec.ClearField(packagefile.FieldMetadata, field.TypeJSON)
 	}
 	if _u.mutation.PkgCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -498,6 +560,44 @@ func (_u *PackageFileUpdateOne) ClearMd5() *PackageFileUpdateOne {
 	return _u
 }
 
+// SetSha512 sets the "sha512" field.
+func (_u *PackageFileUpdateOne) SetSha512(v string) *PackageFileUpdateOne {
+	_u.mutation.SetSha512(v)
+	return _u
+}
+
+// SetNillableSha512 sets the "sha512" field if the given value is not nil.
+func (_u *PackageFileUpdateOne) SetNillableSha512(v *string) *PackageFileUpdateOne {
+	if v != nil {
+		_u.SetSha512(*v)
+	}
+	return _u
+}
+
+// ClearSha512 clears the value of the "sha512" field.
+func (_u *PackageFileUpdateOne) ClearSha512() *PackageFileUpdateOne {
+	_u.mutation.ClearSha512()
+	return _u
+}
+
+// SetMetadata sets the "metadata" field.
+func (_u *PackageFileUpdateOne) SetMetadata(v json.RawMessage) *PackageFileUpdateOne {
+	_u.mutation.SetMetadata(v)
+	return _u
+}
+
+// AppendMetadata appends value to the "metadata" field.
+func (_u *PackageFileUpdateOne) AppendMetadata(v json.RawMessage) *PackageFileUpdateOne {
+	_u.mutation.AppendMetadata(v)
+	return _u
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (_u *PackageFileUpdateOne) ClearMetadata() *PackageFileUpdateOne {
+	_u.mutation.ClearMetadata()
+	return _u
+}
+
 // SetPkgID sets the "pkg" edge to the Pkg entity by ID.
 func (_u *PackageFileUpdateOne) SetPkgID(id int) *PackageFileUpdateOne {
 	_u.mutation.SetPkgID(id)
@@ -607,6 +707,11 @@ func (_u *PackageFileUpdateOne) check() error {
 			return &ValidationError{Name: "md5", err: fmt.Errorf(`ent: validator failed for field "PackageFile.md5": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Sha512(); ok {
+		if err := packagefile.Sha512Validator(v); err != nil {
+			return &ValidationError{Name: "sha512", err: fmt.Errorf(`ent: validator failed for field "PackageFile.sha512": %w`, err)}
+		}
+	}
 	if _u.mutation.PkgCleared() && len(_u.mutation.PkgIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "PackageFile.pkg"`)
 	}
@@ -671,6 +776,23 @@ func (_u *PackageFileUpdateOne) sqlSave(ctx context.Context) (_node *PackageFile
 	}
 	if _u.mutation.Md5Cleared() {
 		_spec.ClearField(packagefile.FieldMd5, field.TypeString)
+	}
+	if value, ok := _u.mutation.Sha512(); ok {
+		_spec.SetField(packagefile.FieldSha512, field.TypeString, value)
+	}
+	if _u.mutation.Sha512Cleared() {
+		_spec.ClearField(packagefile.FieldSha512, field.TypeString)
+	}
+	if value, ok := _u.mutation.Metadata(); ok {
+		_spec.SetField(packagefile.FieldMetadata, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedMetadata(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, packagefile.FieldMetadata, value)
+		})
+	}
+	if _u.mutation.MetadataCleared() {
+		_spec.ClearField(packagefile.FieldMetadata, field.TypeJSON)
 	}
 	if _u.mutation.PkgCleared() {
 		edge := &sqlgraph.EdgeSpec{

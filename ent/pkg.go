@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -35,6 +36,8 @@ type Pkg struct {
 	Status enum.PackageStatus `json:"status,omitempty"`
 	// LastDownloadedAt holds the value of the "last_downloaded_at" field.
 	LastDownloadedAt *time.Time `json:"last_downloaded_at,omitempty"`
+	// Metadata holds the value of the "metadata" field.
+	Metadata json.RawMessage `json:"metadata,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PkgQuery when eager-loading is set.
 	Edges        PkgEdges `json:"edges"`
@@ -77,6 +80,8 @@ func (*Pkg) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case pkg.FieldMetadata:
+			values[i] = new([]byte)
 		case pkg.FieldID, pkg.FieldProjectID:
 			values[i] = new(sql.NullInt64)
 		case pkg.FieldPackageType, pkg.FieldName, pkg.FieldVersion, pkg.FieldStatus:
@@ -153,6 +158,14 @@ func (_m *Pkg) assignValues(columns []string, values []any) error {
 				_m.LastDownloadedAt = new(time.Time)
 				*_m.LastDownloadedAt = value.Time
 			}
+		case pkg.FieldMetadata:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field metadata", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Metadata); err != nil {
+					return fmt.Errorf("unmarshal field metadata: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -224,6 +237,9 @@ func (_m *Pkg) String() string {
 		builder.WriteString("last_downloaded_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("metadata=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Metadata))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -102,6 +103,12 @@ func (_c *PkgCreate) SetNillableLastDownloadedAt(v *time.Time) *PkgCreate {
 	if v != nil {
 		_c.SetLastDownloadedAt(*v)
 	}
+	return _c
+}
+
+// SetMetadata sets the "metadata" field.
+func (_c *PkgCreate) SetMetadata(v json.RawMessage) *PkgCreate {
+	_c.mutation.SetMetadata(v)
 	return _c
 }
 
@@ -274,6 +281,10 @@ func (_c *PkgCreate) createSpec() (*Pkg, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LastDownloadedAt(); ok {
 		_spec.SetField(pkg.FieldLastDownloadedAt, field.TypeTime, value)
 		_node.LastDownloadedAt = &value
+	}
+	if value, ok := _c.mutation.Metadata(); ok {
+		_spec.SetField(pkg.FieldMetadata, field.TypeJSON, value)
+		_node.Metadata = value
 	}
 	if nodes := _c.mutation.ProjectIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -450,6 +461,24 @@ func (u *PkgUpsert) ClearLastDownloadedAt() *PkgUpsert {
 	return u
 }
 
+// SetMetadata sets the "metadata" field.
+func (u *PkgUpsert) SetMetadata(v json.RawMessage) *PkgUpsert {
+	u.Set(pkg.FieldMetadata, v)
+	return u
+}
+
+// UpdateMetadata sets the "metadata" field to the value that was provided on create.
+func (u *PkgUpsert) UpdateMetadata() *PkgUpsert {
+	u.SetExcluded(pkg.FieldMetadata)
+	return u
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (u *PkgUpsert) ClearMetadata() *PkgUpsert {
+	u.SetNull(pkg.FieldMetadata)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -597,6 +626,27 @@ func (u *PkgUpsertOne) UpdateLastDownloadedAt() *PkgUpsertOne {
 func (u *PkgUpsertOne) ClearLastDownloadedAt() *PkgUpsertOne {
 	return u.Update(func(s *PkgUpsert) {
 		s.ClearLastDownloadedAt()
+	})
+}
+
+// SetMetadata sets the "metadata" field.
+func (u *PkgUpsertOne) SetMetadata(v json.RawMessage) *PkgUpsertOne {
+	return u.Update(func(s *PkgUpsert) {
+		s.SetMetadata(v)
+	})
+}
+
+// UpdateMetadata sets the "metadata" field to the value that was provided on create.
+func (u *PkgUpsertOne) UpdateMetadata() *PkgUpsertOne {
+	return u.Update(func(s *PkgUpsert) {
+		s.UpdateMetadata()
+	})
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (u *PkgUpsertOne) ClearMetadata() *PkgUpsertOne {
+	return u.Update(func(s *PkgUpsert) {
+		s.ClearMetadata()
 	})
 }
 
@@ -913,6 +963,27 @@ func (u *PkgUpsertBulk) UpdateLastDownloadedAt() *PkgUpsertBulk {
 func (u *PkgUpsertBulk) ClearLastDownloadedAt() *PkgUpsertBulk {
 	return u.Update(func(s *PkgUpsert) {
 		s.ClearLastDownloadedAt()
+	})
+}
+
+// SetMetadata sets the "metadata" field.
+func (u *PkgUpsertBulk) SetMetadata(v json.RawMessage) *PkgUpsertBulk {
+	return u.Update(func(s *PkgUpsert) {
+		s.SetMetadata(v)
+	})
+}
+
+// UpdateMetadata sets the "metadata" field to the value that was provided on create.
+func (u *PkgUpsertBulk) UpdateMetadata() *PkgUpsertBulk {
+	return u.Update(func(s *PkgUpsert) {
+		s.UpdateMetadata()
+	})
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (u *PkgUpsertBulk) ClearMetadata() *PkgUpsertBulk {
+	return u.Update(func(s *PkgUpsert) {
+		s.ClearMetadata()
 	})
 }
 

@@ -4,12 +4,14 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/pkgreg/registry/ent/packagefile"
 	"github.com/pkgreg/registry/ent/pkg"
@@ -124,6 +126,24 @@ func (_u *PkgUpdate) SetNillableLastDownloadedAt(v *time.Time) *PkgUpdate {
 // ClearLastDownloadedAt clears the value of the "last_downloaded_at" field.
 func (_u *PkgUpdate) ClearLastDownloadedAt() *PkgUpdate {
 	_u.mutation.ClearLastDownloadedAt()
+	return _u
+}
+
+// SetMetadata sets the "metadata" field.
+func (_u *PkgUpdate) SetMetadata(v json.RawMessage) *PkgUpdate {
+	_u.mutation.SetMetadata(v)
+	return _u
+}
+
+// AppendMetadata appends value to the "metadata" field.
+func (_u *PkgUpdate) AppendMetadata(v json.RawMessage) *PkgUpdate {
+	_u.mutation.AppendMetadata(v)
+	return _u
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (_u *PkgUpdate) ClearMetadata() *PkgUpdate {
+	_u.mutation.ClearMetadata()
 	return _u
 }
 
@@ -275,6 +295,17 @@ func (_u *PkgUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.LastDownloadedAtCleared() {
 		_spec.ClearField(pkg.FieldLastDownloadedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Metadata(); ok {
+		_spec.SetField(pkg.FieldMetadata, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedMetadata(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, pkg.FieldMetadata, value)
+		})
+	}
+	if _u.mutation.MetadataCleared() {
+		_spec.ClearField(pkg.FieldMetadata, field.TypeJSON)
 	}
 	if _u.mutation.ProjectCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -466,6 +497,24 @@ func (_u *PkgUpdateOne) ClearLastDownloadedAt() *PkgUpdateOne {
 	return _u
 }
 
+// SetMetadata sets the "metadata" field.
+func (_u *PkgUpdateOne) SetMetadata(v json.RawMessage) *PkgUpdateOne {
+	_u.mutation.SetMetadata(v)
+	return _u
+}
+
+// AppendMetadata appends value to the "metadata" field.
+func (_u *PkgUpdateOne) AppendMetadata(v json.RawMessage) *PkgUpdateOne {
+	_u.mutation.AppendMetadata(v)
+	return _u
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (_u *PkgUpdateOne) ClearMetadata() *PkgUpdateOne {
+	_u.mutation.ClearMetadata()
+	return _u
+}
+
 // SetProject sets the "project" edge to the Project entity.
 func (_u *PkgUpdateOne) SetProject(v *Project) *PkgUpdateOne {
 	return _u.SetProjectID(v.ID)
@@ -644,6 +693,17 @@ func (_u *PkgUpdateOne) sqlSave(ctx context.Context) (_node *Pkg, err error) {
 	}
 	if _u.mutation.LastDownloadedAtCleared() {
 		_spec.ClearField(pkg.FieldLastDownloadedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Metadata(); ok {
+		_spec.SetField(pkg.FieldMetadata, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedMetadata(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, pkg.FieldMetadata, value)
+		})
+	}
+	if _u.mutation.MetadataCleared() {
+		_spec.ClearField(pkg.FieldMetadata, field.TypeJSON)
 	}
 	if _u.mutation.ProjectCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -69,9 +69,13 @@ type ProjectEdges struct {
 	Upstreams []*Upstream `json:"upstreams,omitempty"`
 	// Downstreams holds the value of the downstreams edge.
 	Downstreams []*Upstream `json:"downstreams,omitempty"`
+	// PackageTags holds the value of the package_tags edge.
+	PackageTags []*PackageTag `json:"package_tags,omitempty"`
+	// RemoteDocuments holds the value of the remote_documents edge.
+	RemoteDocuments []*RemoteDocument `json:"remote_documents,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [7]bool
 }
 
 // NamespaceOrErr returns the Namespace value or an error if the edge
@@ -119,6 +123,24 @@ func (e ProjectEdges) DownstreamsOrErr() ([]*Upstream, error) {
 		return e.Downstreams, nil
 	}
 	return nil, &NotLoadedError{edge: "downstreams"}
+}
+
+// PackageTagsOrErr returns the PackageTags value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProjectEdges) PackageTagsOrErr() ([]*PackageTag, error) {
+	if e.loadedTypes[5] {
+		return e.PackageTags, nil
+	}
+	return nil, &NotLoadedError{edge: "package_tags"}
+}
+
+// RemoteDocumentsOrErr returns the RemoteDocuments value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProjectEdges) RemoteDocumentsOrErr() ([]*RemoteDocument, error) {
+	if e.loadedTypes[6] {
+		return e.RemoteDocuments, nil
+	}
+	return nil, &NotLoadedError{edge: "remote_documents"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -292,6 +314,16 @@ func (_m *Project) QueryUpstreams() *UpstreamQuery {
 // QueryDownstreams queries the "downstreams" edge of the Project entity.
 func (_m *Project) QueryDownstreams() *UpstreamQuery {
 	return NewProjectClient(_m.config).QueryDownstreams(_m)
+}
+
+// QueryPackageTags queries the "package_tags" edge of the Project entity.
+func (_m *Project) QueryPackageTags() *PackageTagQuery {
+	return NewProjectClient(_m.config).QueryPackageTags(_m)
+}
+
+// QueryRemoteDocuments queries the "remote_documents" edge of the Project entity.
+func (_m *Project) QueryRemoteDocuments() *RemoteDocumentQuery {
+	return NewProjectClient(_m.config).QueryRemoteDocuments(_m)
 }
 
 // Update returns a builder for updating this Project.

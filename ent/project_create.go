@@ -13,8 +13,10 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/pkgreg/registry/ent/member"
 	"github.com/pkgreg/registry/ent/namespace"
+	"github.com/pkgreg/registry/ent/packagetag"
 	"github.com/pkgreg/registry/ent/pkg"
 	"github.com/pkgreg/registry/ent/project"
+	"github.com/pkgreg/registry/ent/remotedocument"
 	"github.com/pkgreg/registry/ent/upstream"
 	"github.com/pkgreg/registry/server/registry/enum"
 )
@@ -274,6 +276,36 @@ func (_c *ProjectCreate) AddDownstreams(v ...*Upstream) *ProjectCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddDownstreamIDs(ids...)
+}
+
+// AddPackageTagIDs adds the "package_tags" edge to the PackageTag entity by IDs.
+func (_c *ProjectCreate) AddPackageTagIDs(ids ...int) *ProjectCreate {
+	_c.mutation.AddPackageTagIDs(ids...)
+	return _c
+}
+
+// AddPackageTags adds the "package_tags" edges to the PackageTag entity.
+func (_c *ProjectCreate) AddPackageTags(v ...*PackageTag) *ProjectCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPackageTagIDs(ids...)
+}
+
+// AddRemoteDocumentIDs adds the "remote_documents" edge to the RemoteDocument entity by IDs.
+func (_c *ProjectCreate) AddRemoteDocumentIDs(ids ...int) *ProjectCreate {
+	_c.mutation.AddRemoteDocumentIDs(ids...)
+	return _c
+}
+
+// AddRemoteDocuments adds the "remote_documents" edges to the RemoteDocument entity.
+func (_c *ProjectCreate) AddRemoteDocuments(v ...*RemoteDocument) *ProjectCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRemoteDocumentIDs(ids...)
 }
 
 // Mutation returns the ProjectMutation object of the builder.
@@ -582,6 +614,38 @@ func (_c *ProjectCreate) createSpec() (*Project, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(upstream.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PackageTagsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.PackageTagsTable,
+			Columns: []string{project.PackageTagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(packagetag.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RemoteDocumentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.RemoteDocumentsTable,
+			Columns: []string{project.RemoteDocumentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(remotedocument.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -15,25 +15,29 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/pkgreg/registry/ent/member"
 	"github.com/pkgreg/registry/ent/namespace"
+	"github.com/pkgreg/registry/ent/packagetag"
 	"github.com/pkgreg/registry/ent/pkg"
 	"github.com/pkgreg/registry/ent/predicate"
 	"github.com/pkgreg/registry/ent/project"
+	"github.com/pkgreg/registry/ent/remotedocument"
 	"github.com/pkgreg/registry/ent/upstream"
 )
 
 // ProjectQuery is the builder for querying Project entities.
 type ProjectQuery struct {
 	config
-	ctx             *QueryContext
-	order           []project.OrderOption
-	inters          []Interceptor
-	predicates      []predicate.Project
-	withNamespace   *NamespaceQuery
-	withMembers     *MemberQuery
-	withPackages    *PkgQuery
-	withUpstreams   *UpstreamQuery
-	withDownstreams *UpstreamQuery
-	modifiers       []func(*sql.Selector)
+	ctx                 *QueryContext
+	order               []project.OrderOption
+	inters              []Interceptor
+	predicates          []predicate.Project
+	withNamespace       *NamespaceQuery
+	withMembers         *MemberQuery
+	withPackages        *PkgQuery
+	withUpstreams       *UpstreamQuery
+	withDownstreams     *UpstreamQuery
+	withPackageTags     *PackageTagQuery
+	withRemoteDocuments *RemoteDocumentQuery
+	modifiers           []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -173,6 +177,50 @@ func (_q *ProjectQuery) QueryDownstreams() *UpstreamQuery {
 			sqlgraph.From(project.Table, project.FieldID, selector),
 			sqlgraph.To(upstream.Table, upstream.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, project.DownstreamsTable, project.DownstreamsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPackageTags chains the current query on the "package_tags" edge.
+func (_q *ProjectQuery) QueryPackageTags() *PackageTagQuery {
+	query := (&PackageTagClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(project.Table, project.FieldID, selector),
+			sqlgraph.To(packagetag.Table, packagetag.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, project.PackageTagsTable, project.PackageTagsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRemoteDocuments chains the current query on the "remote_documents" edge.
+func (_q *ProjectQuery) QueryRemoteDocuments() *RemoteDocumentQuery {
+	query := (&RemoteDocumentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(project.Table, project.FieldID, selector),
+			sqlgraph.To(remotedocument.Table, remotedocument.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, project.RemoteDocumentsTable, project.RemoteDocumentsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -367,16 +415,18 @@ func (_q *ProjectQuery) Clone() *ProjectQuery {
 		return nil
 	}
 	return &ProjectQuery{
-		config:          _q.config,
-		ctx:             _q.ctx.Clone(),
-		order:           append([]project.OrderOption{}, _q.order...),
-		inters:          append([]Interceptor{}, _q.inters...),
-		predicates:      append([]predicate.Project{}, _q.predicates...),
-		withNamespace:   _q.withNamespace.Clone(),
-		withMembers:     _q.withMembers.Clone(),
-		withPackages:    _q.withPackages.Clone(),
-		withUpstreams:   _q.withUpstreams.Clone(),
-		withDownstreams: _q.withDownstreams.Clone(),
+		config:              _q.config,
+		ctx:                 _q.ctx.Clone(),
+		order:               append([]project.OrderOption{}, _q.order...),
+		inters:              append([]Interceptor{}, _q.inters...),
+		predicates:          append([]predicate.Project{}, _q.predicates...),
+		withNamespace:       _q.withNamespace.Clone(),
+		withMembers:         _q.withMembers.Clone(),
+		withPackages:        _q.withPackages.Clone(),
+		withUpstreams:       _q.withUpstreams.Clone(),
+		withDownstreams:     _q.withDownstreams.Clone(),
+		withPackageTags:     _q.withPackageTags.Clone(),
+		withRemoteDocuments: _q.withRemoteDocuments.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -435,6 +485,28 @@ func (_q *ProjectQuery) WithDownstreams(opts ...func(*UpstreamQuery)) *ProjectQu
 		opt(query)
 	}
 	_q.withDownstreams = query
+	return _q
+}
+
+// WithPackageTags tells the query-builder to eager-load the nodes that are connected to
+// the "package_tags" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProjectQuery) WithPackageTags(opts ...func(*PackageTagQuery)) *ProjectQuery {
+	query := (&PackageTagClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPackageTags = query
+	return _q
+}
+
+// WithRemoteDocuments tells the query-builder to eager-load the nodes that are connected to
+// the "remote_documents" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProjectQuery) WithRemoteDocuments(opts ...func(*RemoteDocumentQuery)) *ProjectQuery {
+	query := (&RemoteDocumentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRemoteDocuments = query
 	return _q
 }
 
@@ -516,12 +588,14 @@ func (_q *ProjectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Proj
 	var (
 		nodes       = []*Project{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [7]bool{
 			_q.withNamespace != nil,
 			_q.withMembers != nil,
 			_q.withPackages != nil,
 			_q.withUpstreams != nil,
 			_q.withDownstreams != nil,
+			_q.withPackageTags != nil,
+			_q.withRemoteDocuments != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -576,6 +650,20 @@ func (_q *ProjectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Proj
 		if err := _q.loadDownstreams(ctx, query, nodes,
 			func(n *Project) { n.Edges.Downstreams = []*Upstream{} },
 			func(n *Project, e *Upstream) { n.Edges.Downstreams = append(n.Edges.Downstreams, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withPackageTags; query != nil {
+		if err := _q.loadPackageTags(ctx, query, nodes,
+			func(n *Project) { n.Edges.PackageTags = []*PackageTag{} },
+			func(n *Project, e *PackageTag) { n.Edges.PackageTags = append(n.Edges.PackageTags, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRemoteDocuments; query != nil {
+		if err := _q.loadRemoteDocuments(ctx, query, nodes,
+			func(n *Project) { n.Edges.RemoteDocuments = []*RemoteDocument{} },
+			func(n *Project, e *RemoteDocument) { n.Edges.RemoteDocuments = append(n.Edges.RemoteDocuments, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -729,6 +817,66 @@ func (_q *ProjectQuery) loadDownstreams(ctx context.Context, query *UpstreamQuer
 		node, ok := nodeids[fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "upstream_project_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ProjectQuery) loadPackageTags(ctx context.Context, query *PackageTagQuery, nodes []*Project, init func(*Project), assign func(*Project, *PackageTag)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Project)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(packagetag.FieldProjectID)
+	}
+	query.Where(predicate.PackageTag(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(project.PackageTagsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ProjectID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "project_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ProjectQuery) loadRemoteDocuments(ctx context.Context, query *RemoteDocumentQuery, nodes []*Project, init func(*Project), assign func(*Project, *RemoteDocument)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Project)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(remotedocument.FieldProjectID)
+	}
+	query.Where(predicate.RemoteDocument(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(project.RemoteDocumentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ProjectID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "project_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
 	}

@@ -13,9 +13,11 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/pkgreg/registry/ent/member"
 	"github.com/pkgreg/registry/ent/namespace"
+	"github.com/pkgreg/registry/ent/packagetag"
 	"github.com/pkgreg/registry/ent/pkg"
 	"github.com/pkgreg/registry/ent/predicate"
 	"github.com/pkgreg/registry/ent/project"
+	"github.com/pkgreg/registry/ent/remotedocument"
 	"github.com/pkgreg/registry/ent/upstream"
 	"github.com/pkgreg/registry/server/registry/enum"
 )
@@ -309,6 +311,36 @@ func (_u *ProjectUpdate) AddDownstreams(v ...*Upstream) *ProjectUpdate {
 	return _u.AddDownstreamIDs(ids...)
 }
 
+// AddPackageTagIDs adds the "package_tags" edge to the PackageTag entity by IDs.
+func (_u *ProjectUpdate) AddPackageTagIDs(ids ...int) *ProjectUpdate {
+	_u.mutation.AddPackageTagIDs(ids...)
+	return _u
+}
+
+// AddPackageTags adds the "package_tags" edges to the PackageTag entity.
+func (_u *ProjectUpdate) AddPackageTags(v ...*PackageTag) *ProjectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPackageTagIDs(ids...)
+}
+
+// AddRemoteDocumentIDs adds the "remote_documents" edge to the RemoteDocument entity by IDs.
+func (_u *ProjectUpdate) AddRemoteDocumentIDs(ids ...int) *ProjectUpdate {
+	_u.mutation.AddRemoteDocumentIDs(ids...)
+	return _u
+}
+
+// AddRemoteDocuments adds the "remote_documents" edges to the RemoteDocument entity.
+func (_u *ProjectUpdate) AddRemoteDocuments(v ...*RemoteDocument) *ProjectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRemoteDocumentIDs(ids...)
+}
+
 // Mutation returns the ProjectMutation object of the builder.
 func (_u *ProjectUpdate) Mutation() *ProjectMutation {
 	return _u.mutation
@@ -402,6 +434,48 @@ func (_u *ProjectUpdate) RemoveDownstreams(v ...*Upstream) *ProjectUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveDownstreamIDs(ids...)
+}
+
+// ClearPackageTags clears all "package_tags" edges to the PackageTag entity.
+func (_u *ProjectUpdate) ClearPackageTags() *ProjectUpdate {
+	_u.mutation.ClearPackageTags()
+	return _u
+}
+
+// RemovePackageTagIDs removes the "package_tags" edge to PackageTag entities by IDs.
+func (_u *ProjectUpdate) RemovePackageTagIDs(ids ...int) *ProjectUpdate {
+	_u.mutation.RemovePackageTagIDs(ids...)
+	return _u
+}
+
+// RemovePackageTags removes "package_tags" edges to PackageTag entities.
+func (_u *ProjectUpdate) RemovePackageTags(v ...*PackageTag) *ProjectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePackageTagIDs(ids...)
+}
+
+// ClearRemoteDocuments clears all "remote_documents" edges to the RemoteDocument entity.
+func (_u *ProjectUpdate) ClearRemoteDocuments() *ProjectUpdate {
+	_u.mutation.ClearRemoteDocuments()
+	return _u
+}
+
+// RemoveRemoteDocumentIDs removes the "remote_documents" edge to RemoteDocument entities by IDs.
+func (_u *ProjectUpdate) RemoveRemoteDocumentIDs(ids ...int) *ProjectUpdate {
+	_u.mutation.RemoveRemoteDocumentIDs(ids...)
+	return _u
+}
+
+// RemoveRemoteDocuments removes "remote_documents" edges to RemoteDocument entities.
+func (_u *ProjectUpdate) RemoveRemoteDocuments(v ...*RemoteDocument) *ProjectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRemoteDocumentIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -753,6 +827,96 @@ func (_u *ProjectUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.PackageTagsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.PackageTagsTable,
+			Columns: []string{project.PackageTagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(packagetag.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPackageTagsIDs(); len(nodes) > 0 && !_u.mutation.PackageTagsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.PackageTagsTable,
+			Columns: []string{project.PackageTagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(packagetag.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PackageTagsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.PackageTagsTable,
+			Columns: []string{project.PackageTagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(packagetag.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RemoteDocumentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.RemoteDocumentsTable,
+			Columns: []string{project.RemoteDocumentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(remotedocument.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRemoteDocumentsIDs(); len(nodes) > 0 && !_u.mutation.RemoteDocumentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.RemoteDocumentsTable,
+			Columns: []string{project.RemoteDocumentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(remotedocument.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemoteDocumentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.RemoteDocumentsTable,
+			Columns: []string{project.RemoteDocumentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(remotedocument.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{project.Label}
@@ -1049,6 +1213,36 @@ func (_u *ProjectUpdateOne) AddDownstreams(v ...*Upstream) *ProjectUpdateOne {
 	return _u.AddDownstreamIDs(ids...)
 }
 
+// AddPackageTagIDs adds the "package_tags" edge to the PackageTag entity by IDs.
+func (_u *ProjectUpdateOne) AddPackageTagIDs(ids ...int) *ProjectUpdateOne {
+	_u.mutation.AddPackageTagIDs(ids...)
+	return _u
+}
+
+// AddPackageTags adds the "package_tags" edges to the PackageTag entity.
+func (_u *ProjectUpdateOne) AddPackageTags(v ...*PackageTag) *ProjectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPackageTagIDs(ids...)
+}
+
+// AddRemoteDocumentIDs adds the "remote_documents" edge to the RemoteDocument entity by IDs.
+func (_u *ProjectUpdateOne) AddRemoteDocumentIDs(ids ...int) *ProjectUpdateOne {
+	_u.mutation.AddRemoteDocumentIDs(ids...)
+	return _u
+}
+
+// AddRemoteDocuments adds the "remote_documents" edges to the RemoteDocument entity.
+func (_u *ProjectUpdateOne) AddRemoteDocuments(v ...*RemoteDocument) *ProjectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRemoteDocumentIDs(ids...)
+}
+
 // Mutation returns the ProjectMutation object of the builder.
 func (_u *ProjectUpdateOne) Mutation() *ProjectMutation {
 	return _u.mutation
@@ -1142,6 +1336,48 @@ func (_u *ProjectUpdateOne) RemoveDownstreams(v ...*Upstream) *ProjectUpdateOne 
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveDownstreamIDs(ids...)
+}
+
+// ClearPackageTags clears all "package_tags" edges to the PackageTag entity.
+func (_u *ProjectUpdateOne) ClearPackageTags() *ProjectUpdateOne {
+	_u.mutation.ClearPackageTags()
+	return _u
+}
+
+// RemovePackageTagIDs removes the "package_tags" edge to PackageTag entities by IDs.
+func (_u *ProjectUpdateOne) RemovePackageTagIDs(ids ...int) *ProjectUpdateOne {
+	_u.mutation.RemovePackageTagIDs(ids...)
+	return _u
+}
+
+// RemovePackageTags removes "package_tags" edges to PackageTag entities.
+func (_u *ProjectUpdateOne) RemovePackageTags(v ...*PackageTag) *ProjectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePackageTagIDs(ids...)
+}
+
+// ClearRemoteDocuments clears all "remote_documents" edges to the RemoteDocument entity.
+func (_u *ProjectUpdateOne) ClearRemoteDocuments() *ProjectUpdateOne {
+	_u.mutation.ClearRemoteDocuments()
+	return _u
+}
+
+// RemoveRemoteDocumentIDs removes the "remote_documents" edge to RemoteDocument entities by IDs.
+func (_u *ProjectUpdateOne) RemoveRemoteDocumentIDs(ids ...int) *ProjectUpdateOne {
+	_u.mutation.RemoveRemoteDocumentIDs(ids...)
+	return _u
+}
+
+// RemoveRemoteDocuments removes "remote_documents" edges to RemoteDocument entities.
+func (_u *ProjectUpdateOne) RemoveRemoteDocuments(v ...*RemoteDocument) *ProjectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRemoteDocumentIDs(ids...)
 }
 
 // Where appends a list predicates to the ProjectUpdate builder.
@@ -1516,6 +1752,96 @@ func (_u *ProjectUpdateOne) sqlSave(ctx context.Context) (_node *Project, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(upstream.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PackageTagsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.PackageTagsTable,
+			Columns: []string{project.PackageTagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(packagetag.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPackageTagsIDs(); len(nodes) > 0 && !_u.mutation.PackageTagsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.PackageTagsTable,
+			Columns: []string{project.PackageTagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(packagetag.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PackageTagsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.PackageTagsTable,
+			Columns: []string{project.PackageTagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(packagetag.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RemoteDocumentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.RemoteDocumentsTable,
+			Columns: []string{project.RemoteDocumentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(remotedocument.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRemoteDocumentsIDs(); len(nodes) > 0 && !_u.mutation.RemoteDocumentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.RemoteDocumentsTable,
+			Columns: []string{project.RemoteDocumentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(remotedocument.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemoteDocumentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   project.RemoteDocumentsTable,
+			Columns: []string{project.RemoteDocumentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(remotedocument.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -11,8 +11,10 @@ import (
 	"github.com/pkgreg/registry/ent/namespace"
 	"github.com/pkgreg/registry/ent/namespacepackagesetting"
 	"github.com/pkgreg/registry/ent/packagefile"
+	"github.com/pkgreg/registry/ent/packagetag"
 	"github.com/pkgreg/registry/ent/pkg"
 	"github.com/pkgreg/registry/ent/project"
+	"github.com/pkgreg/registry/ent/remotedocument"
 	"github.com/pkgreg/registry/ent/route"
 	"github.com/pkgreg/registry/ent/schema"
 	"github.com/pkgreg/registry/ent/upstream"
@@ -293,6 +295,79 @@ func init() {
 	packagefileDescMd5 := packagefileFields[6].Descriptor()
 	// packagefile.Md5Validator is a validator for the "md5" field. It is called by the builders before save.
 	packagefile.Md5Validator = packagefileDescMd5.Validators[0].(func(string) error)
+	// packagefileDescSha512 is the schema descriptor for sha512 field.
+	packagefileDescSha512 := packagefileFields[7].Descriptor()
+	// packagefile.Sha512Validator is a validator for the "sha512" field. It is called by the builders before save.
+	packagefile.Sha512Validator = packagefileDescSha512.Validators[0].(func(string) error)
+	packagetagMixin := schema.PackageTag{}.Mixin()
+	packagetagMixinFields0 := packagetagMixin[0].Fields()
+	_ = packagetagMixinFields0
+	packagetagFields := schema.PackageTag{}.Fields()
+	_ = packagetagFields
+	// packagetagDescCreatedAt is the schema descriptor for created_at field.
+	packagetagDescCreatedAt := packagetagMixinFields0[0].Descriptor()
+	// packagetag.DefaultCreatedAt holds the default value on creation for the created_at field.
+	packagetag.DefaultCreatedAt = packagetagDescCreatedAt.Default.(func() time.Time)
+	// packagetagDescUpdatedAt is the schema descriptor for updated_at field.
+	packagetagDescUpdatedAt := packagetagMixinFields0[1].Descriptor()
+	// packagetag.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	packagetag.DefaultUpdatedAt = packagetagDescUpdatedAt.Default.(func() time.Time)
+	// packagetag.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	packagetag.UpdateDefaultUpdatedAt = packagetagDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// packagetagDescName is the schema descriptor for name field.
+	packagetagDescName := packagetagFields[2].Descriptor()
+	// packagetag.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	packagetag.NameValidator = func() func(string) error {
+		validators := packagetagDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// packagetagDescTag is the schema descriptor for tag field.
+	packagetagDescTag := packagetagFields[3].Descriptor()
+	// packagetag.TagValidator is a validator for the "tag" field. It is called by the builders before save.
+	packagetag.TagValidator = func() func(string) error {
+		validators := packagetagDescTag.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(tag string) error {
+			for _, fn := range fns {
+				if err := fn(tag); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// packagetagDescVersion is the schema descriptor for version field.
+	packagetagDescVersion := packagetagFields[4].Descriptor()
+	// packagetag.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	packagetag.VersionValidator = func() func(string) error {
+		validators := packagetagDescVersion.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(version string) error {
+			for _, fn := range fns {
+				if err := fn(version); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	pkgMixin := schema.Pkg{}.Mixin()
 	pkgMixinFields0 := pkgMixin[0].Fields()
 	_ = pkgMixinFields0
@@ -417,6 +492,34 @@ func init() {
 	projectDescRemoteServeStale := projectFields[13].Descriptor()
 	// project.DefaultRemoteServeStale holds the default value on creation for the remote_serve_stale field.
 	project.DefaultRemoteServeStale = projectDescRemoteServeStale.Default.(bool)
+	remotedocumentFields := schema.RemoteDocument{}.Fields()
+	_ = remotedocumentFields
+	// remotedocumentDescKey is the schema descriptor for key field.
+	remotedocumentDescKey := remotedocumentFields[1].Descriptor()
+	// remotedocument.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	remotedocument.KeyValidator = func() func(string) error {
+		validators := remotedocumentDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// remotedocumentDescContentType is the schema descriptor for content_type field.
+	remotedocumentDescContentType := remotedocumentFields[4].Descriptor()
+	// remotedocument.DefaultContentType holds the default value on creation for the content_type field.
+	remotedocument.DefaultContentType = remotedocumentDescContentType.Default.(string)
+	// remotedocumentDescEtag is the schema descriptor for etag field.
+	remotedocumentDescEtag := remotedocumentFields[5].Descriptor()
+	// remotedocument.DefaultEtag holds the default value on creation for the etag field.
+	remotedocument.DefaultEtag = remotedocumentDescEtag.Default.(string)
 	routeFields := schema.Route{}.Fields()
 	_ = routeFields
 	// routeDescPath is the schema descriptor for path field.

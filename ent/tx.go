@@ -26,10 +26,14 @@ type Tx struct {
 	NamespacePackageSetting *NamespacePackageSettingClient
 	// PackageFile is the client for interacting with the PackageFile builders.
 	PackageFile *PackageFileClient
+	// PackageTag is the client for interacting with the PackageTag builders.
+	PackageTag *PackageTagClient
 	// Pkg is the client for interacting with the Pkg builders.
 	Pkg *PkgClient
 	// Project is the client for interacting with the Project builders.
 	Project *ProjectClient
+	// RemoteDocument is the client for interacting with the RemoteDocument builders.
+	RemoteDocument *RemoteDocumentClient
 	// Route is the client for interacting with the Route builders.
 	Route *RouteClient
 	// Upstream is the client for interacting with the Upstream builders.
@@ -173,8 +177,10 @@ func (tx *Tx) init() {
 	tx.Namespace = NewNamespaceClient(tx.config)
 	tx.NamespacePackageSetting = NewNamespacePackageSettingClient(tx.config)
 	tx.PackageFile = NewPackageFileClient(tx.config)
+	tx.PackageTag = NewPackageTagClient(tx.config)
 	tx.Pkg = NewPkgClient(tx.config)
 	tx.Project = NewProjectClient(tx.config)
+	tx.RemoteDocument = NewRemoteDocumentClient(tx.config)
 	tx.Route = NewRouteClient(tx.config)
 	tx.Upstream = NewUpstreamClient(tx.config)
 	tx.User = NewUserClient(tx.config)

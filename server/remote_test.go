@@ -1,15 +1,19 @@
 package server_test
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pkgreg/registry/server/servertest"
 )
@@ -237,5 +241,99 @@ func TestUpdateRemoteRepositoryConfig(t *testing.T) {
 	r = e.GraphQL(t, alice, `mutation { updateRemoteRepositoryConfig(input: {projectPath: "mirror/std", serveStale: true}) { errors } }`, nil)
 	if errs := payloadErrors(t, r, "updateRemoteRepositoryConfig"); len(errs) != 1 || !strings.Contains(errs[0], "not a REMOTE project") {
 		t.Fatalf("standard project: %v", errs)
+	}
+}
+
+// TestRemoteColdMissStreams checks that a large cold miss reaches its first
+// client while the upstream is still sending, that the stored copy then
+// serves later reads, and that a large file failing its checksum is cut
+// off (never a complete bad response) and leaves nothing behind.
+func TestRemoteColdMissStreams(t *testing.T) {
+	payload := bytes.Repeat([]byte("0123456789abcdef"), 64<<10) // 1 MiB
+	release := make(chan struct{})
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(payload)))
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/slow.bin"):
+			w.Header().Set("X-Checksum-SHA256", sha(payload))
+			w.Write(payload[:512<<10])
+			w.(http.Flusher).Flush()
+			<-release // the rest comes only after the client saw the first half
+			w.Write(payload[512<<10:])
+		case strings.HasSuffix(r.URL.Path, "/bad.bin"):
+			w.Header().Set("X-Checksum-SHA256", strings.Repeat("0", 64))
+			w.Write(payload)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(upstream.Close)
+	e := servertest.New(t)
+	alice := e.CreateUser(t, "alice")
+	e.CreateGroup(t, alice, "", "mirror", "PRIVATE")
+	e.MustGraphQL(t, alice, `mutation($u: String) { createProject(input: {namespacePath: "mirror", path: "gen", repositoryMode: REMOTE, format: GENERIC, remoteUrl: $u}) { errors } }`,
+		map[string]any{"u": upstream.URL + "/generic"})
+	g := gen{e, t}
+
+	// Without streaming, the response would wait for the whole file, which
+	// the upstream withholds until the client has seen its first half.
+	type firstBytes struct {
+		resp  *http.Response
+		first []byte
+		err   error
+	}
+	got := make(chan firstBytes, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", e.URL+g.url("mirror%2Fgen", "tool/1.0/slow.bin"), nil)
+		req.Header.Set("PRIVATE-TOKEN", alice)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			got <- firstBytes{err: err}
+			return
+		}
+		first := make([]byte, 400<<10)
+		_, err = io.ReadFull(resp.Body, first)
+		got <- firstBytes{resp, first, err}
+	}()
+	var fb firstBytes
+	select {
+	case fb = <-got:
+		close(release)
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("the first client got no bytes before the upstream finished")
+	}
+	resp, first := fb.resp, fb.first
+	if fb.err != nil || resp.StatusCode != 200 || resp.Header.Get("X-Registry-Cache") != "MISS" {
+		t.Fatalf("cold miss: %v %v", fb.err, resp)
+	}
+	rest, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || !bytes.Equal(append(first, rest...), payload) {
+		t.Fatalf("streamed body: %v, %d bytes", err, len(first)+len(rest))
+	}
+	upstream.Close() // from now on only the cache can answer
+	status, body, h := g.get(tok(alice), "mirror%2Fgen", "tool/1.0/slow.bin")
+	if status != 200 || body != string(payload) || h.Get("ETag") == "" {
+		t.Fatalf("read after the streamed fill: %d, %d bytes, %v", status, len(body), h)
+	}
+
+	upstream2 := httptest.NewServer(upstream.Config.Handler)
+	t.Cleanup(upstream2.Close)
+	e.MustGraphQL(t, alice, `mutation($u: String) { updateRemoteRepositoryConfig(input: {projectPath: "mirror/gen", url: $u}) { errors } }`,
+		map[string]any{"u": upstream2.URL + "/generic"})
+	before := storedState(t, e)
+	req, _ := http.NewRequest("GET", e.URL+g.url("mirror%2Fgen", "tool/1.0/bad.bin"), nil)
+	req.Header.Set("PRIVATE-TOKEN", alice)
+	resp, err = http.DefaultClient.Do(req)
+	if err == nil {
+		got, rerr := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if rerr == nil {
+			t.Fatalf("a file failing its checksum arrived complete: %d, %d bytes", resp.StatusCode, len(got))
+		}
+	}
+	if after := storedState(t, e); after != before {
+		t.Fatalf("a failed streamed fill cached something: %s -> %s", before, after)
 	}
 }

@@ -81,6 +81,18 @@ func (f PackageFileFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PackageFileMutation", m)
 }
 
+// The PackageTagFunc type is an adapter to allow the use of ordinary
+// function as PackageTag mutator.
+type PackageTagFunc func(context.Context, *ent.PackageTagMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PackageTagFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PackageTagMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PackageTagMutation", m)
+}
+
 // The PkgFunc type is an adapter to allow the use of ordinary
 // function as Pkg mutator.
 type PkgFunc func(context.Context, *ent.PkgMutation) (ent.Value, error)
@@ -103,6 +115,18 @@ func (f ProjectFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ProjectMutation", m)
+}
+
+// The RemoteDocumentFunc type is an adapter to allow the use of ordinary
+// function as RemoteDocument mutator.
+type RemoteDocumentFunc func(context.Context, *ent.RemoteDocumentMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RemoteDocumentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RemoteDocumentMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RemoteDocumentMutation", m)
 }
 
 // The RouteFunc type is an adapter to allow the use of ordinary

@@ -216,6 +216,8 @@ var (
 		{Name: "sha256", Type: field.TypeString, Size: 64},
 		{Name: "sha1", Type: field.TypeString, Nullable: true, Size: 40},
 		{Name: "md5", Type: field.TypeString, Nullable: true, Size: 32},
+		{Name: "sha512", Type: field.TypeString, Nullable: true, Size: 128},
+		{Name: "metadata", Type: field.TypeJSON, Nullable: true},
 		{Name: "blob_id", Type: field.TypeInt},
 		{Name: "package_id", Type: field.TypeInt},
 	}
@@ -227,13 +229,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "package_files_blobs_files",
-				Columns:    []*schema.Column{PackageFilesColumns[8]},
+				Columns:    []*schema.Column{PackageFilesColumns[10]},
 				RefColumns: []*schema.Column{BlobsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "package_files_packages_files",
-				Columns:    []*schema.Column{PackageFilesColumns[9]},
+				Columns:    []*schema.Column{PackageFilesColumns[11]},
 				RefColumns: []*schema.Column{PackagesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -242,12 +244,44 @@ var (
 			{
 				Name:    "packagefile_package_id_file_name",
 				Unique:  false,
-				Columns: []*schema.Column{PackageFilesColumns[9], PackageFilesColumns[3]},
+				Columns: []*schema.Column{PackageFilesColumns[11], PackageFilesColumns[3]},
 			},
 			{
 				Name:    "packagefile_blob_id",
 				Unique:  false,
-				Columns: []*schema.Column{PackageFilesColumns[8]},
+				Columns: []*schema.Column{PackageFilesColumns[10]},
+			},
+		},
+	}
+	// PackageTagsColumns holds the columns for the "package_tags" table.
+	PackageTagsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "package_type", Type: field.TypeEnum, Enums: []string{"generic", "pypi", "npm", "golang", "maven", "debian", "rpm"}},
+		{Name: "name", Type: field.TypeString, Size: 255},
+		{Name: "tag", Type: field.TypeString, Size: 255},
+		{Name: "version", Type: field.TypeString, Size: 255},
+		{Name: "project_id", Type: field.TypeInt},
+	}
+	// PackageTagsTable holds the schema information for the "package_tags" table.
+	PackageTagsTable = &schema.Table{
+		Name:       "package_tags",
+		Columns:    PackageTagsColumns,
+		PrimaryKey: []*schema.Column{PackageTagsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "package_tags_projects_package_tags",
+				Columns:    []*schema.Column{PackageTagsColumns[7]},
+				RefColumns: []*schema.Column{ProjectsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "packagetag_project_id_package_type_name_tag",
+				Unique:  true,
+				Columns: []*schema.Column{PackageTagsColumns[7], PackageTagsColumns[3], PackageTagsColumns[4], PackageTagsColumns[5]},
 			},
 		},
 	}
@@ -261,6 +295,7 @@ var (
 		{Name: "version", Type: field.TypeString, Size: 255},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"default", "hidden", "processing", "error", "pending_destruction"}, Default: "default"},
 		{Name: "last_downloaded_at", Type: field.TypeTime, Nullable: true},
+		{Name: "metadata", Type: field.TypeJSON, Nullable: true},
 		{Name: "project_id", Type: field.TypeInt},
 	}
 	// PackagesTable holds the schema information for the "packages" table.
@@ -271,7 +306,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "packages_projects_packages",
-				Columns:    []*schema.Column{PackagesColumns[8]},
+				Columns:    []*schema.Column{PackagesColumns[9]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -280,12 +315,12 @@ var (
 			{
 				Name:    "pkg_project_id_package_type_name_version",
 				Unique:  true,
-				Columns: []*schema.Column{PackagesColumns[8], PackagesColumns[3], PackagesColumns[4], PackagesColumns[5]},
+				Columns: []*schema.Column{PackagesColumns[9], PackagesColumns[3], PackagesColumns[4], PackagesColumns[5]},
 			},
 			{
 				Name:    "pkg_project_id_package_type_status",
 				Unique:  false,
-				Columns: []*schema.Column{PackagesColumns[8], PackagesColumns[3], PackagesColumns[6]},
+				Columns: []*schema.Column{PackagesColumns[9], PackagesColumns[3], PackagesColumns[6]},
 			},
 		},
 	}
@@ -327,6 +362,38 @@ var (
 				Name:    "project_namespace_id_path",
 				Unique:  true,
 				Columns: []*schema.Column{ProjectsColumns[16], ProjectsColumns[3]},
+			},
+		},
+	}
+	// RemoteDocumentsColumns holds the columns for the "remote_documents" table.
+	RemoteDocumentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "key", Type: field.TypeString, Size: 2048},
+		{Name: "status", Type: field.TypeInt},
+		{Name: "body", Type: field.TypeBytes, Nullable: true},
+		{Name: "content_type", Type: field.TypeString, Default: ""},
+		{Name: "etag", Type: field.TypeString, Default: ""},
+		{Name: "fetched_at", Type: field.TypeTime},
+		{Name: "project_id", Type: field.TypeInt},
+	}
+	// RemoteDocumentsTable holds the schema information for the "remote_documents" table.
+	RemoteDocumentsTable = &schema.Table{
+		Name:       "remote_documents",
+		Columns:    RemoteDocumentsColumns,
+		PrimaryKey: []*schema.Column{RemoteDocumentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "remote_documents_projects_remote_documents",
+				Columns:    []*schema.Column{RemoteDocumentsColumns[7]},
+				RefColumns: []*schema.Column{ProjectsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "remotedocument_project_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{RemoteDocumentsColumns[7], RemoteDocumentsColumns[1]},
 			},
 		},
 	}
@@ -410,8 +477,10 @@ var (
 		NamespacesTable,
 		NamespacePackageSettingsTable,
 		PackageFilesTable,
+		PackageTagsTable,
 		PackagesTable,
 		ProjectsTable,
+		RemoteDocumentsTable,
 		RoutesTable,
 		UpstreamsTable,
 		UsersTable,
@@ -428,11 +497,13 @@ func init() {
 	NamespacePackageSettingsTable.ForeignKeys[0].RefTable = NamespacesTable
 	PackageFilesTable.ForeignKeys[0].RefTable = BlobsTable
 	PackageFilesTable.ForeignKeys[1].RefTable = PackagesTable
+	PackageTagsTable.ForeignKeys[0].RefTable = ProjectsTable
 	PackagesTable.ForeignKeys[0].RefTable = ProjectsTable
 	PackagesTable.Annotation = &entsql.Annotation{
 		Table: "packages",
 	}
 	ProjectsTable.ForeignKeys[0].RefTable = NamespacesTable
+	RemoteDocumentsTable.ForeignKeys[0].RefTable = ProjectsTable
 	UpstreamsTable.ForeignKeys[0].RefTable = ProjectsTable
 	UpstreamsTable.ForeignKeys[1].RefTable = ProjectsTable
 }

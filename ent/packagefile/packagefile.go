@@ -32,6 +32,10 @@ const (
 	FieldSha1 = "sha1"
 	// FieldMd5 holds the string denoting the md5 field in the database.
 	FieldMd5 = "md5"
+	// FieldSha512 holds the string denoting the sha512 field in the database.
+	FieldSha512 = "sha512"
+	// FieldMetadata holds the string denoting the metadata field in the database.
+	FieldMetadata = "metadata"
 	// EdgePkg holds the string denoting the pkg edge name in mutations.
 	EdgePkg = "pkg"
 	// EdgeBlob holds the string denoting the blob edge name in mutations.
@@ -66,6 +70,8 @@ var Columns = []string{
 	FieldSha256,
 	FieldSha1,
 	FieldMd5,
+	FieldSha512,
+	FieldMetadata,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -95,6 +101,8 @@ var (
 	Sha1Validator func(string) error
 	// Md5Validator is a validator for the "md5" field. It is called by the builders before save.
 	Md5Validator func(string) error
+	// Sha512Validator is a validator for the "sha512" field. It is called by the builders before save.
+	Sha512Validator func(string) error
 )
 
 // OrderOption defines the ordering options for the PackageFile queries.
@@ -148,6 +156,11 @@ func BySha1(opts ...sql.OrderTermOption) OrderOption {
 // ByMd5 orders the results by the md5 field.
 func ByMd5(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMd5, opts...).ToFunc()
+}
+
+// BySha512 orders the results by the sha512 field.
+func BySha512(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSha512, opts...).ToFunc()
 }
 
 // ByPkgField orders the results by pkg field.

@@ -100,6 +100,11 @@ func Md5(v string) predicate.PackageFile {
 	return predicate.PackageFile(sql.FieldEQ(FieldMd5, v))
 }
 
+// Sha512 applies equality check predicate on the "sha512" field. It's identical to Sha512EQ.
+func Sha512(v string) predicate.PackageFile {
+	return predicate.PackageFile(sql.FieldEQ(FieldSha512, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.PackageFile {
 	return predicate.PackageFile(sql.FieldEQ(FieldCreatedAt, v))
@@ -538,6 +543,91 @@ func Md5EqualFold(v string) predicate.PackageFile {
 // Md5ContainsFold applies the ContainsFold predicate on the "md5" field.
 func Md5ContainsFold(v string) predicate.PackageFile {
 	return predicate.PackageFile(sql.FieldContainsFold(FieldMd5, v))
+}
+
+// Sha512EQ applies the EQ predicate on the "sha512" field.
+func Sha512EQ(v string) predicate.PackageFile {
+	return predicate.PackageFile(sql.FieldEQ(FieldSha512, v))
+}
+
+// Sha512NEQ applies the NEQ predicate on the "sha512" field.
+func Sha512NEQ(v string) predicate.PackageFile {
+	return predicate.PackageFile(sql.FieldNEQ(FieldSha512, v))
+}
+
+// Sha512In applies the In predicate on the "sha512" field.
+func Sha512In(vs ...string) predicate.PackageFile {
+	return predicate.PackageFile(sql.FieldIn(FieldSha512, vs...))
+}
+
+// Sha512NotIn applies the NotIn predicate on the "sha512" field.
+func Sha512NotIn(vs ...string) predicate.PackageFile {
+	return predicate.PackageFile(sql.FieldNotIn(FieldSha512, vs...))
+}
+
+// Sha512GT applies the GT predicate on the "sha512" field.
+func Sha512GT(v string) predicate.PackageFile {
+	return predicate.PackageFile(sql.FieldGT(FieldSha512, v))
+}
+
+// Sha512GTE applies the GTE predicate on the "sha512" field.
+func Sha512GTE(v string) predicate.PackageFile {
+	return predicate.PackageFile(sql.FieldGTE(FieldSha512, v))
+}
+
+// Sha512LT applies the LT predicate on the "sha512" field.
+func Sha512LT(v string) predicate.PackageFile {
+	return predicate.PackageFile(sql.FieldLT(FieldSha512, v))
+}
+
+// Sha512LTE applies the LTE predicate on the "sha512" field.
+func Sha512LTE(v string) predicate.PackageFile {
+	return predicate.PackageFile(sql.FieldLTE(FieldSha512, v))
+}
+
+// Sha512Contains applies the Contains predicate on the "sha512" field.
+func Sha512Contains(v string) predicate.PackageFile {
+	return predicate.PackageFile(sql.FieldContains(FieldSha512, v))
+}
+
+// Sha512HasPrefix applies the HasPrefix predicate on the "sha512" field.
+func Sha512HasPrefix(v string) predicate.PackageFile {
+	return predicate.PackageFile(sql.FieldHasPrefix(FieldSha512, v))
+}
+
+// Sha512HasSuffix applies the HasSuffix predicate on the "sha512" field.
+func Sha512HasSuffix(v string) predicate.PackageFile {
+	return predicate.PackageFile(sql.FieldHasSuffix(FieldSha512, v))
+}
+
+// Sha512IsNil applies the IsNil predicate on the "sha512" field.
+func Sha512IsNil() predicate.PackageFile {
+	return predicate.PackageFile(sql.FieldIsNull(FieldSha512))
+}
+
+// Sha512NotNil applies the NotNil predicate on the "sha512" field.
+func Sha512NotNil() predicate.PackageFile {
+	return predicate.PackageFile(sql.FieldNotNull(FieldSha512))
+}
+
+// Sha512EqualFold applies the EqualFold predicate on the "sha512" field.
+func Sha512EqualFold(v string) predicate.PackageFile {
+	return predicate.PackageFile(sql.FieldEqualFold(FieldSha512, v))
+}
+
+// Sha512ContainsFold applies the ContainsFold predicate on the "sha512" field.
+func Sha512ContainsFold(v string) predicate.PackageFile {
+	return predicate.PackageFile(sql.FieldContainsFold(FieldSha512, v))
+}
+
+// MetadataIsNil applies the IsNil predicate on the "metadata" field.
+func MetadataIsNil() predicate.PackageFile {
+	return predicate.PackageFile(sql.FieldIsNull(FieldMetadata))
+}
+
+// MetadataNotNil applies the NotNil predicate on the "metadata" field.
+func MetadataNotNil() predicate.PackageFile {
+	return predicate.PackageFile(sql.FieldNotNull(FieldMetadata))
 }
 
 // HasPkg applies the HasEdge predicate on the "pkg" edge.

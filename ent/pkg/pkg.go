@@ -32,6 +32,8 @@ const (
 	FieldStatus = "status"
 	// FieldLastDownloadedAt holds the string denoting the last_downloaded_at field in the database.
 	FieldLastDownloadedAt = "last_downloaded_at"
+	// FieldMetadata holds the string denoting the metadata field in the database.
+	FieldMetadata = "metadata"
 	// EdgeProject holds the string denoting the project edge name in mutations.
 	EdgeProject = "project"
 	// EdgeFiles holds the string denoting the files edge name in mutations.
@@ -65,6 +67,7 @@ var Columns = []string{
 	FieldVersion,
 	FieldStatus,
 	FieldLastDownloadedAt,
+	FieldMetadata,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

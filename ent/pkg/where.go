@@ -426,6 +426,16 @@ func LastDownloadedAtNotNil() predicate.Pkg {
 	return predicate.Pkg(sql.FieldNotNull(FieldLastDownloadedAt))
 }
 
+// MetadataIsNil applies the IsNil predicate on the "metadata" field.
+func MetadataIsNil() predicate.Pkg {
+	return predicate.Pkg(sql.FieldIsNull(FieldMetadata))
+}
+
+// MetadataNotNil applies the NotNil predicate on the "metadata" field.
+func MetadataNotNil() predicate.Pkg {
+	return predicate.Pkg(sql.FieldNotNull(FieldMetadata))
+}
+
 // HasProject applies the HasEdge predicate on the "project" edge.
 func HasProject() predicate.Pkg {
 	return predicate.Pkg(func(s *sql.Selector) {

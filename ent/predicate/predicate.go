@@ -24,11 +24,17 @@ type NamespacePackageSetting func(*sql.Selector)
 // PackageFile is the predicate function for packagefile builders.
 type PackageFile func(*sql.Selector)
 
+// PackageTag is the predicate function for packagetag builders.
+type PackageTag func(*sql.Selector)
+
 // Pkg is the predicate function for pkg builders.
 type Pkg func(*sql.Selector)
 
 // Project is the predicate function for project builders.
 type Project func(*sql.Selector)
+
+// RemoteDocument is the predicate function for remotedocument builders.
+type RemoteDocument func(*sql.Selector)
 
 // Route is the predicate function for route builders.
 type Route func(*sql.Selector)

@@ -58,6 +58,10 @@ const (
 	EdgeUpstreams = "upstreams"
 	// EdgeDownstreams holds the string denoting the downstreams edge name in mutations.
 	EdgeDownstreams = "downstreams"
+	// EdgePackageTags holds the string denoting the package_tags edge name in mutations.
+	EdgePackageTags = "package_tags"
+	// EdgeRemoteDocuments holds the string denoting the remote_documents edge name in mutations.
+	EdgeRemoteDocuments = "remote_documents"
 	// Table holds the table name of the project in the database.
 	Table = "projects"
 	// NamespaceTable is the table that holds the namespace relation/edge.
@@ -95,6 +99,20 @@ const (
 	DownstreamsInverseTable = "upstreams"
 	// DownstreamsColumn is the table column denoting the downstreams relation/edge.
 	DownstreamsColumn = "upstream_project_id"
+	// PackageTagsTable is the table that holds the package_tags relation/edge.
+	PackageTagsTable = "package_tags"
+	// PackageTagsInverseTable is the table name for the PackageTag entity.
+	// It exists in this package in order to avoid circular dependency with the "packagetag" package.
+	PackageTagsInverseTable = "package_tags"
+	// PackageTagsColumn is the table column denoting the package_tags relation/edge.
+	PackageTagsColumn = "project_id"
+	// RemoteDocumentsTable is the table that holds the remote_documents relation/edge.
+	RemoteDocumentsTable = "remote_documents"
+	// RemoteDocumentsInverseTable is the table name for the RemoteDocument entity.
+	// It exists in this package in order to avoid circular dependency with the "remotedocument" package.
+	RemoteDocumentsInverseTable = "remote_documents"
+	// RemoteDocumentsColumn is the table column denoting the remote_documents relation/edge.
+	RemoteDocumentsColumn = "project_id"
 )
 
 // Columns holds all SQL columns for project fields.
@@ -332,6 +350,34 @@ func ByDownstreams(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newDownstreamsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByPackageTagsCount orders the results by package_tags count.
+func ByPackageTagsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newPackageTagsStep(), opts...)
+	}
+}
+
+// ByPackageTags orders the results by package_tags terms.
+func ByPackageTags(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPackageTagsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByRemoteDocumentsCount orders the results by remote_documents count.
+func ByRemoteDocumentsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newRemoteDocumentsStep(), opts...)
+	}
+}
+
+// ByRemoteDocuments orders the results by remote_documents terms.
+func ByRemoteDocuments(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRemoteDocumentsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newNamespaceStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -365,5 +411,19 @@ func newDownstreamsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(DownstreamsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, DownstreamsTable, DownstreamsColumn),
+	)
+}
+func newPackageTagsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PackageTagsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, PackageTagsTable, PackageTagsColumn),
+	)
+}
+func newRemoteDocumentsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RemoteDocumentsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, RemoteDocumentsTable, RemoteDocumentsColumn),
 	)
 }

@@ -956,6 +956,52 @@ func HasDownstreamsWith(preds ...predicate.Upstream) predicate.Project {
 	})
 }
 
+// HasPackageTags applies the HasEdge predicate on the "package_tags" edge.
+func HasPackageTags() predicate.Project {
+	return predicate.Project(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, PackageTagsTable, PackageTagsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasPackageTagsWith applies the HasEdge predicate on the "package_tags" edge with a given conditions (other predicates).
+func HasPackageTagsWith(preds ...predicate.PackageTag) predicate.Project {
+	return predicate.Project(func(s *sql.Selector) {
+		step := newPackageTagsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasRemoteDocuments applies the HasEdge predicate on the "remote_documents" edge.
+func HasRemoteDocuments() predicate.Project {
+	return predicate.Project(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, RemoteDocumentsTable, RemoteDocumentsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRemoteDocumentsWith applies the HasEdge predicate on the "remote_documents" edge with a given conditions (other predicates).
+func HasRemoteDocumentsWith(preds ...predicate.RemoteDocument) predicate.Project {
+	return predicate.Project(func(s *sql.Selector) {
+		step := newRemoteDocumentsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Project) predicate.Project {
 	return predicate.Project(sql.AndPredicates(predicates...))

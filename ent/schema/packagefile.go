@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"encoding/json"
+
 	"entgo.io/ent"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -22,6 +24,12 @@ func (PackageFile) Fields() []ent.Field {
 		field.String("sha256").MaxLen(64),
 		field.String("sha1").Optional().Nillable().MaxLen(40),
 		field.String("md5").Optional().Nillable().MaxLen(32),
+		// sha512 is computed for formats whose clients verify it (npm's
+		// integrity).
+		field.String("sha512").Optional().Nillable().MaxLen(128),
+		// metadata is the format's own data about the file (PyPI's
+		// requires_python and yanked state): JSON the format owns.
+		field.JSON("metadata", json.RawMessage{}).Optional(),
 	}
 }
 

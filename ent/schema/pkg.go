@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"encoding/json"
+
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
@@ -29,6 +31,9 @@ func (Pkg) Fields() []ent.Field {
 		field.String("version").MaxLen(255),
 		field.Enum("status").GoType(enum.PackageStatus("")).Default(string(enum.StatusDefault)),
 		field.Time("last_downloaded_at").Optional().Nillable(),
+		// metadata is the format's own data about the version (npm's version
+		// manifest, PyPI's core metadata fields): JSON the format owns.
+		field.JSON("metadata", json.RawMessage{}).Optional(),
 	}
 }
 

@@ -44,6 +44,8 @@ func (Project) Edges() []ent.Edge {
 		edge.To("packages", Pkg.Type),
 		edge.To("upstreams", Upstream.Type),
 		edge.To("downstreams", Upstream.Type),
+		edge.To("package_tags", PackageTag.Type),
+		edge.To("remote_documents", RemoteDocument.Type),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -126,18 +127,36 @@ func requireStandard(prj *ent.Project) error {
 // installable scope: hidden packages download but are not listed).
 var installable = []enum.PackageStatus{enum.StatusDefault, enum.StatusHidden}
 
-// Download is an open package file.
+// Download is an open package file, or (Live set, File and Object nil) a
+// cold-miss file streaming from a REMOTE upstream.
 type Download struct {
 	File    *ent.PackageFile
 	Package *ent.Pkg
 	Object  blob.Object
+	Live    *Live
 	// Repository is the project that served the file (an upstream, for
 	// reads through a virtual project).
 	Repository *ent.Project
 }
 
+// Close releases the object or the live stream.
+func (d *Download) Close() error {
+	if d.Live != nil {
+		return d.Live.Close()
+	}
+	return d.Object.Close()
+}
+
+// ReadOptions tune a file read.
+type ReadOptions struct {
+	// Stream lets a cold miss on a REMOTE project stream to this caller
+	// while it is stored (a plain GET; not HEAD or a Range request, which
+	// need the stored file).
+	Stream bool
+}
+
 // OpenGeneric opens the newest file with that name in a generic package.
-func (s *Service) OpenGeneric(ctx context.Context, p *Principal, ref, name, version, filePath string) (*Download, error) {
+func (s *Service) OpenGeneric(ctx context.Context, p *Principal, ref, name, version, filePath string, opt ReadOptions) (*Download, error) {
 	pa, err := s.Project(ctx, p, ref)
 	if err != nil {
 		return nil, err
@@ -152,24 +171,58 @@ func (s *Service) OpenGeneric(ctx context.Context, p *Principal, ref, name, vers
 	if err != nil {
 		return nil, err
 	}
-	// A REMOTE source that misses its cache asks its upstream. A failing
-	// upstream does not hide files that later sources have; when nothing
-	// serves the file, its failure (502/504) is the answer, not a 404.
-	var upstreamErr error
 	cached, err := s.cachedGeneric(ctx, sources, name, version, filePath)
 	if err != nil {
 		return nil, err
 	}
+	return s.openFirst(ctx, sources, opt, func(src Source) *ent.PackageFile { return cached[src.Project.ID] },
+		func(ctx context.Context, src Source) (*ent.PackageFile, error) {
+			filled, err := s.cachedGeneric(ctx, []Source{src}, name, version, filePath)
+			return filled[src.Project.ID], err
+		},
+		func(src Source) remoteFile {
+			return remoteFile{
+				Project: src.Project, Format: enum.Generic, Name: name, Version: version, FileName: filePath,
+				URL: strings.TrimRight(derefOr(src.Project.RemoteURL, ""), "/") + "/" + url.PathEscape(name) + "/" +
+					url.PathEscape(version) + "/" + filePath,
+			}
+		})
+}
+
+func derefOr[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// openFirst serves a file from the first source that has it, in resolution
+// order: cached(src) is the source's stored file or nil; a REMOTE source
+// that has none fills from its upstream (remote(src)) and is looked up
+// again (reread). A failing upstream does not hide files that later
+// sources have; when no source serves the file, its failure (502/504) is
+// the answer, not a 404. Every format's file reads go through here.
+func (s *Service) openFirst(ctx context.Context, sources []Source, opt ReadOptions,
+	cached func(Source) *ent.PackageFile,
+	reread func(context.Context, Source) (*ent.PackageFile, error),
+	remote func(Source) remoteFile,
+) (*Download, error) {
+	var upstreamErr error
 	for _, src := range sources {
-		pf := cached[src.ID]
-		if pf == nil && src.RepositoryMode == enum.Remote {
-			switch err := s.fetchGeneric(ctx, src, name, version, filePath); {
+		pf := cached(src)
+		if pf == nil && src.Project.RepositoryMode == enum.Remote {
+			if src.Project.RemoteURL == nil {
+				upstreamErr = upstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", src.Project.FullPath)
+				continue
+			}
+			live, err := s.fillRemote(ctx, remote(src), opt.Stream)
+			switch {
+			case live != nil:
+				return &Download{Live: live, Repository: src.Project}, nil
 			case err == nil:
-				filled, err := s.cachedGeneric(ctx, []*ent.Project{src}, name, version, filePath)
-				if err != nil {
+				if pf, err = reread(ctx, src); err != nil {
 					return nil, err
 				}
-				pf = filled[src.ID]
 			case errors.Is(err, errUpstreamMiss):
 			default:
 				upstreamErr = err
@@ -178,7 +231,7 @@ func (s *Service) OpenGeneric(ctx context.Context, p *Principal, ref, name, vers
 		if pf != nil {
 			d, err := s.openFile(ctx, pf)
 			if err == nil {
-				d.Repository = src
+				d.Repository = src.Project
 			}
 			return d, err
 		}
@@ -192,10 +245,10 @@ func (s *Service) OpenGeneric(ctx context.Context, p *Principal, ref, name, vers
 // cachedGeneric finds, in one query, the newest stored file of a
 // name/version in each of the sources (a virtual read over many upstreams
 // costs one lookup, not one per upstream).
-func (s *Service) cachedGeneric(ctx context.Context, sources []*ent.Project, name, version, filePath string) (map[int]*ent.PackageFile, error) {
+func (s *Service) cachedGeneric(ctx context.Context, sources []Source, name, version, filePath string) (map[int]*ent.PackageFile, error) {
 	ids := make([]int, len(sources))
 	for i, src := range sources {
-		ids[i] = src.ID
+		ids[i] = src.Project.ID
 	}
 	files, err := s.db.PackageFile.Query().Where(
 		packagefile.FileName(filePath),
@@ -208,33 +261,6 @@ func (s *Service) cachedGeneric(ctx context.Context, sources []*ent.Project, nam
 	for _, f := range files {
 		if _, seen := out[f.Edges.Pkg.ProjectID]; !seen {
 			out[f.Edges.Pkg.ProjectID] = f // newest first
-		}
-	}
-	return out, nil
-}
-
-// readSources lists the projects a read of prj looks in, in order: the
-// project itself, or for a VIRTUAL project its upstreams in resolution
-// order (read on the virtual project's behalf; the caller needs read access
-// to the virtual project only). Upstreams with packages disabled are skipped.
-func (s *Service) readSources(ctx context.Context, prj *ent.Project, format enum.Format) ([]*ent.Project, error) {
-	if prj.RepositoryMode != enum.Virtual {
-		if prj.Format != nil && *prj.Format != format {
-			return nil, NotFound("404 Not found")
-		}
-		return []*ent.Project{prj}, nil
-	}
-	if prj.Format == nil || *prj.Format != format {
-		return nil, NotFound("404 Not found")
-	}
-	ups, err := s.Upstreams(ctx, prj)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*ent.Project, 0, len(ups))
-	for _, u := range ups {
-		if up := u.Edges.UpstreamProject; up.PackagesEnabled {
-			out = append(out, up)
 		}
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -19,6 +20,7 @@ type Digests struct {
 	SHA256 string
 	SHA1   string
 	MD5    string
+	SHA512 string
 }
 
 // Expected holds digests a client sent to have its upload verified.
@@ -27,6 +29,7 @@ type Expected struct {
 	SHA256 string // hex
 	SHA1   string // hex
 	MD5    string // hex
+	SHA512 string // hex
 }
 
 // ParseDigestHeaders reads the client's integrity headers: X-Checksum-SHA256
@@ -85,6 +88,7 @@ func ParseDigestHeaders(get func(string) string) (Expected, error) {
 type hashingReader struct {
 	r                  io.Reader
 	sha256, sha1, md5  hash.Hash
+	sha512             hash.Hash
 	n                  int64
 	limit              int64 // 0: none
 	errTooLargeReached bool
@@ -92,8 +96,11 @@ type hashingReader struct {
 
 var errTooLarge = errors.New("registry: body exceeds the size limit")
 
-func newHashingReader(r io.Reader, withSHA1, withMD5 bool, limit int64) *hashingReader {
+func newHashingReader(r io.Reader, withSHA1, withMD5, withSHA512 bool, limit int64) *hashingReader {
 	h := &hashingReader{r: r, sha256: sha256.New(), limit: limit}
+	if withSHA512 {
+		h.sha512 = sha512.New()
+	}
 	if withSHA1 {
 		h.sha1 = sha1.New()
 	}
@@ -120,6 +127,9 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 		if h.md5 != nil {
 			h.md5.Write(p[:n])
 		}
+		if h.sha512 != nil {
+			h.sha512.Write(p[:n])
+		}
 	}
 	return n, err
 }
@@ -131,6 +141,9 @@ func (h *hashingReader) digests() Digests {
 	}
 	if h.md5 != nil {
 		d.MD5 = hex.EncodeToString(h.md5.Sum(nil))
+	}
+	if h.sha512 != nil {
+		d.SHA512 = hex.EncodeToString(h.sha512.Sum(nil))
 	}
 	return d
 }
@@ -144,6 +157,8 @@ func (e Expected) verify(d Digests) error {
 		return Invalid("checksum mismatch: the body's SHA-1 is %s, the request announced %s", d.SHA1, e.SHA1)
 	case e.MD5 != "" && e.MD5 != d.MD5:
 		return Invalid("checksum mismatch: the body's MD5 is %s, the request announced %s", d.MD5, e.MD5)
+	case e.SHA512 != "" && e.SHA512 != d.SHA512:
+		return Invalid("checksum mismatch: the body's SHA-512 is %s, the announced one is %s", d.SHA512, e.SHA512)
 	}
 	return nil
 }

@@ -150,7 +150,7 @@ func (s *Service) virtualPackages(ctx context.Context, virtual *ent.Project) (pr
 	var before []any
 	for i, src := range sources {
 		higher := append([]any(nil), before...)
-		winners[i] = pkg.And(pkg.ProjectID(src.ID), func(sel *sql.Selector) {
+		winners[i] = pkg.And(pkg.ProjectID(src.Project.ID), func(sel *sql.Selector) {
 			if len(higher) == 0 {
 				return
 			}
@@ -164,7 +164,7 @@ func (s *Service) virtualPackages(ctx context.Context, virtual *ent.Project) (pr
 			))
 			sel.Where(sql.NotExists(sub))
 		})
-		before = append(before, src.ID)
+		before = append(before, src.Project.ID)
 	}
 	return pkg.Or(winners...), nil
 }

@@ -2,8 +2,10 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -21,7 +23,8 @@ import (
 type remoteFetcher struct {
 	client *http.Client
 	flight singleflight.Group
-	// misses caches definitive 404/410 answers briefly, per project and path.
+	// misses caches definitive 404/410 answers for files briefly, per
+	// project and upstream URL.
 	mu     sync.Mutex
 	misses map[string]time.Time
 }
@@ -30,9 +33,14 @@ type remoteFetcher struct {
 // a package published upstream shows up soon.
 const negativeTTL = time.Minute
 
+// fillTimeout bounds one upstream file fetch, however slow the upstream.
+const fillTimeout = 30 * time.Minute
+
 func newRemoteFetcher() *remoteFetcher {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
+	// A dead upstream must not hold reads for long: a read through a
+	// virtual project moves on to lower-priority upstreams after this.
 	tr.ResponseHeaderTimeout = 30 * time.Second
 	tr.TLSHandshakeTimeout = 10 * time.Second
 	return &remoteFetcher{
@@ -54,84 +62,43 @@ func upstreamError(cause error, format string, args ...any) error {
 	return &Error{Kind: KindBadGateway, Message: fmt.Sprintf(format, args...), Cause: cause}
 }
 
-// fetchGeneric fills a REMOTE project's cache with one generic file, once
-// for any number of concurrent callers (single-flight), and returns nil
-// when the file is now cached, errUpstreamMiss on a definitive miss, or a
-// bad-gateway error.
-func (s *Service) fetchGeneric(ctx context.Context, prj *ent.Project, name, version, filePath string) error {
-	key := fmt.Sprintf("%d/%s/%s/%s", prj.ID, name, version, filePath)
-	s.remote.mu.Lock()
-	until, missed := s.remote.misses[key]
-	s.remote.mu.Unlock()
-	if missed && s.now().Before(until) {
-		return errUpstreamMiss
+// upstreamGet sends one GET to a REMOTE project's upstream, with its
+// credentials when the URL is on the upstream's own host. It maps transport
+// failures to 502/504; the caller owns the response's status.
+func (s *Service) upstreamGet(ctx context.Context, prj *ent.Project, rawURL string, header http.Header) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil || (req.URL.Scheme != "http" && req.URL.Scheme != "https") {
+		return nil, upstreamError(err, "502 Bad Gateway - invalid upstream URL")
 	}
-	// The fetch runs detached from any one caller's context: a client that
-	// goes away does not abort the fill the others wait for.
-	_, err, _ := s.remote.flight.Do(key, func() (any, error) {
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Minute)
-		defer cancel()
-		err := s.fetchGenericOnce(fctx, prj, name, version, filePath)
-		if errors.Is(err, errUpstreamMiss) {
-			s.remote.mu.Lock()
-			s.remote.misses[key] = s.now().Add(negativeTTL)
-			s.remote.mu.Unlock()
-		}
-		return nil, err
-	})
-	return err
-}
-
-func (s *Service) fetchGenericOnce(ctx context.Context, prj *ent.Project, name, version, filePath string) error {
-	if prj.RemoteURL == nil {
-		return upstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", prj.FullPath)
+	for k, v := range header {
+		req.Header[k] = v
 	}
-	u := strings.TrimRight(*prj.RemoteURL, "/") + "/" + url.PathEscape(name) + "/" + url.PathEscape(version) + "/" + filePath
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return upstreamError(err, "502 Bad Gateway - invalid upstream URL")
-	}
+	req.Header.Set("User-Agent", "pkgreg-registry")
 	if err := s.authorizeUpstream(req, prj); err != nil {
-		return err
+		return nil, err
 	}
 	resp, err := s.remote.client.Do(req)
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
-			return &Error{Kind: KindGatewayTimeout, Message: "504 Gateway Timeout - the upstream registry did not answer in time", Cause: err}
+			return nil, &Error{Kind: KindGatewayTimeout, Message: "504 Gateway Timeout - the upstream registry did not answer in time", Cause: err}
 		}
-		return upstreamError(err, "502 Bad Gateway - the upstream registry is unreachable")
+		return nil, upstreamError(err, "502 Bad Gateway - the upstream registry is unreachable")
 	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
-		return errUpstreamMiss
-	case resp.StatusCode != http.StatusOK:
-		return upstreamError(nil, "502 Bad Gateway - the upstream registry answered %d", resp.StatusCode)
-	}
-	exp := Expected{}
-	if v := resp.Header.Get("X-Checksum-SHA256"); v != "" {
-		exp.SHA256 = strings.ToLower(v)
-	}
-	_, err = s.addPackageFile(ctx, newFile{
-		Project: prj, Format: enum.Generic, Name: name, Version: version, FileName: filePath,
-		Body: resp.Body, Size: resp.ContentLength, Expect: exp, DuplicatesAllowed: true,
-	})
-	if err != nil {
-		switch KindOf(err) {
-		case KindInvalid, KindTooLarge:
-			// Truncated body or checksum mismatch: nothing was cached.
-			return upstreamError(err, "502 Bad Gateway - the upstream's file was incomplete or did not match its checksum")
-		}
-		return err
-	}
-	return nil
+	return resp, nil
 }
 
 // authorizeUpstream adds the stored credentials: Basic when a username is
 // set, else the secret as a Bearer token (GitLab and this registry accept
-// both). They are never logged.
+// both). They go only to the host of the configured upstream URL (an index
+// may link files on another host), and are never logged.
 func (s *Service) authorizeUpstream(req *http.Request, prj *ent.Project) error {
+	if prj.RemoteURL == nil {
+		return nil
+	}
+	if base, err := url.Parse(*prj.RemoteURL); err != nil || !strings.EqualFold(base.Host, req.URL.Host) {
+		return nil
+	}
 	var secret string
 	if prj.RemoteSecret != nil && len(*prj.RemoteSecret) > 0 {
 		b, err := s.sealer.open(*prj.RemoteSecret)
@@ -148,3 +115,181 @@ func (s *Service) authorizeUpstream(req *http.Request, prj *ent.Project) error {
 	}
 	return nil
 }
+
+// remoteFile is one file of a REMOTE project's upstream, with the
+// coordinates it is cached under.
+type remoteFile struct {
+	Project                 *ent.Project
+	Format                  enum.Format
+	Name, Version, FileName string
+	// URL is the absolute upstream URL of the file.
+	URL string
+	// Expect holds the digests the upstream's metadata advertised; an
+	// X-Checksum-SHA256 response header fills in SHA256 when it is empty.
+	Expect                    Expected
+	NeedSHA1, NeedSHA512      bool
+	PkgMetadata, FileMetadata json.RawMessage
+}
+
+// Live is a cold-miss download streaming to its first client while it is
+// stored. The last byte is held back until the file is verified and
+// recorded: a client never sees a complete body that failed its checksum.
+// A read error means the fill failed; the handler must abort the response.
+type Live struct {
+	io.ReadCloser
+	FileName string
+	// Size is the upstream's Content-Length, or -1.
+	Size int64
+	// SHA256 is the digest the upstream advertised, or "".
+	SHA256 string
+}
+
+// fillRemote makes sure rf is cached, fetching it from the upstream once
+// for any number of concurrent callers (single-flight). With stream set,
+// the caller that starts the fetch gets the bytes as they arrive (a non-nil
+// Live) instead of waiting for the whole file; callers that join a fetch in
+// progress wait for it and then read the cache (nil Live, nil error).
+// Errors: errUpstreamMiss on a definitive 404/410 (remembered briefly),
+// else 502/504. Nothing partial is ever cached.
+func (s *Service) fillRemote(ctx context.Context, rf remoteFile, stream bool) (*Live, error) {
+	key := fmt.Sprintf("%d\x00%s", rf.Project.ID, rf.URL)
+	s.remote.mu.Lock()
+	until, missed := s.remote.misses[key]
+	s.remote.mu.Unlock()
+	if missed && s.now().Before(until) {
+		return nil, errUpstreamMiss
+	}
+	var started chan *Live // stays nil (never ready) without stream
+	if stream {
+		started = make(chan *Live, 1)
+	}
+	// The fill runs detached from the callers' contexts: a client that goes
+	// away does not abort the fill the others wait for.
+	done := s.remote.flight.DoChan(key, func() (any, error) {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fillTimeout)
+		defer cancel()
+		err := s.fillRemoteOnce(fctx, ctx, rf, started)
+		if errors.Is(err, errUpstreamMiss) {
+			s.remote.mu.Lock()
+			s.remote.misses[key] = s.now().Add(negativeTTL)
+			s.remote.mu.Unlock()
+		}
+		return nil, err
+	})
+	select {
+	case lv := <-started:
+		return lv, nil
+	case res := <-done:
+		return nil, res.Err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// fillRemoteOnce fetches and stores one file. When started is set it hands
+// the caller (whose context is callerCtx) a Live copy of the stream.
+func (s *Service) fillRemoteOnce(ctx, callerCtx context.Context, rf remoteFile, started chan<- *Live) error {
+	resp, err := s.upstreamGet(ctx, rf.Project, rf.URL, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		return errUpstreamMiss
+	case resp.StatusCode != http.StatusOK:
+		return upstreamError(nil, "502 Bad Gateway - the upstream registry answered %d", resp.StatusCode)
+	case s.maxFileSize > 0 && resp.ContentLength > s.maxFileSize:
+		return upstreamError(nil, "502 Bad Gateway - the upstream's file is %d bytes; the limit is %d bytes", resp.ContentLength, s.maxFileSize)
+	}
+	exp := rf.Expect
+	if v := resp.Header.Get("X-Checksum-SHA256"); v != "" && exp.SHA256 == "" {
+		exp.SHA256 = strings.ToLower(v)
+	}
+	var body io.Reader = resp.Body
+	var live *liveWriter
+	if started != nil {
+		pr, pw := io.Pipe()
+		live = &liveWriter{pw: pw, started: started,
+			live: &Live{ReadCloser: pr, FileName: rf.FileName, Size: resp.ContentLength, SHA256: exp.SHA256}}
+		// The caller's request ends (client gone, or response done): stop
+		// feeding it, keep storing.
+		stop := context.AfterFunc(callerCtx, func() { pr.CloseWithError(context.Canceled) })
+		defer stop()
+		body = io.TeeReader(resp.Body, live)
+	}
+	_, err = s.addPackageFile(ctx, newFile{
+		Project: rf.Project, Format: rf.Format, Name: rf.Name, Version: rf.Version, FileName: rf.FileName,
+		Body: body, Size: resp.ContentLength, Expect: exp, DuplicatesAllowed: true,
+		NeedSHA1: rf.NeedSHA1, NeedSHA512: rf.NeedSHA512, PkgMetadata: rf.PkgMetadata, FileMetadata: rf.FileMetadata,
+	})
+	if err != nil {
+		switch KindOf(err) {
+		case KindInvalid, KindTooLarge:
+			// Truncated body or checksum mismatch: nothing was cached.
+			err = upstreamError(err, "502 Bad Gateway - the upstream's file was incomplete or did not match its checksum")
+		}
+		if live != nil {
+			live.fail(err)
+		}
+		return err
+	}
+	if live != nil {
+		live.commit()
+	}
+	return nil
+}
+
+// liveThreshold is how much of a cold miss is buffered before it starts
+// streaming to its first client. Smaller files are verified and stored
+// before the client sees a status, so a bad upstream file is a clean 502;
+// larger ones stream, and a failure aborts the response.
+const liveThreshold = 256 << 10
+
+// liveWriter passes a fill's bytes on to its first client once more than
+// liveThreshold bytes have arrived, always holding back the last byte until
+// commit. A client that stops reading is dropped; the fill goes on (its
+// error never fails the store).
+type liveWriter struct {
+	pw      *io.PipeWriter
+	started chan<- *Live
+	live    *Live
+	handed  bool
+	buf     []byte
+	held    []byte
+	dead    bool
+}
+
+func (w *liveWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if w.dead || n == 0 {
+		return n, nil
+	}
+	if !w.handed {
+		w.held = append(w.held, p...)
+		if len(w.held) <= liveThreshold {
+			return n, nil
+		}
+		w.handed = true
+		w.started <- w.live
+		p = nil
+	}
+	w.buf = append(append(w.buf[:0], w.held...), p...)
+	w.held = append(w.held[:0], w.buf[len(w.buf)-1])
+	if _, err := w.pw.Write(w.buf[:len(w.buf)-1]); err != nil {
+		w.dead = true
+	}
+	return n, nil
+}
+
+// commit releases the held-back byte and ends the stream. A fill that
+// never started streaming leaves the caller to read the stored file.
+func (w *liveWriter) commit() {
+	if w.handed && !w.dead {
+		_, _ = w.pw.Write(w.held)
+	}
+	_ = w.pw.Close()
+}
+
+// fail ends the stream with the fill's error.
+func (w *liveWriter) fail(err error) { _ = w.pw.CloseWithError(err) }

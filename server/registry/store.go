@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -45,8 +46,16 @@ type newFile struct {
 	Size   int64
 	Expect Expected
 	// DuplicatesAllowed is the namespace's rule for this name/version.
-	DuplicatesAllowed bool
-	NeedSHA1, NeedMD5 bool
+	DuplicatesAllowed             bool
+	NeedSHA1, NeedMD5, NeedSHA512 bool
+	// PkgMetadata, when set, replaces the package's format metadata.
+	PkgMetadata json.RawMessage
+	// FileMetadata is the format's metadata of this file.
+	FileMetadata json.RawMessage
+	// Within runs inside the recording transaction after the package row
+	// is held and before the file row is inserted: a format's own checks
+	// and writes (immutability, tags) commit or fail with the file.
+	Within func(ctx context.Context, tx *ent.Tx, pkgID int) error
 }
 
 // addPackageFile streams a file into the blob store while hashing it, then
@@ -67,7 +76,8 @@ func (s *Service) addPackageFile(ctx context.Context, f newFile) (*ent.PackageFi
 		}
 	}
 	key := newObjectKey()
-	hr := newHashingReader(f.Body, f.NeedSHA1 || f.Expect.SHA1 != "", f.NeedMD5 || f.Expect.MD5 != "", s.maxFileSize)
+	hr := newHashingReader(f.Body, f.NeedSHA1 || f.Expect.SHA1 != "", f.NeedMD5 || f.Expect.MD5 != "",
+		f.NeedSHA512 || f.Expect.SHA512 != "", s.maxFileSize)
 	body := newPipelinedReader(hr)
 	n, err := s.blobs.Put(ctx, key, body, f.Size)
 	body.Close() // the read-ahead is over before anything reads hr's results
@@ -130,13 +140,20 @@ func (s *Service) recordFile(ctx context.Context, tx *ent.Tx, f newFile, key str
 	if f.Status != nil {
 		status = *f.Status
 	}
-	pkgID, err := tx.Pkg.Create().SetProjectID(f.Project.ID).SetPackageType(f.Format).SetName(f.Name).
-		SetVersion(f.Version).SetStatus(status).SetCreatedAt(now).SetUpdatedAt(now).
+	pc := tx.Pkg.Create().SetProjectID(f.Project.ID).SetPackageType(f.Format).SetName(f.Name).
+		SetVersion(f.Version).SetStatus(status).SetCreatedAt(now).SetUpdatedAt(now)
+	if f.PkgMetadata != nil {
+		pc.SetMetadata(f.PkgMetadata)
+	}
+	pkgID, err := pc.
 		OnConflictColumns(pkg.FieldProjectID, pkg.FieldPackageType, pkg.FieldName, pkg.FieldVersion).
 		Update(func(u *ent.PkgUpsert) {
 			u.SetUpdatedAt(now)
 			if f.Status != nil {
 				u.SetStatus(*f.Status)
+			}
+			if f.PkgMetadata != nil {
+				u.SetMetadata(f.PkgMetadata)
 			}
 		}).ID(ctx)
 	if err != nil {
@@ -149,6 +166,11 @@ func (s *Service) recordFile(ctx context.Context, tx *ent.Tx, f newFile, key str
 		}
 		if dup {
 			return nil, "", errDuplicate
+		}
+	}
+	if f.Within != nil {
+		if err := f.Within(ctx, tx, pkgID); err != nil {
+			return nil, "", err
 		}
 	}
 	bc := tx.Blob.Create().SetSha256(d.SHA256).SetSize(size).SetStorageKey(key).SetCreatedAt(now)
@@ -173,6 +195,12 @@ func (s *Service) recordFile(ctx context.Context, tx *ent.Tx, f newFile, key str
 	}
 	if f.NeedMD5 {
 		fc.SetMd5(d.MD5)
+	}
+	if f.NeedSHA512 {
+		fc.SetSha512(d.SHA512)
+	}
+	if f.FileMetadata != nil {
+		fc.SetMetadata(f.FileMetadata)
 	}
 	pf, err := fc.Save(ctx)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pkgreg/registry/ent"
+	"github.com/pkgreg/registry/ent/remotedocument"
 	"github.com/pkgreg/registry/ent/upstream"
 	"github.com/pkgreg/registry/server/registry/enum"
 )
@@ -184,7 +185,17 @@ func (s *Service) UpdateRemoteConfig(ctx context.Context, p *Principal, projectP
 		u.SetRemoteSecret(s.sealer.seal([]byte(*in.Password)))
 	}
 	prj, err = u.Save(ctx)
-	return prj, dbErr(err, "")
+	if err != nil {
+		return nil, dbErr(err, "")
+	}
+	if in.URL != nil {
+		// Documents cached from the old upstream say nothing about the new
+		// one. (Cached files stay: they were verified when stored.)
+		if _, err := s.db.RemoteDocument.Delete().Where(remotedocument.ProjectID(prj.ID)).Exec(ctx); err != nil {
+			return nil, Internal(err, "could not clear the remote cache")
+		}
+	}
+	return prj, nil
 }
 
 // pointsAtItself reports an upstream URL that names this very project on

@@ -2,9 +2,11 @@ package rest
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,13 +100,61 @@ func (a *API) downloadGeneric(w http.ResponseWriter, r *http.Request) {
 		a.listGenericVersion(w, r, ref, name, version)
 		return
 	}
-	d, err := a.Svc.OpenGeneric(ctx, p, ref, name, version, file)
+	d, err := a.Svc.OpenGeneric(ctx, p, ref, name, version, file, readOptions(r))
 	if err != nil {
 		packageError(w, r, err)
 		return
 	}
-	defer d.Object.Close()
+	serveDownload(w, r, d)
+}
+
+// readOptions lets a plain GET stream a remote cold miss; HEAD and Range
+// requests are answered from the stored file.
+func readOptions(r *http.Request) registry.ReadOptions {
+	return registry.ReadOptions{Stream: r.Method == http.MethodGet && r.Header.Get("Range") == ""}
+}
+
+// serveDownload answers with a stored file, or streams a live cold miss.
+func serveDownload(w http.ResponseWriter, r *http.Request, d *registry.Download) {
+	defer d.Close()
+	if d.Live != nil {
+		serveLive(w, d)
+		return
+	}
 	serveFile(w, r, d)
+}
+
+// serveLive streams a remote cold miss as it arrives. No ETag or Range:
+// the file is not stored yet. If the fill fails (truncated upstream body,
+// checksum mismatch) the connection is aborted, so the client sees an
+// incomplete response rather than a complete bad one.
+func serveLive(w http.ResponseWriter, d *registry.Download) {
+	h := w.Header()
+	setFileHeaders(h, d.Live.FileName, d.Repository)
+	if d.Live.SHA256 != "" {
+		h.Set("X-Checksum-SHA256", d.Live.SHA256)
+	}
+	if d.Live.Size >= 0 {
+		h.Set("Content-Length", strconv.FormatInt(d.Live.Size, 10))
+	}
+	h.Set("X-Registry-Cache", "MISS")
+	w.WriteHeader(http.StatusOK)
+	buf := make([]byte, 256<<10)
+	if _, err := io.CopyBuffer(w, d.Live, buf); err != nil {
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// setFileHeaders are the headers every file download carries.
+func setFileHeaders(h http.Header, fileName string, repo *ent.Project) {
+	base := path.Base(fileName)
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`,
+		strings.ReplaceAll(base, `"`, ""), url.PathEscape(base)))
+	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
+	if repo != nil {
+		h.Set("X-Registry-Upstream", repo.FullPath)
+	}
 }
 
 // serveFile streams a stored file with GitLab's headers; http.ServeContent
@@ -113,16 +163,10 @@ func (a *API) downloadGeneric(w http.ResponseWriter, r *http.Request) {
 func serveFile(w http.ResponseWriter, r *http.Request, d *registry.Download) {
 	h := w.Header()
 	base := path.Base(d.File.FileName)
-	h.Set("Content-Type", "application/octet-stream")
-	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`,
-		strings.ReplaceAll(base, `"`, ""), url.PathEscape(base)))
+	setFileHeaders(h, d.File.FileName, d.Repository)
 	h.Set("X-Checksum-SHA256", d.File.Sha256)
 	h.Set("ETag", `"`+d.File.Sha256+`"`)
 	h.Set("Accept-Ranges", "bytes")
-	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
-	if d.Repository != nil {
-		h.Set("X-Registry-Upstream", d.Repository.FullPath)
-	}
 	modtime := d.File.CreatedAt.UTC().Truncate(time.Second)
 	if fb, ok := d.Object.(blob.FileBacked); ok {
 		http.ServeContent(w, r, base, modtime, fb.OSFile())

@@ -1,0 +1,98 @@
+package registry
+
+import (
+	"context"
+
+	"github.com/pkgreg/registry/ent"
+	"github.com/pkgreg/registry/server/registry/enum"
+)
+
+// The repository engine: which projects a read looks in, and in what order.
+// Every format resolves reads here, so the resolution rules (priority,
+// STANDARD over REMOTE, policy id) live in one place.
+
+// Source is one project a read looks in, with its place in the order.
+type Source struct {
+	Project *ent.Project
+	// Priority is the upstream policy's priority (0 for a direct read).
+	Priority int
+}
+
+// sameTier reports sources that rank equally: same priority and same kind
+// (STANDARD or REMOTE). Within a tier, formats with names (PyPI, npm, Go)
+// merge; across tiers the first tier that has a name owns it.
+func (a Source) sameTier(b Source) bool {
+	return a.Priority == b.Priority && a.Project.RepositoryMode == b.Project.RepositoryMode
+}
+
+// readSources lists the projects a read of prj looks in, in order: the
+// project itself, or for a VIRTUAL project its upstreams in resolution
+// order (read on the virtual project's behalf; the caller needs read access
+// to the virtual project only). Upstreams with packages disabled are skipped.
+func (s *Service) readSources(ctx context.Context, prj *ent.Project, format enum.Format) ([]Source, error) {
+	if prj.RepositoryMode != enum.Virtual {
+		if prj.Format != nil && *prj.Format != format {
+			return nil, NotFound("404 Not found")
+		}
+		return []Source{{Project: prj}}, nil
+	}
+	if prj.Format == nil || *prj.Format != format {
+		return nil, NotFound("404 Not found")
+	}
+	ups, err := s.Upstreams(ctx, prj)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Source, 0, len(ups))
+	for _, u := range ups {
+		if up := u.Edges.UpstreamProject; up.PackagesEnabled {
+			out = append(out, Source{Project: up, Priority: u.Priority})
+		}
+	}
+	return out, nil
+}
+
+// Found is what one source answered for a name.
+type Found[T any] struct {
+	Source Source
+	Value  T
+}
+
+// resolveName applies the name-ownership rule of formats whose clients see
+// a whole name at once (a PyPI project page, an npm packument, a Go
+// module's version list): the first tier in which any source has the name
+// owns it, and only that tier's answers are merged. A higher version
+// published under the same name in a lower tier (a public REMOTE under a
+// private STANDARD) is never seen: the dependency-confusion guard.
+//
+// lookup answers (value, true, nil) when the source has the name, (_,
+// false, nil) when it does not, or an error when it could not tell (an
+// upstream that is down). Such a source is skipped so that it does not block
+// what others can serve; when no source has the name, the first such error
+// is the answer (502/504), not a 404.
+func resolveName[T any](ctx context.Context, sources []Source, lookup func(ctx context.Context, src Source) (T, bool, error)) ([]Found[T], error) {
+	var out []Found[T]
+	var firstErr error
+	for _, src := range sources {
+		if len(out) > 0 && !src.sameTier(out[0].Source) {
+			break
+		}
+		v, ok, err := lookup(ctx, src)
+		switch {
+		case err != nil:
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		case ok:
+			out = append(out, Found[T]{Source: src, Value: v})
+		}
+	}
+	if len(out) == 0 {
+		if firstErr != nil {
+			return nil, firstErr
+		}
+		return nil, NotFound("404 Not found")
+	}
+	return out, nil
+}
