@@ -26,10 +26,17 @@ type API struct {
 // Generic package routes, GitLab's layout.
 const genericRoute = "/api/v4/projects/{id}/packages/generic/{name}/{version}/{file...}"
 
+// handleFunc adds one authenticated route.
+type handleFunc func(pattern string, h http.HandlerFunc)
+
 // Register adds the REST routes to mux, each behind wrap (authentication).
 // Routes go on the server's one mux so that metrics see their patterns.
 func (a *API) Register(mux *http.ServeMux, wrap func(http.Handler) http.Handler) {
 	handle := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, wrap(h)) }
+	// Each format registers its own routes (one file per format).
+	a.registerPyPI(handle)
+	a.registerNPM(handle)
+	a.registerGoProxy(handle)
 	handle("PUT "+genericRoute, a.uploadGeneric)
 	handle("GET "+genericRoute, a.downloadGeneric)
 	handle("HEAD "+genericRoute, a.downloadGeneric)
