@@ -180,12 +180,12 @@ func (s *Service) OpenGeneric(ctx context.Context, p *Principal, ref, name, vers
 			filled, err := s.cachedGeneric(ctx, []Source{src}, name, version, filePath)
 			return filled[src.Project.ID], err
 		},
-		func(src Source) remoteFile {
+		func(_ context.Context, src Source) (remoteFile, error) {
 			return remoteFile{
 				Project: src.Project, Format: enum.Generic, Name: name, Version: version, FileName: filePath,
 				URL: strings.TrimRight(derefOr(src.Project.RemoteURL, ""), "/") + "/" + url.PathEscape(name) + "/" +
 					url.PathEscape(version) + "/" + filePath,
-			}
+			}, nil
 		})
 }
 
@@ -201,11 +201,13 @@ func derefOr[T any](p *T, def T) T {
 // that has none fills from its upstream (remote(src)) and is looked up
 // again (reread). A failing upstream does not hide files that later
 // sources have; when no source serves the file, its failure (502/504) is
-// the answer, not a 404. Every format's file reads go through here.
+// the answer, not a 404. remote may fail: errUpstreamMiss when the
+// upstream's metadata does not list the file, else an upstream error.
+// Every format's file reads go through here.
 func (s *Service) openFirst(ctx context.Context, sources []Source, opt ReadOptions,
 	cached func(Source) *ent.PackageFile,
 	reread func(context.Context, Source) (*ent.PackageFile, error),
-	remote func(Source) remoteFile,
+	remote func(context.Context, Source) (remoteFile, error),
 ) (*Download, error) {
 	var upstreamErr error
 	for _, src := range sources {
@@ -215,7 +217,11 @@ func (s *Service) openFirst(ctx context.Context, sources []Source, opt ReadOptio
 				upstreamErr = upstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", src.Project.FullPath)
 				continue
 			}
-			live, err := s.fillRemote(ctx, remote(src), opt.Stream)
+			rf, err := remote(ctx, src)
+			var live *Live
+			if err == nil {
+				live, err = s.fillRemote(ctx, rf, opt.Stream)
+			}
 			switch {
 			case live != nil:
 				return &Download{Live: live, Repository: src.Project}, nil

@@ -1,0 +1,379 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"github.com/pkgreg/registry/ent"
+	"github.com/pkgreg/registry/ent/packagefile"
+	"github.com/pkgreg/registry/ent/pkg"
+	"github.com/pkgreg/registry/ent/predicate"
+	"github.com/pkgreg/registry/server/registry/enum"
+)
+
+// PyPIFile is one file on a project's simple page.
+type PyPIFile struct {
+	FileName       string
+	Version        string
+	SHA256         string
+	Size           int64 // -1 when an upstream did not say
+	UploadTime     *time.Time
+	RequiresPython string
+	Yanked         bool
+	YankedReason   string
+	// CoreMetadataSHA256 is the digest of the PEP 658 metadata file, or "".
+	CoreMetadataSHA256 string
+	// upstreamURL is where a REMOTE source fetches the file.
+	upstreamURL string
+}
+
+// PyPIPage is a project's simple page: the files of the tier that owns the
+// name, each file name once.
+type PyPIPage struct {
+	Name  string
+	Files []PyPIFile
+	// Repositories are the projects whose files are listed (more than one
+	// when equal-priority upstreams merge).
+	Repositories []*ent.Project
+}
+
+// Versions lists the page's versions in first-seen order (PEP 700).
+func (pg *PyPIPage) Versions() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range pg.Files {
+		if !seen[f.Version] {
+			seen[f.Version] = true
+			out = append(out, f.Version)
+		}
+	}
+	return out
+}
+
+// pypiAccept asks upstreams for PEP 691 JSON, accepting PEP 503 HTML.
+const pypiAccept = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
+
+// PyPIPage returns the simple page of a project name (normalized by the
+// caller). Through a VIRTUAL project the first tier of upstreams that has
+// the name decides the whole file list (resolveName): a higher version of
+// a private name published on a public index is never offered.
+func (s *Service) PyPIPage(ctx context.Context, p *Principal, ref, name string) (*PyPIPage, error) {
+	pa, err := s.Project(ctx, p, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.CanReadPackages(p, pa); err != nil {
+		return nil, err
+	}
+	if !ValidPyPIName(name) {
+		return nil, NotFound("404 Not found")
+	}
+	sources, err := s.readSources(ctx, pa.Project, enum.PyPI)
+	if err != nil {
+		return nil, err
+	}
+	found, err := resolveName(ctx, sources, func(ctx context.Context, src Source) ([]PyPIFile, bool, error) {
+		files, err := s.pypiSourceFiles(ctx, src.Project, name)
+		return files, len(files) > 0, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	page := &PyPIPage{Name: name}
+	seen := map[string]bool{}
+	for _, f := range found {
+		page.Repositories = append(page.Repositories, f.Source.Project)
+		for _, file := range f.Value {
+			if !seen[file.FileName] {
+				seen[file.FileName] = true
+				page.Files = append(page.Files, file)
+			}
+		}
+	}
+	return page, nil
+}
+
+// pypiSourceFiles lists one source's files of a name: stored files, or for
+// a REMOTE project the upstream's page (cached with the project's TTL).
+func (s *Service) pypiSourceFiles(ctx context.Context, prj *ent.Project, name string) ([]PyPIFile, error) {
+	if prj.RepositoryMode == enum.Remote {
+		files, err := s.remotePyPIFiles(ctx, prj, name)
+		if err == errUpstreamMiss {
+			return nil, nil
+		}
+		return files, err
+	}
+	return s.storedPyPIFiles(ctx, prj, name)
+}
+
+// storedPyPIFiles reads a project's files of a name in one query, the
+// newest row per file name, with their PEP 658 metadata files folded in.
+func (s *Service) storedPyPIFiles(ctx context.Context, prj *ent.Project, name string) ([]PyPIFile, error) {
+	rows, err := s.db.PackageFile.Query().Where(
+		packagefile.HasPkgWith(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.PyPI), pkg.Name(name), pkg.StatusIn(installable...)),
+	).WithPkg().Order(ent.Desc(packagefile.FieldID)).All(ctx)
+	if err != nil {
+		return nil, Internal(err, "could not read the package files")
+	}
+	metadata := map[string]string{}
+	seen := map[string]bool{}
+	var files []PyPIFile
+	for _, r := range rows {
+		if seen[r.FileName] {
+			continue // an older duplicate
+		}
+		seen[r.FileName] = true
+		if base, ok := strings.CutSuffix(r.FileName, coreMetadataSuffix); ok {
+			metadata[base] = r.Sha256
+			continue
+		}
+		var fm pypiFileMeta
+		_ = json.Unmarshal(r.Metadata, &fm)
+		created := r.CreatedAt.UTC()
+		files = append(files, PyPIFile{
+			FileName: r.FileName, Version: r.Edges.Pkg.Version, SHA256: r.Sha256, Size: r.Size, UploadTime: &created,
+			RequiresPython: fm.RequiresPython, Yanked: fm.Yanked, YankedReason: fm.YankedReason,
+		})
+	}
+	for i := range files {
+		files[i].CoreMetadataSHA256 = metadata[files[i].FileName]
+	}
+	// Oldest first, as PyPI lists them.
+	sort.SliceStable(files, func(i, j int) bool { return files[i].UploadTime.Before(*files[j].UploadTime) })
+	return files, nil
+}
+
+// remotePyPIFiles reads a REMOTE project's upstream page (PEP 691 JSON or
+// PEP 503 HTML). Files without a SHA-256 are left out: they could not be
+// verified when cached.
+func (s *Service) remotePyPIFiles(ctx context.Context, prj *ent.Project, name string) ([]PyPIFile, error) {
+	if prj.RemoteURL == nil {
+		return nil, upstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", prj.FullPath)
+	}
+	pageURL := strings.TrimRight(*prj.RemoteURL, "/") + "/" + url.PathEscape(name) + "/"
+	doc, err := s.remoteDocument(ctx, prj, "pypi/simple/"+name, pageURL, pypiAccept)
+	if err != nil {
+		return nil, err
+	}
+	base, _ := url.Parse(pageURL)
+	var files []PyPIFile
+	if strings.Contains(doc.ContentType, "json") {
+		files, err = parsePyPIJSON(doc.Body, base)
+	} else {
+		files, err = parsePyPIHTML(doc.Body, base)
+	}
+	if err != nil {
+		return nil, upstreamError(err, "502 Bad Gateway - the upstream's project page could not be read")
+	}
+	return files, nil
+}
+
+func parsePyPIJSON(body []byte, base *url.URL) ([]PyPIFile, error) {
+	var page struct {
+		Files []struct {
+			Filename       string            `json:"filename"`
+			URL            string            `json:"url"`
+			Hashes         map[string]string `json:"hashes"`
+			RequiresPython *string           `json:"requires-python"`
+			Yanked         json.RawMessage   `json:"yanked"`
+			Size           *int64            `json:"size"`
+			UploadTime     *time.Time        `json:"upload-time"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal(body, &page); err != nil {
+		return nil, err
+	}
+	var out []PyPIFile
+	for _, f := range page.Files {
+		u, err := base.Parse(f.URL)
+		if err != nil || f.Hashes["sha256"] == "" {
+			continue
+		}
+		file := PyPIFile{FileName: f.Filename, SHA256: strings.ToLower(f.Hashes["sha256"]), Size: -1, UploadTime: f.UploadTime, upstreamURL: u.String()}
+		if f.RequiresPython != nil {
+			file.RequiresPython = *f.RequiresPython
+		}
+		if f.Size != nil {
+			file.Size = *f.Size
+		}
+		var reason string
+		if json.Unmarshal(f.Yanked, &reason) == nil {
+			file.Yanked, file.YankedReason = true, reason
+		} else {
+			_ = json.Unmarshal(f.Yanked, &file.Yanked)
+		}
+		if file.complete() {
+			out = append(out, file)
+		}
+	}
+	return out, nil
+}
+
+func parsePyPIHTML(body []byte, base *url.URL) ([]PyPIFile, error) {
+	z := html.NewTokenizer(strings.NewReader(string(body)))
+	var out []PyPIFile
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return out, nil
+		case html.StartTagToken:
+			tok := z.Token()
+			if tok.Data != "a" {
+				continue
+			}
+			var file PyPIFile
+			file.Size = -1
+			for _, a := range tok.Attr {
+				switch a.Key {
+				case "href":
+					u, err := base.Parse(a.Val)
+					if err != nil {
+						continue
+					}
+					if alg, digest, ok := strings.Cut(u.Fragment, "="); ok && alg == "sha256" {
+						file.SHA256 = strings.ToLower(digest)
+					}
+					u.Fragment = ""
+					file.upstreamURL = u.String()
+					file.FileName = pathBase(u.Path)
+				case "data-requires-python":
+					file.RequiresPython = a.Val // the tokenizer unescapes entities
+				case "data-yanked":
+					file.Yanked, file.YankedReason = true, a.Val
+				}
+			}
+			if file.complete() {
+				out = append(out, file)
+			}
+		}
+	}
+}
+
+// complete fills in the version from the file name and reports whether the
+// file can be offered.
+func (f *PyPIFile) complete() bool {
+	_, version, kind := parsePyPIFileName(f.FileName)
+	f.Version = version
+	return kind != pypiUnknown && len(f.SHA256) == 64 && f.upstreamURL != ""
+}
+
+func pathBase(p string) string {
+	if i := strings.LastIndex(p, "/"); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// PyPIProjectNames lists the names a project serves, for the root simple
+// index: stored names, and for a VIRTUAL project those of its upstreams. A
+// REMOTE project lists what it has cached (an upstream's full index, such
+// as PyPI's, is far too large to mirror on every request).
+func (s *Service) PyPIProjectNames(ctx context.Context, p *Principal, ref string) ([]string, error) {
+	pa, err := s.Project(ctx, p, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.CanReadPackages(p, pa); err != nil {
+		return nil, err
+	}
+	sources, err := s.readSources(ctx, pa.Project, enum.PyPI)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int, len(sources))
+	for i, src := range sources {
+		ids[i] = src.Project.ID
+	}
+	var names []string
+	err = s.db.Pkg.Query().Where(pkg.ProjectIDIn(ids...), pkg.PackageTypeEQ(enum.PyPI), pkg.StatusIn(installable...)).
+		Unique(true).Order(ent.Asc(pkg.FieldName)).Select(pkg.FieldName).Scan(ctx, &names)
+	if err != nil {
+		return nil, Internal(err, "could not list packages")
+	}
+	return names, nil
+}
+
+// OpenPyPIFile opens a distribution file (or its ".metadata") by SHA-256
+// and name. A REMOTE source that has not cached it finds it on its
+// upstream's page for the file's project name, fetches it and verifies the
+// SHA-256 the page advertised before recording it.
+func (s *Service) OpenPyPIFile(ctx context.Context, p *Principal, ref, sha256, fileName string, opt ReadOptions) (*Download, error) {
+	pa, err := s.Project(ctx, p, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.CanReadPackages(p, pa); err != nil {
+		return nil, err
+	}
+	sha256 = strings.ToLower(sha256)
+	dist, isMetadata := strings.CutSuffix(fileName, coreMetadataSuffix)
+	name, version, kind := parsePyPIFileName(dist)
+	if kind == pypiUnknown || len(sha256) != 64 {
+		return nil, NotFound("404 Not found")
+	}
+	sources, err := s.readSources(ctx, pa.Project, enum.PyPI)
+	if err != nil {
+		return nil, err
+	}
+	lookup := func(ctx context.Context, srcs []Source) (map[int]*ent.PackageFile, error) {
+		ids := make([]int, len(srcs))
+		for i, src := range srcs {
+			ids[i] = src.Project.ID
+		}
+		// A distribution is addressed by its own digest; its core metadata
+		// file by the digest of the distribution it describes (PEP 658).
+		match := []predicate.PackageFile{packagefile.FileName(fileName), packagefile.Sha256(sha256)}
+		inSources := []predicate.Pkg{pkg.ProjectIDIn(ids...), pkg.PackageTypeEQ(enum.PyPI), pkg.StatusIn(installable...)}
+		if isMetadata {
+			match = []predicate.PackageFile{packagefile.FileName(fileName)}
+			inSources = append(inSources, pkg.HasFilesWith(packagefile.FileName(dist), packagefile.Sha256(sha256)))
+		}
+		rows, err := s.db.PackageFile.Query().Where(append(match, packagefile.HasPkgWith(inSources...))...).
+			WithPkg().WithBlob().Order(ent.Desc(packagefile.FieldID)).All(ctx)
+		if err != nil {
+			return nil, Internal(err, "could not read the package file")
+		}
+		out := map[int]*ent.PackageFile{}
+		for _, r := range rows {
+			if out[r.Edges.Pkg.ProjectID] == nil {
+				out[r.Edges.Pkg.ProjectID] = r
+			}
+		}
+		return out, nil
+	}
+	cached, err := lookup(ctx, sources)
+	if err != nil {
+		return nil, err
+	}
+	return s.openFirst(ctx, sources, opt, func(src Source) *ent.PackageFile { return cached[src.Project.ID] },
+		func(ctx context.Context, src Source) (*ent.PackageFile, error) {
+			filled, err := lookup(ctx, []Source{src})
+			return filled[src.Project.ID], err
+		},
+		func(ctx context.Context, src Source) (remoteFile, error) {
+			if isMetadata {
+				return remoteFile{}, errUpstreamMiss // core metadata of remote files is not mirrored
+			}
+			files, err := s.remotePyPIFiles(ctx, src.Project, name)
+			if err != nil {
+				return remoteFile{}, err
+			}
+			for _, f := range files {
+				if f.FileName == fileName && f.SHA256 == sha256 {
+					meta, _ := json.Marshal(pypiFileMeta{RequiresPython: f.RequiresPython, Yanked: f.Yanked, YankedReason: f.YankedReason})
+					pkgMeta, _ := json.Marshal(pypiPkgMeta{Name: name})
+					return remoteFile{
+						Project: src.Project, Format: enum.PyPI, Name: name, Version: version, FileName: fileName,
+						URL: f.upstreamURL, Expect: Expected{SHA256: f.SHA256}, FileMetadata: meta, PkgMetadata: pkgMeta,
+					}, nil
+				}
+			}
+			return remoteFile{}, errUpstreamMiss
+		})
+}
