@@ -79,7 +79,10 @@ func (d pyDist) sdist(t *testing.T, dir string) string {
 	gz := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(gz)
 	root := fmt.Sprintf("%s-%s", d.module(), d.Version)
-	for name, body := range map[string]string{"PKG-INFO": d.metadata(), "pyproject.toml": "[project]\nname = \"" + d.Name + "\"\n"} {
+	// A setup.py sdist: pip prepares its metadata with setuptools' egg_info,
+	// which needs nothing from an index.
+	setup := fmt.Sprintf("from setuptools import setup\nsetup(name=%q, version=%q, packages=[%q])\n", d.Name, d.Version, d.module())
+	for name, body := range map[string]string{"PKG-INFO": d.metadata(), "setup.py": setup, d.module() + "/__init__.py": fmt.Sprintf("VERSION = %q\n", d.Version)} {
 		tw.WriteHeader(&tar.Header{Name: root + "/" + name, Mode: 0o644, Size: int64(len(body))})
 		tw.Write([]byte(body))
 	}
@@ -279,16 +282,51 @@ func TestPyPIWithTwineAndPip(t *testing.T) {
 			t.Fatalf("dependency confusion: acme-utils 9.9 installed through the virtual project: %v\n%s", got, out)
 		}
 	})
-	t.Run("pip download of the sdist", func(t *testing.T) {
+	t.Run("pip skips a yanked release", func(t *testing.T) {
+		next := pyDist{Name: "acme-utils", Version: "1.1"}
+		if out, err := twineUpload(t, e, privID, alice, nil, next.wheel(t, dir)); err != nil {
+			t.Fatalf("twine upload 1.1: %v\n%s", err, out)
+		}
+		if got, out, err := pipInstall(t, pipIndex(e, privID, alice), "--no-deps", "acme-utils"); err != nil || got["acme_utils"] != "1.1" {
+			t.Fatalf("before the yank: %v %v\n%s", err, got, out)
+		}
+		r := e.MustGraphQL(t, alice, `mutation { yankPypiRelease(input: {projectPath: "acme/private", name: "Acme_Utils", version: "1.1", reason: "broken build"}) { errors } }`, nil)
+		if errs := payloadErrors(t, r, "yankPypiRelease"); len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		if got, out, err := pipInstall(t, pipIndex(e, privID, alice), "--no-deps", "acme-utils"); err != nil || got["acme_utils"] != "1.0" {
+			t.Fatalf("after the yank: %v %v\n%s", err, got, out)
+		}
+		// PEP 592: an exact pin still installs a yanked release, with a warning.
+		if got, out, err := pipInstall(t, pipIndex(e, privID, alice), "--no-deps", "acme-utils==1.1"); err != nil || got["acme_utils"] != "1.1" ||
+			!strings.Contains(out, "broken build") {
+			t.Fatalf("pinned yanked release: %v %v\n%s", err, got, out)
+		}
+	})
+	t.Run("pip download, and the sdist byte for byte", func(t *testing.T) {
 		dest := t.TempDir()
-		cmd := exec.Command("python3", "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--no-build-isolation",
+		cmd := exec.Command("python3", "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
 			"--index-url", pipIndex(e, privID, alice), "--dest", dest, "acme-utils==1.0")
 		cmd.Env = pyEnv(t)
-		out, _ := cmd.CombinedOutput() // building metadata may fail without a backend; the download is what counts
-		if _, err := os.Stat(filepath.Join(dest, "acme_utils-1.0.tar.gz")); err != nil {
-			if !strings.Contains(string(out), "acme_utils-1.0.tar.gz") {
-				t.Fatalf("pip download: %v\n%s", err, out)
+		out, err := cmd.CombinedOutput()
+		got, rerr := os.ReadFile(filepath.Join(dest, "acme_utils-1.0-py3-none-any.whl"))
+		want, _ := os.ReadFile(wheel)
+		if err != nil || rerr != nil || !bytes.Equal(got, want) {
+			t.Fatalf("pip download: %v %v\n%s", err, rerr, out)
+		}
+		// pip would build an sdist to read its metadata (that needs a build
+		// backend from an index); fetch it the way pip does instead.
+		_, page, _ := e.Do(t, "GET", fmt.Sprintf("/api/v4/projects/%d/packages/pypi/simple/acme-utils/", privID), nil, tok(alice))
+		var href string
+		for _, part := range strings.Split(string(page), `href="`)[1:] {
+			if u := strings.Split(part, "#")[0]; strings.HasSuffix(u, "/acme_utils-1.0.tar.gz") {
+				href = u
 			}
+		}
+		status, body, _ := e.Do(t, "GET", strings.TrimPrefix(href, e.URL), nil, tok(alice))
+		want, _ = os.ReadFile(sdist)
+		if status != 200 || !bytes.Equal(body, want) {
+			t.Fatalf("sdist download from %q: %d", href, status)
 		}
 	})
 }
@@ -340,6 +378,20 @@ func TestPyPISimpleIndex(t *testing.T) {
 	status, b, _ = e.Do(t, "GET", fmt.Sprintf("/api/v4/projects/%d/packages/pypi/simple/", id), nil, map[string]string{"PRIVATE-TOKEN": alice, "Accept": pipAccept})
 	if status != 200 || !strings.Contains(string(b), `{"name":"acme-utils"}`) {
 		t.Fatalf("root index: %d %s", status, b)
+	}
+	// Yanked files stay listed, marked (PEP 592), the reason escaped.
+	e.MustGraphQL(t, alice, `mutation { yankPypiRelease(input: {projectPath: "acme/py", name: "acme-utils", version: "1.0", reason: "bad <tag>"}) { errors } }`, nil)
+	_, b, _ = e.Do(t, "GET", page, nil, map[string]string{"PRIVATE-TOKEN": alice, "Accept": "text/html"})
+	if !strings.Contains(string(b), `data-yanked="bad &lt;tag&gt;"`) {
+		t.Fatalf("yanked in HTML: %s", b)
+	}
+	_, b, _ = e.Do(t, "GET", page, nil, map[string]string{"PRIVATE-TOKEN": alice, "Accept": pipAccept})
+	if !strings.Contains(string(b), `"yanked":"bad <tag>"`) {
+		t.Fatalf("yanked in JSON: %s", b)
+	}
+	r := e.GraphQL(t, alice, `mutation { yankPypiRelease(input: {projectPath: "acme/py", name: "acme-utils", version: "7.0"}) { errors } }`, nil)
+	if r.Code() != "NOT_FOUND" || !strings.Contains(r.Errors[0].Message, "no PyPI release") {
+		t.Fatalf("yank of a missing release: %+v", r.Errors)
 	}
 }
 

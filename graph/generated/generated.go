@@ -196,6 +196,7 @@ type ComplexityRoot struct {
 		UpdateProject                    func(childComplexity int, input model.UpdateProjectInput) int
 		UpdateRemoteRepositoryConfig     func(childComplexity int, input model.UpdateRemoteRepositoryConfigInput) int
 		UpdateVirtualRepositoryUpstreams func(childComplexity int, input model.UpdateVirtualRepositoryUpstreamsInput) int
+		YankPypiRelease                  func(childComplexity int, input model.YankPypiReleaseInput) int
 	}
 
 	Namespace struct {
@@ -375,6 +376,11 @@ type ComplexityRoot struct {
 	VirtualRepositoryConfig struct {
 		UpstreamPolicies func(childComplexity int) int
 	}
+
+	YankPypiReleasePayload struct {
+		ClientMutationID func(childComplexity int) int
+		Errors           func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -412,6 +418,7 @@ type MutationResolver interface {
 	DestroyPackages(ctx context.Context, input model.DestroyPackagesInput) (*model.DestroyPackagesPayload, error)
 	DestroyPackageFile(ctx context.Context, input model.DestroyPackageFileInput) (*model.DestroyPackageFilePayload, error)
 	DestroyPackageFiles(ctx context.Context, input model.DestroyPackageFilesInput) (*model.DestroyPackageFilesPayload, error)
+	YankPypiRelease(ctx context.Context, input model.YankPypiReleaseInput) (*model.YankPypiReleasePayload, error)
 	UpdateVirtualRepositoryUpstreams(ctx context.Context, input model.UpdateVirtualRepositoryUpstreamsInput) (*model.UpdateVirtualRepositoryUpstreamsPayload, error)
 	UpdateRemoteRepositoryConfig(ctx context.Context, input model.UpdateRemoteRepositoryConfigInput) (*model.UpdateRemoteRepositoryConfigPayload, error)
 	CreatePersonalAccessToken(ctx context.Context, input model.CreatePersonalAccessTokenInput) (*model.CreatePersonalAccessTokenPayload, error)
@@ -1154,6 +1161,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateVirtualRepositoryUpstreams(childComplexity, args["input"].(model.UpdateVirtualRepositoryUpstreamsInput)), true
+	case "Mutation.yankPypiRelease":
+		if e.ComplexityRoot.Mutation.YankPypiRelease == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_yankPypiRelease_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.YankPypiRelease(childComplexity, args["input"].(model.YankPypiReleaseInput)), true
 
 	case "Namespace.createdAt":
 		if e.ComplexityRoot.Namespace.CreatedAt == nil {
@@ -1905,6 +1923,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.VirtualRepositoryConfig.UpstreamPolicies(childComplexity), true
 
+	case "YankPypiReleasePayload.clientMutationId":
+		if e.ComplexityRoot.YankPypiReleasePayload.ClientMutationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.YankPypiReleasePayload.ClientMutationID(childComplexity), true
+	case "YankPypiReleasePayload.errors":
+		if e.ComplexityRoot.YankPypiReleasePayload.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.YankPypiReleasePayload.Errors(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1933,6 +1964,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateRemoteRepositoryConfigInput", ec.unmarshalInputUpdateRemoteRepositoryConfigInput),
 			graphql.NewInputUnmarshaler("UpdateVirtualRepositoryUpstreamsInput", ec.unmarshalInputUpdateVirtualRepositoryUpstreamsInput),
 			graphql.NewInputUnmarshaler("UpstreamPolicyInput", ec.unmarshalInputUpstreamPolicyInput),
+			graphql.NewInputUnmarshaler("YankPypiReleaseInput", ec.unmarshalInputYankPypiReleaseInput),
 		)
 	}
 	first := true
@@ -2453,6 +2485,32 @@ extend type Mutation {
   destroyPackages(input: DestroyPackagesInput!): DestroyPackagesPayload
   destroyPackageFile(input: DestroyPackageFileInput!): DestroyPackageFilePayload
   destroyPackageFiles(input: DestroyPackageFilesInput!): DestroyPackageFilesPayload
+}
+`, BuiltIn: false},
+	{Name: "../../schema/pypi.graphqls", Input: `input YankPypiReleaseInput {
+  "Full path of the STANDARD project that holds the release."
+  projectPath: ID!
+  "Project name, in any spelling (normalized per PEP 503)."
+  name: String!
+  version: String!
+  "false takes the yank back."
+  yanked: Boolean = true
+  "Shown to pip users (PEP 592)."
+  reason: String
+  clientMutationId: String
+}
+
+type YankPypiReleasePayload {
+  errors: [String!]!
+  clientMutationId: String
+}
+
+extend type Mutation {
+  """
+  MAINTAINER. Marks every file of a PyPI release as yanked (PEP 592): pip
+  skips it unless a requirement pins that exact version. Nothing is deleted.
+  """
+  yankPypiRelease(input: YankPypiReleaseInput!): YankPypiReleasePayload
 }
 `, BuiltIn: false},
 	{Name: "../../schema/repositories.graphqls", Input: `# Repository modes: upstream policies of VIRTUAL projects and the settings of
@@ -3270,6 +3328,16 @@ func (ec *executionContext) childFields_VirtualRepositoryConfig(ctx context.Cont
 	return nil, fmt.Errorf("no field named %q was found under type VirtualRepositoryConfig", field.Name)
 }
 
+func (ec *executionContext) childFields_YankPypiReleasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "errors":
+		return ec.fieldContext_YankPypiReleasePayload_errors(ctx, field)
+	case "clientMutationId":
+		return ec.fieldContext_YankPypiReleasePayload_clientMutationId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type YankPypiReleasePayload", field.Name)
+}
+
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -3808,6 +3876,20 @@ func (ec *executionContext) field_Mutation_updateVirtualRepositoryUpstreams_args
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateVirtualRepositoryUpstreamsInput, error) {
 			return ec.unmarshalNUpdateVirtualRepositoryUpstreamsInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐUpdateVirtualRepositoryUpstreamsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_yankPypiRelease_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.YankPypiReleaseInput, error) {
+			return ec.unmarshalNYankPypiReleaseInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐYankPypiReleaseInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6553,6 +6635,50 @@ func (ec *executionContext) fieldContext_Mutation_destroyPackageFiles(ctx contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_destroyPackageFiles_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_yankPypiRelease(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_yankPypiRelease(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().YankPypiRelease(ctx, fc.Args["input"].(model.YankPypiReleaseInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.YankPypiReleasePayload) graphql.Marshaler {
+			return ec.marshalOYankPypiReleasePayload2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐYankPypiReleasePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_yankPypiRelease(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_YankPypiReleasePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_yankPypiRelease_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10037,6 +10163,52 @@ func (ec *executionContext) fieldContext_VirtualRepositoryConfig_upstreamPolicie
 	return fc, nil
 }
 
+func (ec *executionContext) _YankPypiReleasePayload_errors(ctx context.Context, field graphql.CollectedField, obj *model.YankPypiReleasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_YankPypiReleasePayload_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_YankPypiReleasePayload_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("YankPypiReleasePayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _YankPypiReleasePayload_clientMutationId(ctx context.Context, field graphql.CollectedField, obj *model.YankPypiReleasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_YankPypiReleasePayload_clientMutationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientMutationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_YankPypiReleasePayload_clientMutationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("YankPypiReleasePayload", field, false, false, "String")
+}
+
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12419,6 +12591,87 @@ func UnmarshalUpstreamPolicyInput(ctx context.Context, raw any) (model.UpstreamP
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputYankPypiReleaseInput(ctx context.Context, obj any) (model.YankPypiReleaseInput, error) {
+	var it model.YankPypiReleaseInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["yanked"]; !present {
+		asMap["yanked"] = true
+	}
+
+	fieldsInOrder := [...]string{"projectPath", "name", "version", "yanked", "reason", "clientMutationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "projectPath":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("projectPath"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProjectPath = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		case "yanked":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("yanked"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Yanked = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "clientMutationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientMutationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalYankPypiReleaseInput unmarshals raw into the YankPypiReleaseInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalYankPypiReleaseInput(ctx context.Context, raw any) (model.YankPypiReleaseInput, error) {
+	var out model.YankPypiReleaseInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "YankPypiReleaseInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -13452,6 +13705,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "destroyPackageFiles":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_destroyPackageFiles(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "yankPypiRelease":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_yankPypiRelease(ctx, field)
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
@@ -14749,6 +15009,44 @@ func (ec *executionContext) _VirtualRepositoryConfig(ctx context.Context, sel as
 	return out
 }
 
+var yankPypiReleasePayloadImplementors = []string{"YankPypiReleasePayload"}
+
+func (ec *executionContext) _YankPypiReleasePayload(ctx context.Context, sel ast.SelectionSet, obj *model.YankPypiReleasePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, yankPypiReleasePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("YankPypiReleasePayload")
+		case "errors":
+			out.Values[i] = ec._YankPypiReleasePayload_errors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clientMutationId":
+			out.Values[i] = ec._YankPypiReleasePayload_clientMutationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
@@ -15765,6 +16063,11 @@ func (ec *executionContext) marshalNVisibility2githubᚗcomᚋpkgregᚋregistry�
 	return v
 }
 
+func (ec *executionContext) unmarshalNYankPypiReleaseInput2githubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐYankPypiReleaseInput(ctx context.Context, v any) (model.YankPypiReleaseInput, error) {
+	res, err := ec.unmarshalInputYankPypiReleaseInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
 	return ec.___Directive(ctx, sel, &v)
 }
@@ -16342,6 +16645,13 @@ func (ec *executionContext) marshalOVisibility2ᚖgithubᚗcomᚋpkgregᚋregist
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOYankPypiReleasePayload2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐYankPypiReleasePayload(ctx context.Context, sel ast.SelectionSet, v *model.YankPypiReleasePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._YankPypiReleasePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -381,6 +381,24 @@ type VirtualRepositoryConfig struct {
 	UpstreamPolicies []*ent.Upstream `json:"upstreamPolicies"`
 }
 
+type YankPypiReleaseInput struct {
+	// Full path of the STANDARD project that holds the release.
+	ProjectPath string `json:"projectPath"`
+	// Project name, in any spelling (normalized per PEP 503).
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// false takes the yank back.
+	Yanked *bool `json:"yanked,omitempty"`
+	// Shown to pip users (PEP 592).
+	Reason           *string `json:"reason,omitempty"`
+	ClientMutationID *string `json:"clientMutationId,omitempty"`
+}
+
+type YankPypiReleasePayload struct {
+	Errors           []string `json:"errors"`
+	ClientMutationID *string  `json:"clientMutationId,omitempty"`
+}
+
 // Listing order. CREATED_* follows creation (id) order.
 type PackageSort string
 

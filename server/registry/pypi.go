@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/pkgreg/registry/ent"
+	"github.com/pkgreg/registry/ent/packagefile"
+	"github.com/pkgreg/registry/ent/pkg"
 	"github.com/pkgreg/registry/server/blob"
 	"github.com/pkgreg/registry/server/registry/enum"
 )
@@ -275,4 +277,46 @@ func (s *seekReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		err = io.EOF // ReaderAt's contract for a short read at the end
 	}
 	return n, err
+}
+
+// YankPyPIRelease marks (or unmarks) every file of a release as yanked
+// (PEP 592). MAINTAINER, as for deleting: a yank changes what installs.
+func (s *Service) YankPyPIRelease(ctx context.Context, p *Principal, projectPath, name, version string, yanked bool, reason string) error {
+	pa, err := s.Project(ctx, p, projectPath)
+	if err != nil {
+		return err
+	}
+	if err := s.CanDeletePackages(p, pa); err != nil {
+		return err
+	}
+	if len(reason) > 1024 {
+		return Invalid("reason is longer than 1024 characters")
+	}
+	if !yanked {
+		reason = ""
+	}
+	return s.retryTx(ctx, func(tx *ent.Tx) error {
+		pk, err := tx.Pkg.Query().Where(pkg.ProjectID(pa.Project.ID), pkg.PackageTypeEQ(enum.PyPI),
+			pkg.Name(NormalizePyPIName(name)), pkg.Version(version)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return NotFound("%s has no PyPI release %s %s", pa.Project.FullPath, name, version)
+		}
+		if err != nil {
+			return err
+		}
+		files, err := tx.PackageFile.Query().Where(packagefile.PackageID(pk.ID)).All(ctx)
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			var fm pypiFileMeta
+			_ = json.Unmarshal(f.Metadata, &fm)
+			fm.Yanked, fm.YankedReason = yanked, reason
+			b, _ := json.Marshal(fm)
+			if err := tx.PackageFile.UpdateOne(f).SetMetadata(b).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
