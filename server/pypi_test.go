@@ -157,7 +157,7 @@ func pipInstall(t *testing.T, index string, pkgs ...string) (map[string]string, 
 	return got, string(out), err
 }
 
-func createPyPIProject(t *testing.T, e *servertest.Env, token, ns, path, mode, remote string) int {
+func createPyPIProject(t testing.TB, e *servertest.Env, token, ns, path, mode, remote string) int {
 	t.Helper()
 	var out struct {
 		CreateProject struct {
@@ -404,7 +404,7 @@ func wheelBytes(t *testing.T, d pyDist) []byte {
 }
 
 // pypiForm builds twine's multipart form: fields first, then content.
-func pypiForm(t *testing.T, fields map[string]string, fileName string, content []byte) ([]byte, string) {
+func pypiForm(t testing.TB, fields map[string]string, fileName string, content []byte) ([]byte, string) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	mw.WriteField(":action", "file_upload")

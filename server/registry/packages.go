@@ -488,6 +488,10 @@ func (s *Service) deleteFiles(ctx context.Context, ids []int) error {
 		if err != nil {
 			return err
 		}
+		// A package changes when its files do (index caches validate on it).
+		if err := tx.Pkg.Update().Where(pkg.HasFilesWith(packagefile.IDIn(ids...))).SetUpdatedAt(s.now()).Exec(ctx); err != nil {
+			return err
+		}
 		if _, err := tx.PackageFile.Delete().Where(packagefile.IDIn(ids...)).Exec(ctx); err != nil {
 			return err
 		}

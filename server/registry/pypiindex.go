@@ -2,9 +2,12 @@ package registry
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"net/url"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,18 +115,93 @@ func (s *Service) pypiSourceFiles(ctx context.Context, prj *ent.Project, name st
 	return s.storedPyPIFiles(ctx, prj, name)
 }
 
-// storedPyPIFiles reads a project's files of a name in one query, the
-// newest row per file name, with their PEP 658 metadata files folded in.
+// pypiPageCacheSize bounds the cached file lists (a list of 1,000 files
+// is about 200 KB).
+const pypiPageCacheSize = 256
+
+// pypiCachedFiles is a stored file list with the validator it was read
+// under. Lists are shared between requests: read-only.
+type pypiCachedFiles struct {
+	validator string
+	files     []PyPIFile
+}
+
+// storedPyPIFiles returns a project's files of a name from the cache when
+// its validator still matches. The validator is read from the database on
+// every request: the name's package count and latest update (yanks touch
+// the package) and its file count and highest file id (uploads and
+// deletions), so a publish shows at once, on every instance: the cache
+// saves the work of reading and decoding the rows, never the freshness.
 func (s *Service) storedPyPIFiles(ctx context.Context, prj *ent.Project, name string) ([]PyPIFile, error) {
-	rows, err := s.db.PackageFile.Query().Where(
-		packagefile.HasPkgWith(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.PyPI), pkg.Name(name), pkg.StatusIn(installable...)),
-	).WithPkg().Order(ent.Desc(packagefile.FieldID)).All(ctx)
+	ofName := []predicate.Pkg{pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.PyPI), pkg.Name(name), pkg.StatusIn(installable...)}
+	var pkgAgg []struct {
+		Count int            `json:"count"`
+		Max   sql.NullString `json:"max"`
+	}
+	err := s.db.Pkg.Query().Where(ofName...).Aggregate(ent.Count(), ent.Max(pkg.FieldUpdatedAt)).Scan(ctx, &pkgAgg)
+	if err != nil {
+		return nil, Internal(err, "could not read the packages")
+	}
+	if len(pkgAgg) == 0 || pkgAgg[0].Count == 0 {
+		return nil, nil
+	}
+	var fileAgg []struct {
+		Count int           `json:"count"`
+		Max   sql.NullInt64 `json:"max"`
+	}
+	err = s.db.PackageFile.Query().Where(packagefile.HasPkgWith(ofName...)).
+		Aggregate(ent.Count(), ent.Max(packagefile.FieldID)).Scan(ctx, &fileAgg)
+	if err != nil || len(fileAgg) == 0 {
+		return nil, Internal(err, "could not read the package files")
+	}
+	key := strconv.Itoa(prj.ID) + "/" + name
+	validator := fmt.Sprintf("%d/%s/%d/%d", pkgAgg[0].Count, pkgAgg[0].Max.String, fileAgg[0].Count, fileAgg[0].Max.Int64)
+	if c, ok := s.pypiPages.Get(key); ok && c.validator == validator {
+		return c.files, nil
+	}
+	files, err := s.readStoredPyPIFiles(ctx, prj, name)
+	if err != nil {
+		return nil, err
+	}
+	s.pypiPages.Add(key, pypiCachedFiles{validator: validator, files: files})
+	return files, nil
+}
+
+// readStoredPyPIFiles reads a project's files of a name, the newest row
+// per file name, with their PEP 658 metadata files folded in. It selects
+// only the columns the page shows, in two small queries.
+func (s *Service) readStoredPyPIFiles(ctx context.Context, prj *ent.Project, name string) ([]PyPIFile, error) {
+	var pkgs []struct {
+		ID      int    `json:"id"`
+		Version string `json:"version"`
+	}
+	err := s.db.Pkg.Query().Where(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.PyPI), pkg.Name(name), pkg.StatusIn(installable...)).
+		Select(pkg.FieldID, pkg.FieldVersion).Scan(ctx, &pkgs)
+	if err != nil || len(pkgs) == 0 {
+		return nil, dbErr(err, "")
+	}
+	versions := make(map[int]string, len(pkgs))
+	ids := make([]int, len(pkgs))
+	for i, p := range pkgs {
+		versions[p.ID], ids[i] = p.Version, p.ID
+	}
+	var rows []struct {
+		PackageID int             `json:"package_id"`
+		FileName  string          `json:"file_name"`
+		Sha256    string          `json:"sha256"`
+		Size      int64           `json:"size"`
+		CreatedAt time.Time       `json:"created_at"`
+		Metadata  json.RawMessage `json:"metadata"`
+	}
+	err = s.db.PackageFile.Query().Where(packagefile.PackageIDIn(ids...)).Order(ent.Desc(packagefile.FieldID)).
+		Select(packagefile.FieldPackageID, packagefile.FieldFileName, packagefile.FieldSha256, packagefile.FieldSize,
+			packagefile.FieldCreatedAt, packagefile.FieldMetadata).Scan(ctx, &rows)
 	if err != nil {
 		return nil, Internal(err, "could not read the package files")
 	}
 	metadata := map[string]string{}
-	seen := map[string]bool{}
-	var files []PyPIFile
+	seen := make(map[string]bool, len(rows))
+	files := make([]PyPIFile, 0, len(rows))
 	for _, r := range rows {
 		if seen[r.FileName] {
 			continue // an older duplicate
@@ -134,18 +212,20 @@ func (s *Service) storedPyPIFiles(ctx context.Context, prj *ent.Project, name st
 			continue
 		}
 		var fm pypiFileMeta
-		_ = json.Unmarshal(r.Metadata, &fm)
+		if len(r.Metadata) > 0 {
+			_ = json.Unmarshal(r.Metadata, &fm)
+		}
 		created := r.CreatedAt.UTC()
 		files = append(files, PyPIFile{
-			FileName: r.FileName, Version: r.Edges.Pkg.Version, SHA256: r.Sha256, Size: r.Size, UploadTime: &created,
+			FileName: r.FileName, Version: versions[r.PackageID], SHA256: r.Sha256, Size: r.Size, UploadTime: &created,
 			RequiresPython: fm.RequiresPython, Yanked: fm.Yanked, YankedReason: fm.YankedReason,
 		})
 	}
 	for i := range files {
 		files[i].CoreMetadataSHA256 = metadata[files[i].FileName]
 	}
-	// Oldest first, as PyPI lists them.
-	sort.SliceStable(files, func(i, j int) bool { return files[i].UploadTime.Before(*files[j].UploadTime) })
+	// Oldest first, as PyPI lists them (rows came newest first).
+	slices.Reverse(files)
 	return files, nil
 }
 

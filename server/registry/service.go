@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"log/slog"
 	"time"
 
@@ -41,6 +42,7 @@ type Service struct {
 	maxFileSize int64
 	externalURL string
 	remote      *remoteFetcher
+	pypiPages   *lru.Cache[string, pypiCachedFiles]
 }
 
 // New builds a Service.
@@ -58,8 +60,9 @@ func New(o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	pypiPages, _ := lru.New[string, pypiCachedFiles](pypiPageCacheSize)
 	return &Service{db: o.DB, blobs: o.Blobs, log: o.Logger, now: o.Now, sealer: sl,
-		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, remote: newRemoteFetcher()}, nil
+		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, remote: newRemoteFetcher(), pypiPages: pypiPages}, nil
 }
 
 // DB exposes the client for read-only listings that the GraphQL layer
