@@ -337,3 +337,39 @@ func TestRemoteColdMissStreams(t *testing.T) {
 		t.Fatalf("a failed streamed fill cached something: %s -> %s", before, after)
 	}
 }
+
+// TestRemoteDeadUpstreamIsSkipped checks the breaker: an upstream that
+// fails at the transport level is not asked again for a while (reads fail
+// at once instead of each waiting out the timeouts), then is retried.
+func TestRemoteDeadUpstreamIsSkipped(t *testing.T) {
+	var attempts atomic.Int32
+	dead := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		attempts.Add(1)
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close() // a connection reset, as from a crashed upstream
+	}))
+	t.Cleanup(dead.Close)
+	e := servertest.New(t)
+	alice := e.CreateUser(t, "alice")
+	e.CreateGroup(t, alice, "", "mirror", "PRIVATE")
+	e.MustGraphQL(t, alice, `mutation($u: String) { createProject(input: {namespacePath: "mirror", path: "gen", repositoryMode: REMOTE, format: GENERIC, remoteUrl: $u}) { errors } }`,
+		map[string]any{"u": dead.URL + "/generic"})
+	g := gen{e, t}
+	if status, body, _ := g.get(tok(alice), "mirror%2Fgen", "tool/1.0/a.bin"); status != 502 || !strings.Contains(body, "unreachable") {
+		t.Fatalf("first read: %d %s", status, body)
+	}
+	tried := attempts.Load()
+	for _, f := range []string{"a.bin", "b.bin", "c.bin"} {
+		if status, body, _ := g.get(tok(alice), "mirror%2Fgen", "tool/1.0/"+f); status != 502 || !strings.Contains(body, "failed moments ago") {
+			t.Fatalf("read while the upstream is marked down: %d %s", status, body)
+		}
+	}
+	if attempts.Load() != tried {
+		t.Fatalf("the dead upstream was asked again: %d -> %d", tried, attempts.Load())
+	}
+	e.Clock.Advance(31 * time.Second)
+	g.get(tok(alice), "mirror%2Fgen", "tool/1.0/a.bin")
+	if attempts.Load() == tried {
+		t.Fatal("the upstream was not retried after the pause")
+	}
+}

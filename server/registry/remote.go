@@ -27,7 +27,16 @@ type remoteFetcher struct {
 	// project and upstream URL.
 	mu     sync.Mutex
 	misses map[string]time.Time
+	// down remembers upstreams that just failed at the transport level
+	// (refused, reset, timed out), per project: until then, reads fail at
+	// once instead of each waiting out the timeouts, and a virtual project
+	// moves on to its other upstreams without delay.
+	down map[int]time.Time
 }
+
+// downFor is how long an upstream that failed at the transport level is
+// skipped before it is tried again.
+const downFor = 30 * time.Second
 
 // negativeTTL bounds how long a definitive upstream miss is remembered, so
 // a package published upstream shows up soon.
@@ -51,6 +60,7 @@ func newRemoteFetcher() *remoteFetcher {
 			return nil
 		}},
 		misses: map[string]time.Time{},
+		down:   map[int]time.Time{},
 	}
 }
 
@@ -77,13 +87,30 @@ func (s *Service) upstreamGet(ctx context.Context, prj *ent.Project, rawURL stri
 	if err := s.authorizeUpstream(req, prj); err != nil {
 		return nil, err
 	}
+	s.remote.mu.Lock()
+	until, isDown := s.remote.down[prj.ID]
+	s.remote.mu.Unlock()
+	if isDown && s.now().Before(until) {
+		return nil, upstreamError(nil, "502 Bad Gateway - the upstream registry of %s failed moments ago; it is retried after %s",
+			prj.FullPath, until.UTC().Format(time.RFC3339))
+	}
 	resp, err := s.remote.client.Do(req)
 	if err != nil {
+		if ctx.Err() == nil { // the upstream failed, not our caller
+			s.remote.mu.Lock()
+			s.remote.down[prj.ID] = s.now().Add(downFor)
+			s.remote.mu.Unlock()
+		}
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			return nil, &Error{Kind: KindGatewayTimeout, Message: "504 Gateway Timeout - the upstream registry did not answer in time", Cause: err}
 		}
 		return nil, upstreamError(err, "502 Bad Gateway - the upstream registry is unreachable")
+	}
+	if isDown {
+		s.remote.mu.Lock()
+		delete(s.remote.down, prj.ID)
+		s.remote.mu.Unlock()
 	}
 	return resp, nil
 }
