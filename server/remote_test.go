@@ -268,12 +268,7 @@ func TestRemoteColdMissStreams(t *testing.T) {
 		}
 	}))
 	t.Cleanup(upstream.Close)
-	e := servertest.New(t)
-	alice := e.CreateUser(t, "alice")
-	e.CreateGroup(t, alice, "", "mirror", "PRIVATE")
-	e.MustGraphQL(t, alice, `mutation($u: String) { createProject(input: {namespacePath: "mirror", path: "gen", repositoryMode: REMOTE, format: GENERIC, remoteUrl: $u}) { errors } }`,
-		map[string]any{"u": upstream.URL + "/generic"})
-	g := gen{e, t}
+	e, alice, g := newGenericMirror(t, upstream.URL+"/generic")
 
 	// Without streaming, the response would wait for the whole file, which
 	// the upstream withholds until the client has seen its first half.
@@ -349,12 +344,7 @@ func TestRemoteDeadUpstreamIsSkipped(t *testing.T) {
 		conn.Close() // a connection reset, as from a crashed upstream
 	}))
 	t.Cleanup(dead.Close)
-	e := servertest.New(t)
-	alice := e.CreateUser(t, "alice")
-	e.CreateGroup(t, alice, "", "mirror", "PRIVATE")
-	e.MustGraphQL(t, alice, `mutation($u: String) { createProject(input: {namespacePath: "mirror", path: "gen", repositoryMode: REMOTE, format: GENERIC, remoteUrl: $u}) { errors } }`,
-		map[string]any{"u": dead.URL + "/generic"})
-	g := gen{e, t}
+	e, alice, g := newGenericMirror(t, dead.URL+"/generic")
 	if status, body, _ := g.get(tok(alice), "mirror%2Fgen", "tool/1.0/a.bin"); status != 502 || !strings.Contains(body, "unreachable") {
 		t.Fatalf("first read: %d %s", status, body)
 	}
@@ -372,4 +362,16 @@ func TestRemoteDeadUpstreamIsSkipped(t *testing.T) {
 	if attempts.Load() == tried {
 		t.Fatal("the upstream was not retried after the pause")
 	}
+}
+
+// newGenericMirror starts a registry with a REMOTE generic project
+// "mirror/gen" over remoteURL, owned by alice.
+func newGenericMirror(t *testing.T, remoteURL string) (*servertest.Env, string, gen) {
+	t.Helper()
+	e := servertest.New(t)
+	alice := e.CreateUser(t, "alice")
+	e.CreateGroup(t, alice, "", "mirror", "PRIVATE")
+	e.MustGraphQL(t, alice, `mutation($u: String) { createProject(input: {namespacePath: "mirror", path: "gen", repositoryMode: REMOTE, format: GENERIC, remoteUrl: $u}) { errors } }`,
+		map[string]any{"u": remoteURL})
+	return e, alice, gen{e, t}
 }
