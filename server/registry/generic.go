@@ -220,6 +220,10 @@ func (s *Service) openFirst(ctx context.Context, sources []Source, opt ReadOptio
 			rf, err := remote(ctx, src)
 			var live *Live
 			if err == nil {
+				rf.stored = func(ctx context.Context) (bool, error) {
+					pf, err := reread(ctx, src)
+					return pf != nil, err
+				}
 				live, err = s.fillRemote(ctx, rf, opt.Stream)
 			}
 			switch {

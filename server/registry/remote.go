@@ -156,6 +156,10 @@ type remoteFile struct {
 	Expect                    Expected
 	NeedSHA1, NeedSHA512      bool
 	PkgMetadata, FileMetadata json.RawMessage
+	// stored reports whether the file is cached by now. The fill asks it
+	// first: a read that missed the cache just before another fill
+	// finished must not fetch (and record) the file a second time.
+	stored func(ctx context.Context) (bool, error)
 }
 
 // Live is a cold-miss download streaming to its first client while it is
@@ -195,6 +199,11 @@ func (s *Service) fillRemote(ctx context.Context, rf remoteFile, stream bool) (*
 	done := s.remote.flight.DoChan(key, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fillTimeout)
 		defer cancel()
+		if rf.stored != nil {
+			if ok, err := rf.stored(fctx); err != nil || ok {
+				return nil, err
+			}
+		}
 		err := s.fillRemoteOnce(fctx, ctx, rf, started)
 		if errors.Is(err, errUpstreamMiss) {
 			s.remote.mu.Lock()
