@@ -353,7 +353,7 @@ func TestGoProxyRemoteAndVirtualWithTheGoCommand(t *testing.T) {
 	mustGoPublish(t, up, owner, "up%2Fpub", lib, "v1.0.0", libZip("v1.0.0"))
 	mustGoPublish(t, up, owner, "up%2Fpub", lib, "v1.1.0", libZip("v1.1.0"))
 	// The impostor: the private module's path, a higher version, in public.
-	mustGoPublish(t, up, owner, "up%2Fpub", greet, "v9.0.0", greetModule(t, greet, "v9.0.0", "hello from the impostor"))
+	mustGoPublish(t, up, owner, "up%2Fpub", greet, "v1.9.0", greetModule(t, greet, "v1.9.0", "hello from the impostor"))
 	proxy := newUpstreamProxy(t, up.URL)
 
 	e := servertest.New(t)
@@ -417,19 +417,22 @@ func TestGoProxyRemoteAndVirtualWithTheGoCommand(t *testing.T) {
 			t.Fatalf("versions through the virtual project: %q", out)
 		}
 		g.write("main.go", "package main\n\nimport (\n\t\"fmt\"\n\n\t\""+greet+"\"\n\t\""+lib+"\"\n)\n\nfunc main() { fmt.Println(greet.Hello(), lib.Version) }\n")
-		if out := g.must("get", greet+"@latest", lib+"@latest"); !strings.Contains(out, greet+" v1.0.0") || strings.Contains(out, "v9.0.0") {
+		if out := g.must("get", greet+"@latest", lib+"@latest"); !strings.Contains(out, greet+" v1.0.0") || strings.Contains(out, "v1.9.0") {
 			t.Fatalf("go get: %s", out)
+		}
+		if d := g.download(greet + "@v1.0.0"); d.Sum != zipHash(t, greetModule(t, greet, "v1.0.0", "hello from the private v1.0.0")) {
+			t.Fatalf("download through the virtual project: %+v", d)
 		}
 		if out := g.buildAndRun(); out != "hello from the private v1.0.0 v1.2.0" {
 			t.Fatalf("app says %q", out)
 		}
 		// Asking for the impostor's version by name does not reach it either.
-		for _, rest := range []string{"@v/v9.0.0.info", "@v/v9.0.0.mod", "@v/v9.0.0.zip"} {
+		for _, rest := range []string{"@v/v1.9.0.info", "@v/v1.9.0.mod", "@v/v1.9.0.zip"} {
 			if status, _, _ := e.Do(t, "GET", goPath(strconv.Itoa(allID), greet, rest), nil, tok(alice)); status != 404 {
 				t.Fatalf("%s through the virtual project: %d", rest, status)
 			}
 		}
-		if n := proxy.count("/example.com/acme/greet/@v/list") + proxy.count("/example.com/acme/greet/@latest") + proxy.count("/v9.0.0.zip"); n != 0 {
+		if n := proxy.count("/example.com/acme/greet/@v/list") + proxy.count("/example.com/acme/greet/@latest") + proxy.count("/v1.9.0.zip"); n != 0 {
 			t.Fatalf("the upstream was asked about the private module %d times", n)
 		}
 		status, body, h := e.Do(t, "GET", goPath(strconv.Itoa(allID), lib, "@v/v1.0.0.zip"), nil, tok(alice))
@@ -484,7 +487,8 @@ func TestGoProxyBadInputStoresNothing(t *testing.T) {
 	}{
 		{"module path without a dot in its first element", "acme%2Fgomods", "acme/m/@v/v1.0.0.zip", good, false, 400, "module path"},
 		{"upper case in the domain", "acme%2Fgomods", "!example.com/m/@v/v1.0.0.zip", good, false, 400, "module path"},
-		{"bad case encoding", "acme%2Fgomods", "example.com/M/@v/v1.0.0.zip", good, false, 400, "module path"},
+		{"upper case not case-encoded", "acme%2Fgomods", "example.com/M/@v/v1.0.0.zip", good, false, 400, "case-encoded"},
+		{"module path too long", "acme%2Fgomods", "example.com/" + strings.Repeat("a", 250) + "/@v/v1.0.0.zip", good, false, 400, "longer than 255"},
 		{"version without v", "acme%2Fgomods", "example.com/m/@v/1.0.0.zip", good, false, 400, "not a semantic version"},
 		{"non-canonical version", "acme%2Fgomods", "example.com/m/@v/v1.0.zip", good, false, 400, "not canonical"},
 		{"major version not in the path", "acme%2Fgomods", "example.com/m/@v/v2.0.0.zip", good, false, 400, "v2"},
@@ -500,7 +504,7 @@ func TestGoProxyBadInputStoresNothing(t *testing.T) {
 		{"not a zip", "acme%2Fgomods", "example.com/m/@v/v1.0.0.zip", []byte("not a zip at all"), false, 400, "zip"},
 		{"oversize zip", "acme%2Fgomods", "example.com/m/@v/v1.0.0.zip", oversize, false, 413, "limit"},
 		{"oversize zip, chunked", "acme%2Fgomods", "example.com/m/@v/v1.0.0.zip", oversize, true, 413, "limit"},
-		{"publish .mod alone", "acme%2Fgomods", "example.com/m/@v/v1.0.0.mod", []byte("module example.com/m\n"), false, 404, "zip"},
+		{"publish .mod alone", "acme%2Fgomods", "example.com/m/@v/v1.0.0.mod", []byte("module example.com/m\n"), false, 405, "derived"},
 		{"upload to a REMOTE project", "acme%2Fmirror", "example.com/m/@v/v1.0.0.zip", good, false, 405, "read-only"},
 		{"upload to a VIRTUAL project", "acme%2Fall", "example.com/m/@v/v1.0.0.zip", good, false, 405, "read-only"},
 	}
@@ -521,6 +525,7 @@ func TestGoProxyBadInputStoresNothing(t *testing.T) {
 			}
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
+			t.Logf("%d %s", resp.StatusCode, b)
 			if resp.StatusCode != c.status || !strings.Contains(string(b), c.says) {
 				t.Fatalf("%d %s (want %d mentioning %q)", resp.StatusCode, b, c.status, c.says)
 			}

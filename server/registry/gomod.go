@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/modfile"
@@ -63,9 +64,19 @@ func (s *Service) maxGoZipSize() int64 {
 	return modzip.MaxZipFile
 }
 
+// maxGoCoordinateLen is the longest module path or version a package row
+// holds (as encoded, which is never shorter than decoded).
+const maxGoCoordinateLen = 255
+
 // parseGoModule decodes and validates a case-encoded module path.
 func parseGoModule(escPath string) (string, error) {
+	if len(escPath) > maxGoCoordinateLen {
+		return "", Invalid("invalid module path: longer than %d characters", maxGoCoordinateLen)
+	}
 	modPath, err := module.UnescapePath(escPath)
+	if err != nil && strings.ToLower(escPath) != escPath {
+		return "", Invalid("invalid module path %q: upper-case letters must be case-encoded as \"!\" and the lower-case letter, as the go command sends them (%v)", escPath, err)
+	}
 	if err != nil {
 		return "", Invalid("invalid module path %q: %v", escPath, err)
 	}
@@ -80,6 +91,9 @@ func parseGoModule(escPath string) (string, error) {
 // +incompatible). Only canonical versions are stored: the go command asks
 // for them and go.sum pins them.
 func parseGoVersion(modPath, escVersion string) (string, error) {
+	if len(escVersion) > maxGoCoordinateLen {
+		return "", Invalid("invalid version: longer than %d characters", maxGoCoordinateLen)
+	}
 	v, err := module.UnescapeVersion(escVersion)
 	if err != nil {
 		return "", Invalid("invalid version %q: %v", escVersion, err)

@@ -116,8 +116,15 @@ func writeGoDocument(w http.ResponseWriter, ctype string, body []byte) {
 // This is the registry's own API (the GOPROXY protocol is read-only).
 func (a *API) goProxyPut(w http.ResponseWriter, r *http.Request) {
 	req, ok := parseGoRequest(r)
-	if !ok || req.what != ".zip" {
+	switch {
+	case !ok:
 		WriteError(w, r, registry.NotFound("404 Not found - publish a module version with PUT <module>/@v/<version>.zip"))
+		return
+	case req.what != ".zip":
+		// The .mod and .info are derived from the zip, so they cannot
+		// disagree with it.
+		w.Header().Set("Allow", "GET, HEAD")
+		WriteError(w, r, registry.MethodNotAllowed("405 Method Not Allowed - only the zip is published (PUT <module>/@v/<version>.zip); its .mod and .info are derived from it"))
 		return
 	}
 	_, created, err := a.Svc.UploadGoModule(r.Context(), registry.PrincipalFrom(r.Context()), registry.GoModuleUpload{
