@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -537,5 +538,71 @@ func TestGoProxyBadInputStoresNothing(t *testing.T) {
 	// The same good zip is accepted where it belongs.
 	if status, body := goPublish(t, e, alice, "acme%2Fgomods", mod, "v1.0.0", good); status != 201 {
 		t.Fatalf("good zip: %d %s", status, body)
+	}
+}
+
+func TestGoProxyConcurrentPublishOfOneVersion(t *testing.T) {
+	e := servertest.New(t)
+	alice := e.CreateUser(t, "alice")
+	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
+	e.CreateProject(t, alice, "acme", "gomods", "PRIVATE")
+	const mod = "example.com/race"
+	try := func(zips [][]byte) map[int]int {
+		statuses := make(chan int, len(zips))
+		var wg sync.WaitGroup
+		for _, z := range zips {
+			wg.Go(func() {
+				status, _ := goPublish(t, e, alice, "acme%2Fgomods", mod, "v1.0.0", z)
+				statuses <- status
+			})
+		}
+		wg.Wait()
+		close(statuses)
+		counts := map[int]int{}
+		for s := range statuses {
+			counts[s]++
+		}
+		return counts
+	}
+	// Different zips for one version: exactly one wins, the rest conflict.
+	var different [][]byte
+	for i := range 6 {
+		different = append(different, greetModule(t, mod, "v1.0.0", fmt.Sprintf("writer %d", i)))
+	}
+	if counts := try(different); counts[201] != 1 || counts[409] != 5 {
+		t.Fatalf("different zips: %v", counts)
+	}
+	if n := e.Server.DB.PackageFile.Query().CountX(t.Context()); n != 1 {
+		t.Fatalf("%d files stored", n)
+	}
+	// The same zip again from many clients: all idempotent.
+	winner := e.Server.DB.PackageFile.Query().OnlyX(t.Context())
+	var same []byte
+	for _, z := range different {
+		if sha(z) == winner.Sha256 {
+			same = z
+		}
+	}
+	if counts := try([][]byte{same, same, same, same}); counts[200] != 4 {
+		t.Fatalf("the same zip again: %v", counts)
+	}
+}
+
+func TestGoProxyIncompatibleVersionWithoutGoMod(t *testing.T) {
+	e := servertest.New(t)
+	alice := e.CreateUser(t, "alice")
+	e.CreateGroup(t, alice, "", "acme", "PUBLIC")
+	e.CreateProject(t, alice, "acme", "gomods", "PUBLIC")
+	const mod = "example.com/legacy"
+	z := goModuleZip(t, mod, "v2.0.0+incompatible", map[string]string{"legacy.go": "package legacy\n"})
+	mustGoPublish(t, e, alice, "acme%2Fgomods", mod, "v2.0.0+incompatible", z)
+	// A public project: no credentials needed.
+	status, body, _ := e.Do(t, "GET", goPath("acme%2Fgomods", mod, "@v/v2.0.0+incompatible.mod"), nil, nil)
+	if status != 200 || string(body) != "module example.com/legacy\n" {
+		t.Fatalf(".mod of a pre-modules version: %d %q", status, body)
+	}
+	status, body, _ = e.Do(t, "GET", goPath("acme%2Fgomods", mod, "@latest"), nil, nil)
+	if status != 200 || !strings.Contains(string(body), `"Version":"v2.0.0+incompatible"`) {
+		t.Fatalf("@latest: %d %s", status, body)
 	}
 }
