@@ -441,6 +441,26 @@ func TestGoProxyRemoteAndVirtualWithTheGoCommand(t *testing.T) {
 			t.Fatalf("lib through the virtual project: %d from %q", status, h.Get("X-Registry-Upstream"))
 		}
 	})
+	t.Run("cached versions outlive a failing upstream", func(t *testing.T) {
+		e.MustGraphQL(t, alice, `mutation { updateRemoteRepositoryConfig(input: {projectPath: "team/mirror", serveStale: false}) { errors } }`, nil)
+		proxy.mode.Store("500")
+		defer proxy.mode.Store("")
+		e.Clock.Advance(25 * time.Hour) // every cached list is past its TTL
+		for _, project := range []int{mirrorID, allID} {
+			g := newGoCmd(t, front, front.proxyURL("alice", alice, project))
+			if d := g.download(lib + "@v1.1.0"); d.Sum != zipHash(t, libZip("v1.1.0")) {
+				t.Fatalf("cached version from project %d: %+v", project, d)
+			}
+			// Not cached, and the upstream is down: 502, not a 404 that
+			// would send the go command elsewhere.
+			if status, _, _ := e.Do(t, "GET", goPath(strconv.Itoa(project), lib, "@v/v1.0.1.info"), nil, tok(alice)); status != 502 {
+				t.Fatalf("uncached version from project %d: %d", project, status)
+			}
+			if status, _, _ := e.Do(t, "GET", goPath(strconv.Itoa(project), lib, "@v/list"), nil, tok(alice)); status != 502 {
+				t.Fatalf("list from project %d with serveStale off: %d", project, status)
+			}
+		}
+	})
 }
 
 // badZip builds a zip by hand (CreateFromDir would refuse these layouts).

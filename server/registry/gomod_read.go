@@ -139,6 +139,12 @@ func (s *Service) goTier(ctx context.Context, m *goModule) ([]Source, error) {
 		return m.sources, nil
 	}
 	owners, err := s.goOwners(ctx, m)
+	if k := KindOf(err); k == KindBadGateway || k == KindGatewayTimeout {
+		// No STANDARD source has the module and the upstreams that might
+		// cannot say (and have no fresh or servable stale list). A version
+		// they cached is immutable, so it is still served.
+		return s.goCachedIn(ctx, m)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -147,6 +153,28 @@ func (s *Service) goTier(ctx context.Context, m *goModule) ([]Source, error) {
 		tier[i] = o.Source
 	}
 	return tier, nil
+}
+
+// goCachedIn are the REMOTE sources that cached any version of the module,
+// in resolution order; a 502 when none did.
+func (s *Service) goCachedIn(ctx context.Context, m *goModule) ([]Source, error) {
+	var out []Source
+	for _, src := range m.sources {
+		if src.Project.RepositoryMode != enum.Remote {
+			continue
+		}
+		ok, err := s.db.Pkg.Query().Where(pkg.ProjectID(src.Project.ID), pkg.PackageTypeEQ(enum.Golang), pkg.Name(m.modPath)).Exist(ctx)
+		if err != nil {
+			return nil, Internal(err, "could not read the module cache")
+		}
+		if ok {
+			out = append(out, src)
+		}
+	}
+	if len(out) == 0 {
+		return nil, upstreamError(nil, "502 Bad Gateway - the upstream registries that may have %s did not answer", m.modPath)
+	}
+	return out, nil
 }
 
 // GoVersionList answers @v/list: the module's versions in semver order.
