@@ -622,7 +622,7 @@ func TestGoProxyIncompatibleVersionWithoutGoMod(t *testing.T) {
 		t.Fatalf(".mod of a pre-modules version: %d %q", status, body)
 	}
 	status, body, _ = e.Do(t, "GET", goPath("acme%2Fgomods", mod, "@latest"), nil, nil)
-	if status != 200 || !strings.Contains(string(body), `"Version":"v2.0.0+incompatible"`) {
+	if status != 200 || !strings.Contains(string(body), `"Version":"v2.0.0+incompatible"`) || strings.Contains(string(body), `"Time":"0001-`) {
 		t.Fatalf("@latest: %d %s", status, body)
 	}
 }

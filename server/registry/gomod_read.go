@@ -86,7 +86,9 @@ func (s *Service) lookupGoModule(ctx context.Context, src Source, m *goModule) (
 		return goVersions{listed: parseGoList(doc.Body)}, true, nil
 	}
 	pkgs, err := s.db.Pkg.Query().Where(pkg.ProjectID(src.Project.ID), pkg.PackageTypeEQ(enum.Golang), pkg.Name(m.modPath),
-		pkg.StatusIn(installable...)).Select(pkg.FieldVersion, pkg.FieldStatus, pkg.FieldCreatedAt).All(ctx)
+		// Not created_at: parsing 300 timestamps doubled a 300-version
+		// list's latency on SQLite; @latest reads the one it needs.
+		pkg.StatusIn(installable...)).Select(pkg.FieldVersion, pkg.FieldStatus).All(ctx)
 	if err != nil {
 		return goVersions{}, false, Internal(err, "could not read the module's versions")
 	}
@@ -258,7 +260,14 @@ func (s *Service) latestIn(ctx context.Context, o Found[goVersions], m *goModule
 	if best == nil {
 		return nil, nil
 	}
-	return &GoInfo{Version: best.Version, Time: best.CreatedAt.UTC()}, nil
+	created, err := s.db.Pkg.Query().Where(pkg.ID(best.ID)).Select(pkg.FieldCreatedAt).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil // deleted meanwhile
+	}
+	if err != nil {
+		return nil, Internal(err, "could not read the module version")
+	}
+	return &GoInfo{Version: best.Version, Time: created.CreatedAt.UTC()}, nil
 }
 
 // goLatestRank compares two versions the way "latest" prefers them:
