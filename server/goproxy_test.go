@@ -316,6 +316,12 @@ func TestGoProxyStandardWithTheGoCommand(t *testing.T) {
 			t.Fatalf("fall-through to off: %v %s", err, out)
 		}
 	})
+	t.Run("the project's URL-encoded full path instead of its id", func(t *testing.T) {
+		g := newGoCmd(t, front, strings.Replace(front.proxyURL("alice", alice, id), fmt.Sprintf("/projects/%d/", id), "/projects/acme%2Fgomods/", 1))
+		if out := strings.TrimSpace(g.must("list", "-m", "-versions", mod)); out != mod+" v1.0.0 v1.1.0" {
+			t.Fatalf("versions: %q", out)
+		}
+	})
 	t.Run("credentials from .netrc (GOAUTH=netrc)", func(t *testing.T) {
 		g := newGoCmd(t, front, front.proxyURL("", "", id))
 		host, _ := url.Parse(front.url)
