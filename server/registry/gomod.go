@@ -185,7 +185,10 @@ func (s *Service) UploadGoModule(ctx context.Context, p *Principal, in GoModuleU
 	return pf, true, nil
 }
 
-var errGoSameZip = errors.New("the same module zip is already published")
+// errGoSameZip ends the recording transaction of an upload whose identical
+// zip a concurrent upload published first; the upload then answers as an
+// idempotent retry.
+var errGoSameZip = Conflict("the same module zip is already published")
 
 func goImmutable(modPath, version string) error {
 	return Conflict("%s@%s is already published with different content; module versions are immutable (go.sum pins them): publish a new version", modPath, version)
