@@ -322,14 +322,19 @@ func TestGoProxyStandardWithTheGoCommand(t *testing.T) {
 			t.Fatalf("versions: %q", out)
 		}
 	})
-	t.Run("credentials from .netrc (GOAUTH=netrc)", func(t *testing.T) {
-		g := newGoCmd(t, front, front.proxyURL("", "", id))
+	t.Run("credentials from .netrc (GOAUTH=netrc), GOPRIVATE with GONOPROXY=none", func(t *testing.T) {
+		// The default checksum database, which GOPRIVATE keeps the go
+		// command from asking about example.com modules.
+		g := newGoCmd(t, front, front.proxyURL("", "", id), "GOPRIVATE=example.com/*", "GONOPROXY=none", "GOSUMDB=")
 		host, _ := url.Parse(front.url)
 		if err := os.WriteFile(g.netrc, []byte("machine "+host.Host+" login alice password "+alice+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		if out := strings.TrimSpace(g.must("list", "-m", "-versions", mod)); out != mod+" v1.0.0 v1.1.0" {
 			t.Fatalf("versions: %q", out)
+		}
+		if d := g.download(mod + "@v1.1.0"); d.Sum != zipHash(t, v110) {
+			t.Fatalf("download: %+v", d)
 		}
 	})
 	t.Run("anonymous callers are challenged", func(t *testing.T) {
