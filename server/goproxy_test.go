@@ -438,6 +438,13 @@ func TestGoProxyRemoteAndVirtualWithTheGoCommand(t *testing.T) {
 		if out := g.buildAndRun(); out != "hello from the private v1.0.0 v1.2.0" {
 			t.Fatalf("app says %q", out)
 		}
+		// @latest, which the go command asks when a list has no releases.
+		for modPath, want := range map[string]string{greet: "v1.0.0", lib: "v1.2.0"} {
+			status, body, _ := e.Do(t, "GET", goPath(strconv.Itoa(allID), modPath, "@latest"), nil, tok(alice))
+			if status != 200 || !strings.Contains(string(body), `"Version":"`+want+`"`) {
+				t.Fatalf("%s@latest through the virtual project: %d %s", modPath, status, body)
+			}
+		}
 		// Asking for the impostor's version by name does not reach it either.
 		for _, rest := range []string{"@v/v1.9.0.info", "@v/v1.9.0.mod", "@v/v1.9.0.zip"} {
 			if status, _, _ := e.Do(t, "GET", goPath(strconv.Itoa(allID), greet, rest), nil, tok(alice)); status != 404 {
