@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"encoding/json"
 	"encoding/base64"
 	"fmt"
 	"mime/multipart"
@@ -476,5 +477,64 @@ func TestPyPIBadUploads(t *testing.T) {
 	if status, b, _ := e.Do(t, "POST", fmt.Sprintf("/api/v4/projects/%d/packages/pypi", id), bytes.NewReader(body),
 		map[string]string{"PRIVATE-TOKEN": alice, "Content-Type": ctype}); status != 201 {
 		t.Fatalf("good upload: %d %s", status, b)
+	}
+}
+
+// TestPyPIVirtualTiers checks name ownership on simple pages: upstreams of
+// equal priority and kind merge (each file once), a higher tier that has
+// the name hides every lower one.
+func TestPyPIVirtualTiers(t *testing.T) {
+	e := servertest.New(t)
+	alice := e.CreateUser(t, "alice")
+	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
+	a := createPyPIProject(t, e, alice, "acme", "a", "STANDARD", "")
+	b := createPyPIProject(t, e, alice, "acme", "b", "STANDARD", "")
+	c := createPyPIProject(t, e, alice, "acme", "c", "STANDARD", "")
+	virt := createPyPIProject(t, e, alice, "acme", "all", "VIRTUAL", "")
+	upload := func(project int, version string) {
+		file := "lib-" + version + ".tar.gz"
+		body, ctype := pypiForm(t, map[string]string{"name": "lib", "version": version}, file, []byte(file+fmt.Sprint(project)))
+		if status, out, _ := e.Do(t, "POST", fmt.Sprintf("/api/v4/projects/%d/packages/pypi", project), bytes.NewReader(body),
+			map[string]string{"PRIVATE-TOKEN": alice, "Content-Type": ctype}); status != 201 {
+			t.Fatalf("upload: %d %s", status, out)
+		}
+	}
+	upload(a, "1.0")
+	upload(b, "1.0") // the same file name in an equal tier: listed once
+	upload(b, "2.0")
+	upload(c, "9.0") // a lower tier: never listed
+	set := func(pa, pb, pc int) {
+		if errs := payloadErrors(t, setUpstreams(t, e, alice, "acme/all", []map[string]any{
+			{"id": "a", "repositoryPath": "acme/a", "priority": pa},
+			{"id": "b", "repositoryPath": "acme/b", "priority": pb},
+			{"id": "c", "repositoryPath": "acme/c", "priority": pc},
+		}), "updateVirtualRepositoryUpstreams"); len(errs) > 0 {
+			t.Fatal(errs)
+		}
+	}
+	versions := func() string {
+		_, b, h := e.Do(t, "GET", fmt.Sprintf("/api/v4/projects/%d/packages/pypi/simple/lib/", virt), nil,
+			map[string]string{"PRIVATE-TOKEN": alice, "Accept": "application/vnd.pypi.simple.v1+json"})
+		var page struct {
+			Files []struct {
+				Filename string `json:"filename"`
+			} `json:"files"`
+		}
+		if err := json.Unmarshal(b, &page); err != nil {
+			t.Fatalf("%v: %s", err, b)
+		}
+		var names []string
+		for _, f := range page.Files {
+			names = append(names, f.Filename)
+		}
+		return strings.Join(names, " ") + " from " + h.Get("X-Registry-Upstream")
+	}
+	set(10, 10, 5)
+	if got := versions(); got != "lib-1.0.tar.gz lib-2.0.tar.gz from acme/a, acme/b" {
+		t.Fatalf("equal tiers: %s", got)
+	}
+	set(10, 5, 20)
+	if got := versions(); got != "lib-9.0.tar.gz from acme/c" {
+		t.Fatalf("highest tier: %s", got)
 	}
 }
