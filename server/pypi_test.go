@@ -249,6 +249,11 @@ func TestPyPIWithTwineAndPip(t *testing.T) {
 			_, page, _ := e.Do(t, "GET", fmt.Sprintf("/api/v4/projects/%d/packages/pypi/simple/requests-lite/", remoteID), nil, tok(alice))
 			t.Fatalf("pip install through the remote: %v %v\n%s\npage: %s", err, got, out, page)
 		}
+		// The upstream advertises core metadata (PEP 658): pip reads it
+		// through the remote before it downloads the wheel.
+		if !strings.Contains(out, "requests_lite-2.1-py3-none-any.whl.metadata") || proxy.count(".whl.metadata") != 1 {
+			t.Fatalf("core metadata through the remote (upstream asked %d times):\n%s", proxy.count(".whl.metadata"), out)
+		}
 		pages, files := proxy.count("/simple/requests-lite/"), proxy.count(".whl")
 		proxy.mode.Store("500") // the upstream is down: the page is fresh, the file cached
 		defer proxy.mode.Store("")

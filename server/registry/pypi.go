@@ -108,6 +108,9 @@ type pypiFileMeta struct {
 	RequiresPython string `json:"requires_python,omitempty"`
 	Yanked         bool   `json:"yanked,omitempty"`
 	YankedReason   string `json:"yanked_reason,omitempty"`
+	// DistSHA256, on a core metadata file, is the digest of the
+	// distribution it describes: PEP 658 addresses it by that digest.
+	DistSHA256 string `json:"dist_sha256,omitempty"`
 }
 
 // pypiPkgMeta is a version's metadata: the name as published (packages are
@@ -209,9 +212,10 @@ func (s *Service) storeCoreMetadata(ctx context.Context, prj *ent.Project, name,
 		s.log.Info("no core metadata extracted from a wheel", "file", wheel.FileName, "err", err)
 		return
 	}
+	meta, _ := json.Marshal(pypiFileMeta{DistSHA256: wheel.Sha256})
 	_, err = s.addPackageFile(ctx, newFile{
 		Project: prj, Format: enum.PyPI, Name: name, Version: version, FileName: wheel.FileName + coreMetadataSuffix,
-		Body: bytes.NewReader(data), Size: int64(len(data)), DuplicatesAllowed: true,
+		Body: bytes.NewReader(data), Size: int64(len(data)), DuplicatesAllowed: true, FileMetadata: meta,
 	})
 	if err != nil {
 		s.log.Warn("could not store a wheel's core metadata", "file", wheel.FileName, "err", err)

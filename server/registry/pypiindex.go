@@ -264,6 +264,8 @@ func parsePyPIJSON(body []byte, base *url.URL) ([]PyPIFile, error) {
 			Yanked         json.RawMessage   `json:"yanked"`
 			Size           *int64            `json:"size"`
 			UploadTime     *time.Time        `json:"upload-time"`
+			CoreMetadata   json.RawMessage   `json:"core-metadata"`
+			DistInfo       json.RawMessage   `json:"dist-info-metadata"`
 		} `json:"files"`
 	}
 	if err := json.Unmarshal(body, &page); err != nil {
@@ -275,12 +277,21 @@ func parsePyPIJSON(body []byte, base *url.URL) ([]PyPIFile, error) {
 		if err != nil || f.Hashes["sha256"] == "" {
 			continue
 		}
+		u.Fragment = ""
 		file := PyPIFile{FileName: f.Filename, SHA256: strings.ToLower(f.Hashes["sha256"]), Size: -1, UploadTime: f.UploadTime, upstreamURL: u.String()}
 		if f.RequiresPython != nil {
 			file.RequiresPython = *f.RequiresPython
 		}
 		if f.Size != nil {
 			file.Size = *f.Size
+		}
+		// PEP 714's name first, PEP 658's as a fallback; only a digest we
+		// can verify is passed on.
+		for _, raw := range []json.RawMessage{f.CoreMetadata, f.DistInfo} {
+			var hashes map[string]string
+			if json.Unmarshal(raw, &hashes) == nil && len(hashes["sha256"]) == 64 && file.CoreMetadataSHA256 == "" {
+				file.CoreMetadataSHA256 = strings.ToLower(hashes["sha256"])
+			}
 		}
 		var reason string
 		if json.Unmarshal(f.Yanked, &reason) == nil {
@@ -326,6 +337,10 @@ func parsePyPIHTML(body []byte, base *url.URL) ([]PyPIFile, error) {
 					file.RequiresPython = a.Val // the tokenizer unescapes entities
 				case "data-yanked":
 					file.Yanked, file.YankedReason = true, a.Val
+				case "data-core-metadata", "data-dist-info-metadata":
+					if alg, digest, ok := strings.Cut(a.Val, "="); ok && alg == "sha256" && len(digest) == 64 && file.CoreMetadataSHA256 == "" {
+						file.CoreMetadataSHA256 = strings.ToLower(digest)
+					}
 				}
 			}
 			if file.complete() {
@@ -408,19 +423,24 @@ func (s *Service) OpenPyPIFile(ctx context.Context, p *Principal, ref, sha256, f
 		}
 		// A distribution is addressed by its own digest; its core metadata
 		// file by the digest of the distribution it describes (PEP 658).
-		match := []predicate.PackageFile{packagefile.FileName(fileName), packagefile.Sha256(sha256)}
-		inSources := []predicate.Pkg{pkg.ProjectIDIn(ids...), pkg.PackageTypeEQ(enum.PyPI), pkg.StatusIn(installable...)}
-		if isMetadata {
-			match = []predicate.PackageFile{packagefile.FileName(fileName)}
-			inSources = append(inSources, pkg.HasFilesWith(packagefile.FileName(dist), packagefile.Sha256(sha256)))
+		match := []predicate.PackageFile{packagefile.FileName(fileName)}
+		if !isMetadata {
+			match = append(match, packagefile.Sha256(sha256))
 		}
-		rows, err := s.db.PackageFile.Query().Where(append(match, packagefile.HasPkgWith(inSources...))...).
+		rows, err := s.db.PackageFile.Query().Where(append(match, packagefile.HasPkgWith(pkg.ProjectIDIn(ids...),
+			pkg.PackageTypeEQ(enum.PyPI), pkg.StatusIn(installable...)))...).
 			WithPkg().WithBlob().Order(ent.Desc(packagefile.FieldID)).All(ctx)
 		if err != nil {
 			return nil, Internal(err, "could not read the package file")
 		}
 		out := map[int]*ent.PackageFile{}
 		for _, r := range rows {
+			if isMetadata {
+				var fm pypiFileMeta
+				if json.Unmarshal(r.Metadata, &fm) != nil || fm.DistSHA256 != sha256 {
+					continue
+				}
+			}
 			if out[r.Edges.Pkg.ProjectID] == nil {
 				out[r.Edges.Pkg.ProjectID] = r
 			}
@@ -437,12 +457,23 @@ func (s *Service) OpenPyPIFile(ctx context.Context, p *Principal, ref, sha256, f
 			return filled[src.Project.ID], err
 		},
 		func(ctx context.Context, src Source) (remoteFile, error) {
-			if isMetadata {
-				return remoteFile{}, errUpstreamMiss // core metadata of remote files is not mirrored
-			}
 			files, err := s.remotePyPIFiles(ctx, src.Project, name)
 			if err != nil {
 				return remoteFile{}, err
+			}
+			if isMetadata {
+				// Mirrored only when the upstream gave its digest, so that
+				// it is verified like any file.
+				for _, f := range files {
+					if f.FileName == dist && f.SHA256 == sha256 && f.CoreMetadataSHA256 != "" {
+						meta, _ := json.Marshal(pypiFileMeta{DistSHA256: sha256})
+						return remoteFile{
+							Project: src.Project, Format: enum.PyPI, Name: name, Version: version, FileName: fileName,
+							URL: f.upstreamURL + coreMetadataSuffix, Expect: Expected{SHA256: f.CoreMetadataSHA256}, FileMetadata: meta,
+						}, nil
+					}
+				}
+				return remoteFile{}, errUpstreamMiss
 			}
 			for _, f := range files {
 				if f.FileName == fileName && f.SHA256 == sha256 {
