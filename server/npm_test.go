@@ -1,0 +1,368 @@
+package server_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha1"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pkgreg/registry/server/servertest"
+)
+
+// npmCLI runs the real npm client against one registry URL, with its own
+// HOME, user config and cache, so that it never reads the machine's
+// configuration or reaches the public registry.
+type npmCLI struct {
+	t        *testing.T
+	home     string
+	registry string
+}
+
+// npmRegistry is a project's npm endpoint, as .npmrc names it.
+func npmRegistry(e *servertest.Env, projectRef string) string {
+	return e.URL + "/api/v4/projects/" + projectRef + "/packages/npm/"
+}
+
+func newNPM(t *testing.T, registry, token string) *npmCLI {
+	t.Helper()
+	if _, err := exec.LookPath("npm"); err != nil {
+		t.Skip("npm is not installed")
+	}
+	home := t.TempDir()
+	c := &npmCLI{t: t, home: home, registry: registry}
+	rc := "registry=" + registry + "\naudit=false\nfund=false\nupdate-notifier=false\nloglevel=warn\n"
+	if token != "" {
+		rc += strings.TrimPrefix(registry, "http:") + ":_authToken=" + token + "\n"
+	}
+	if err := os.WriteFile(filepath.Join(home, ".npmrc"), []byte(rc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// run runs npm in dir and returns its combined output.
+func (c *npmCLI) run(dir string, args ...string) (string, error) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	args = append(args, "--registry", c.registry, "--userconfig", filepath.Join(c.home, ".npmrc"),
+		"--cache", filepath.Join(c.home, "cache"), "--audit=false", "--fund=false", "--update-notifier=false")
+	cmd := exec.CommandContext(ctx, "npm", args...)
+	cmd.Dir = dir
+	cmd.Env = []string{"HOME=" + c.home, "PATH=" + os.Getenv("PATH"), "NO_UPDATE_NOTIFIER=1", "npm_config_prefix=" + filepath.Join(c.home, "prefix")}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// must runs npm and fails the test when it fails.
+func (c *npmCLI) must(dir string, args ...string) string {
+	c.t.Helper()
+	out, err := c.run(dir, args...)
+	if err != nil {
+		c.t.Fatalf("npm %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// npmPackageDir writes a package's source for npm publish.
+func npmPackageDir(t *testing.T, name, version string, deps map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	pj := map[string]any{"name": name, "version": version, "main": "index.js", "description": "test package " + name}
+	if deps != nil {
+		pj["dependencies"] = deps
+	}
+	b, _ := json.MarshalIndent(pj, "", "  ")
+	must0(t, os.WriteFile(filepath.Join(dir, "package.json"), b, 0o644))
+	must0(t, os.WriteFile(filepath.Join(dir, "index.js"), []byte(fmt.Sprintf("module.exports = %q;\n", name+"@"+version)), 0o644))
+	return dir
+}
+
+func must0(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// publish publishes name@version (with deps) through npm.
+func (c *npmCLI) publish(name, version string, deps map[string]string, extra ...string) {
+	c.t.Helper()
+	c.must(npmPackageDir(c.t, name, version, deps), append([]string{"publish"}, extra...)...)
+}
+
+// installed installs specs into a fresh project and returns the installed
+// versions by name.
+func (c *npmCLI) install(specs ...string) (map[string]string, string, error) {
+	c.t.Helper()
+	dir := c.t.TempDir()
+	must0(c.t, os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name":"app","version":"1.0.0","private":true}`), 0o644))
+	out, err := c.run(dir, append([]string{"install", "--no-package-lock"}, specs...)...)
+	if err != nil {
+		return nil, out, err
+	}
+	got := map[string]string{}
+	_ = filepath.Walk(filepath.Join(dir, "node_modules"), func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.Name() != "package.json" || strings.Count(strings.TrimPrefix(p, dir), "node_modules") != 1 {
+			return nil
+		}
+		var pj struct{ Name, Version string }
+		if b, err := os.ReadFile(p); err == nil && json.Unmarshal(b, &pj) == nil && pj.Name != "" {
+			rel, _ := filepath.Rel(filepath.Join(dir, "node_modules"), filepath.Dir(p))
+			if filepath.ToSlash(rel) == pj.Name {
+				got[pj.Name] = pj.Version
+			}
+		}
+		return nil
+	})
+	return got, out, nil
+}
+
+func (c *npmCLI) mustInstall(specs ...string) map[string]string {
+	c.t.Helper()
+	got, out, err := c.install(specs...)
+	if err != nil {
+		c.t.Fatalf("npm install %v: %v\n%s", specs, err, out)
+	}
+	return got
+}
+
+// npmTgz builds a package tarball the way npm pack lays it out.
+func npmTgz(t *testing.T, packageJSON string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, f := range []struct{ name, body string }{{"package/package.json", packageJSON}, {"package/index.js", "module.exports = 1;\n"}} {
+		must0(t, tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.body))}))
+		_, _ = tw.Write([]byte(f.body))
+	}
+	must0(t, tw.Close())
+	must0(t, zw.Close())
+	return buf.Bytes()
+}
+
+// publishDoc is npm's publish document for name@version with tgz; mutate
+// edits it before it is encoded.
+func publishDoc(name, version string, tgz []byte, mutate func(doc map[string]any, manifest map[string]any, dist map[string]any)) []byte {
+	s1 := sha1.Sum(tgz)
+	s512 := sha512.Sum512(tgz)
+	dist := map[string]any{"shasum": hex.EncodeToString(s1[:]), "integrity": "sha512-" + base64.StdEncoding.EncodeToString(s512[:]),
+		"tarball": "http://x/" + name + "/-/" + name + "-" + version + ".tgz"}
+	manifest := map[string]any{"name": name, "version": version, "_id": name + "@" + version, "dist": dist}
+	doc := map[string]any{"_id": name, "name": name, "dist-tags": map[string]any{"latest": version},
+		"versions": map[string]any{version: manifest}, "access": nil,
+		"_attachments": map[string]any{name + "-" + version + ".tgz": map[string]any{
+			"content_type": "application/octet-stream", "data": base64.StdEncoding.EncodeToString(tgz), "length": len(tgz)}}}
+	if mutate != nil {
+		mutate(doc, manifest, dist)
+	}
+	// versions before _attachments, as npm writes it.
+	var b bytes.Buffer
+	b.WriteString("{")
+	first := true
+	for _, k := range []string{"_id", "name", "dist-tags", "versions", "access", "_attachments"} {
+		v, ok := doc[k]
+		if !ok {
+			continue
+		}
+		if !first {
+			b.WriteString(",")
+		}
+		first = false
+		kb, _ := json.Marshal(k)
+		vb, _ := json.Marshal(v)
+		b.Write(kb)
+		b.WriteString(":")
+		b.Write(vb)
+	}
+	b.WriteString("}")
+	return b.Bytes()
+}
+
+func pkgJSON(name, version string) string {
+	return fmt.Sprintf(`{"name":%q,"version":%q}`, name, version)
+}
+
+// npmPath is the npm endpoint path of a project, for raw requests.
+func npmPath(projectRef, rest string) string {
+	return "/api/v4/projects/" + projectRef + "/packages/npm/" + rest
+}
+
+func escName(name string) string { return strings.Replace(url.PathEscape(name), "%2F", "%2f", 1) }
+
+func TestNPMStandardPublishInstall(t *testing.T) {
+	e, alice, _, id := newAcmeTools(t)
+	ref := fmt.Sprint(id)
+	reg := npmRegistry(e, ref)
+	npm := newNPM(t, reg, alice)
+
+	if out := npm.must(t.TempDir(), "whoami"); strings.TrimSpace(out) != "alice" {
+		t.Fatalf("whoami: %q", out)
+	}
+	npm.publish("left-pad-x", "1.0.0", nil)
+	npm.publish("left-pad-x", "1.1.0", nil)
+	npm.publish("@acme/util", "1.0.0", map[string]string{"left-pad-x": "^1.0.0"})
+
+	got := npm.mustInstall("@acme/util")
+	if got["@acme/util"] != "1.0.0" || got["left-pad-x"] != "1.1.0" {
+		t.Fatalf("installed %v", got)
+	}
+	if out := strings.TrimSpace(npm.must(t.TempDir(), "view", "@acme/util", "version")); out != "1.0.0" {
+		t.Fatalf("npm view: %q", out)
+	}
+	if out := npm.must(t.TempDir(), "view", "left-pad-x", "versions", "--json"); !strings.Contains(out, `"1.0.0"`) || !strings.Contains(out, `"1.1.0"`) {
+		t.Fatalf("npm view versions: %s", out)
+	}
+
+	t.Run("packument forms", func(t *testing.T) {
+		status, body, h := e.Do(t, "GET", npmPath(ref, escName("@acme/util")), nil, map[string]string{
+			"PRIVATE-TOKEN": alice, "Accept": "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*"})
+		if status != 200 || h.Get("Content-Type") != "application/vnd.npm.install-v1+json" {
+			t.Fatalf("abbreviated: %d %s %s", status, h.Get("Content-Type"), body)
+		}
+		var abbr struct {
+			Modified string
+			DistTags map[string]string `json:"dist-tags"`
+			Versions map[string]struct {
+				Dependencies map[string]string
+				Description  string
+				Dist         struct{ Tarball, Shasum, Integrity string }
+			}
+		}
+		must0(t, json.Unmarshal(body, &abbr))
+		v := abbr.Versions["1.0.0"]
+		if abbr.DistTags["latest"] != "1.0.0" || v.Dependencies["left-pad-x"] != "^1.0.0" || v.Description != "" ||
+			v.Dist.Tarball != reg+"@acme%2futil/-/util-1.0.0.tgz" || len(v.Dist.Shasum) != 40 || !strings.HasPrefix(v.Dist.Integrity, "sha512-") {
+			t.Fatalf("abbreviated packument: %s", body)
+		}
+		status, body, h = e.Do(t, "GET", npmPath(ref, "left-pad-x"), nil, tok(alice))
+		var full struct {
+			ID       string `json:"_id"`
+			Rev      string `json:"_rev"`
+			Time     map[string]string
+			Versions map[string]map[string]any
+		}
+		must0(t, json.Unmarshal(body, &full))
+		if status != 200 || h.Get("Content-Type") != "application/json" || full.Time["1.1.0"] == "" || full.Time["created"] == "" ||
+			full.Versions["1.0.0"]["description"] != "test package left-pad-x" {
+			t.Fatalf("full packument: %d %s", status, body)
+		}
+		// The tarball URL is served, with the right bytes.
+		tarball := full.Versions["1.1.0"]["dist"].(map[string]any)
+		status, tgz, _ := e.Do(t, "GET", strings.TrimPrefix(tarball["tarball"].(string), e.URL), nil, tok(alice))
+		s1 := sha1.Sum(tgz)
+		if status != 200 || hex.EncodeToString(s1[:]) != tarball["shasum"] {
+			t.Fatalf("tarball: %d shasum %x vs %v", status, s1, tarball["shasum"])
+		}
+		// A single version, by version or tag.
+		status, body, _ = e.Do(t, "GET", npmPath(ref, "left-pad-x/latest"), nil, tok(alice))
+		if status != 200 || !strings.Contains(string(body), `"version":"1.1.0"`) {
+			t.Fatalf("version manifest: %d %s", status, body)
+		}
+	})
+
+	t.Run("anonymous reads of a private project are challenged", func(t *testing.T) {
+		status, body, h := e.Do(t, "GET", npmPath(ref, "left-pad-x"), nil, nil)
+		if status != 401 || h.Get("WWW-Authenticate") == "" || !strings.Contains(string(body), `"error"`) {
+			t.Fatalf("anonymous: %d %s %v", status, body, h)
+		}
+		anon := newNPM(t, reg, "")
+		if _, out, err := anon.install("left-pad-x"); err == nil || !strings.Contains(out, "401") {
+			t.Fatalf("anonymous install: %v %s", err, out)
+		}
+	})
+
+	t.Run("a published version cannot be replaced", func(t *testing.T) {
+		before := storedState(t, e)
+		out, err := npm.run(npmPackageDir(t, "left-pad-x", "1.0.0", nil), "publish")
+		// npm checks the packument first; the registry refuses on its own
+		// too (TestNPMBadInput sends the PUT without the client's check).
+		if err == nil || !strings.Contains(out, "cannot publish over the previously published versions: 1.0.0") {
+			t.Fatalf("republish: %v %s", err, out)
+		}
+		if after := storedState(t, e); after != before {
+			t.Fatalf("stored %s -> %s", before, after)
+		}
+	})
+
+	t.Run("dist-tags", func(t *testing.T) {
+		npm.publish("left-pad-x", "2.0.0-beta.1", nil, "--tag", "next")
+		if got := npm.mustInstall("left-pad-x"); got["left-pad-x"] != "1.1.0" {
+			t.Fatalf("latest after a tagged prerelease: %v", got)
+		}
+		if got := npm.mustInstall("left-pad-x@next"); got["left-pad-x"] != "2.0.0-beta.1" {
+			t.Fatalf("next: %v", got)
+		}
+		npm.must(t.TempDir(), "dist-tag", "add", "left-pad-x@1.0.0", "stable")
+		out := npm.must(t.TempDir(), "dist-tag", "ls", "left-pad-x")
+		for _, want := range []string{"latest: 1.1.0", "next: 2.0.0-beta.1", "stable: 1.0.0"} {
+			if !strings.Contains(out, want) {
+				t.Fatalf("dist-tag ls lacks %q: %s", want, out)
+			}
+		}
+		npm.must(t.TempDir(), "dist-tag", "rm", "left-pad-x", "stable")
+		if out := npm.must(t.TempDir(), "dist-tag", "ls", "left-pad-x"); strings.Contains(out, "stable") {
+			t.Fatalf("dist-tag rm: %s", out)
+		}
+		if out, err := npm.run(t.TempDir(), "dist-tag", "add", "left-pad-x@7.7.7", "stable"); err == nil || !strings.Contains(out, "404") {
+			t.Fatalf("tagging a missing version: %v %s", err, out)
+		}
+	})
+
+	t.Run("deprecate", func(t *testing.T) {
+		npm.must(t.TempDir(), "deprecate", "left-pad-x@1.0.0", "use 1.1")
+		if out := npm.must(t.TempDir(), "view", "left-pad-x@1.0.0", "deprecated"); !strings.Contains(out, "use 1.1") {
+			t.Fatalf("deprecated: %s", out)
+		}
+		if out := npm.must(t.TempDir(), "view", "left-pad-x@1.1.0", "deprecated"); strings.TrimSpace(out) != "" {
+			t.Fatalf("1.1.0 deprecated too: %s", out)
+		}
+		npm.must(t.TempDir(), "deprecate", "left-pad-x@1.0.0", "")
+		if out := npm.must(t.TempDir(), "view", "left-pad-x@1.0.0", "deprecated"); strings.TrimSpace(out) != "" {
+			t.Fatalf("un-deprecate: %s", out)
+		}
+	})
+
+	t.Run("unpublish", func(t *testing.T) {
+		dev := e.CreateUser(t, "dev")
+		e.AddMember(t, alice, "acme/tools", "dev", "DEVELOPER")
+		devNPM := newNPM(t, reg, dev)
+		if out, err := devNPM.run(t.TempDir(), "unpublish", "left-pad-x@1.0.0"); err == nil || !strings.Contains(out, "403") {
+			t.Fatalf("developer unpublish: %v %s", err, out)
+		}
+		npm.must(t.TempDir(), "unpublish", "left-pad-x@1.1.0")
+		out := npm.must(t.TempDir(), "view", "left-pad-x", "versions", "--json")
+		if strings.Contains(out, `"1.1.0"`) || !strings.Contains(out, `"1.0.0"`) {
+			t.Fatalf("after unpublishing 1.1.0: %s", out)
+		}
+		// npm moves "latest" off the version it removes, to the highest one
+		// left (the prerelease, by npm's own rule).
+		if got := npm.mustInstall("left-pad-x"); got["left-pad-x"] != "2.0.0-beta.1" {
+			t.Fatalf("latest after unpublishing it: %v", got)
+		}
+		if got := npm.mustInstall("left-pad-x@^1.0.0"); got["left-pad-x"] != "1.0.0" {
+			t.Fatalf("range after unpublishing 1.1.0: %v", got)
+		}
+		npm.must(t.TempDir(), "unpublish", "left-pad-x", "--force")
+		if out, err := npm.run(t.TempDir(), "view", "left-pad-x"); err == nil || !strings.Contains(out, "404") {
+			t.Fatalf("after unpublishing the package: %v %s", err, out)
+		}
+		if status, _, _ := e.Do(t, "GET", npmPath(ref, "left-pad-x/-/left-pad-x-1.0.0.tgz"), nil, tok(alice)); status != 404 {
+			t.Fatalf("tarball after unpublish: %d", status)
+		}
+	})
+}
