@@ -366,3 +366,121 @@ func TestNPMStandardPublishInstall(t *testing.T) {
 		}
 	})
 }
+
+// projectID reads a project's numeric id.
+func projectID(t *testing.T, e *servertest.Env, token, fullPath string) string {
+	t.Helper()
+	r := e.MustGraphQL(t, token, `query($p: ID!) { project(fullPath: $p) { id } }`, map[string]any{"p": fullPath})
+	var out struct{ Project struct{ ID string } }
+	r.Decode(t, &out)
+	return strings.TrimPrefix(out.Project.ID, "gid://registry/Project/")
+}
+
+// npmMirror is a registry (e) with a STANDARD project acme/js, a REMOTE
+// project acme/npm-remote whose upstream is a second registry's public
+// project (up, pub/npm), and a VIRTUAL project acme/npm-all over both
+// (the STANDARD one first).
+type npmMirror struct {
+	up, e                       *servertest.Env
+	upNPM                       *npmCLI
+	alice                       string
+	std, remote, virtual, upRef string
+}
+
+func newNPMMirror(t *testing.T) *npmMirror {
+	t.Helper()
+	m := &npmMirror{up: servertest.New(t), e: servertest.New(t)}
+	bob := m.up.CreateUser(t, "bob")
+	m.up.CreateGroup(t, bob, "", "pub", "PUBLIC")
+	m.upRef = fmt.Sprint(m.up.CreateProject(t, bob, "pub", "npm", "PUBLIC"))
+	m.upNPM = newNPM(t, npmRegistry(m.up, m.upRef), bob)
+
+	e := m.e
+	m.alice = e.CreateUser(t, "alice")
+	e.CreateGroup(t, m.alice, "", "acme", "PRIVATE")
+	m.std = fmt.Sprint(e.CreateProject(t, m.alice, "acme", "js", "PRIVATE"))
+	e.MustGraphQL(t, m.alice, `mutation($u: String) { createProject(input: {namespacePath: "acme", path: "npm-remote", repositoryMode: REMOTE, format: NPM, remoteUrl: $u}) { errors } }`,
+		map[string]any{"u": npmRegistry(m.up, m.upRef)})
+	e.MustGraphQL(t, m.alice, `mutation { createProject(input: {namespacePath: "acme", path: "npm-all", repositoryMode: VIRTUAL, format: NPM}) { errors } }`, nil)
+	m.remote = projectID(t, e, m.alice, "acme/npm-remote")
+	m.virtual = projectID(t, e, m.alice, "acme/npm-all")
+	r := setUpstreams(t, e, m.alice, "acme/npm-all", []map[string]any{
+		{"id": "local", "repositoryPath": "acme/js", "priority": 20},
+		{"id": "public", "repositoryPath": "acme/npm-remote", "priority": 10},
+	})
+	if errs := payloadErrors(t, r, "updateVirtualRepositoryUpstreams"); len(errs) > 0 {
+		t.Fatalf("upstreams: %v", errs)
+	}
+	return m
+}
+
+func TestNPMRemoteAndVirtual(t *testing.T) {
+	m := newNPMMirror(t)
+	e := m.e
+	m.upNPM.publish("shared-lib", "1.0.0", nil)
+	m.upNPM.publish("shared-lib", "1.2.0", nil)
+	// The same names as private packages, with higher versions: what a
+	// dependency-confusion attack publishes on a public registry.
+	m.upNPM.publish("internal-lib", "9.9.9", nil)
+	m.upNPM.publish("@acme/internal", "9.9.9", nil)
+
+	local := newNPM(t, npmRegistry(e, m.std), m.alice)
+	local.publish("internal-lib", "1.0.0", nil)
+	local.publish("@acme/internal", "1.0.0", nil)
+	local.publish("@acme/app", "1.0.0", map[string]string{"shared-lib": "^1.0.0", "internal-lib": "*", "@acme/internal": "*"})
+
+	t.Run("remote", func(t *testing.T) {
+		rem := newNPM(t, npmRegistry(e, m.remote), m.alice)
+		if got := rem.mustInstall("shared-lib"); got["shared-lib"] != "1.2.0" {
+			t.Fatalf("install through the remote: %v", got)
+		}
+		status, body, _ := e.Do(t, "GET", npmPath(m.remote, "shared-lib"), nil, tok(m.alice))
+		if status != 200 || !strings.Contains(string(body), npmRegistry(e, m.remote)+"shared-lib/-/shared-lib-1.2.0.tgz") ||
+			strings.Contains(string(body), m.up.URL) {
+			t.Fatalf("remote packument not rewritten: %d %s", status, body)
+		}
+		// The tarball was cached in the remote project, with its digests.
+		n, err := e.Server.DB.PackageFile.Query().Count(t.Context())
+		must0(t, err)
+		if n == 0 {
+			t.Fatal("nothing cached")
+		}
+		if got := rem.mustInstall("@acme/internal"); got["@acme/internal"] != "9.9.9" {
+			t.Fatalf("scoped through the remote: %v", got)
+		}
+	})
+
+	t.Run("virtual", func(t *testing.T) {
+		virt := newNPM(t, npmRegistry(e, m.virtual), m.alice)
+		got := virt.mustInstall("@acme/app")
+		want := map[string]string{"@acme/app": "1.0.0", "shared-lib": "1.2.0", "internal-lib": "1.0.0", "@acme/internal": "1.0.0"}
+		for k, v := range want {
+			if got[k] != v {
+				t.Fatalf("install through the virtual project: %v, want %v", got, want)
+			}
+		}
+		// Dependency confusion: the private tier owns the names.
+		for _, name := range []string{"internal-lib", "@acme/internal"} {
+			if got := virt.mustInstall(name); got[name] != "1.0.0" {
+				t.Fatalf("%s through the virtual project: %v", name, got)
+			}
+			if _, out, err := virt.install(name + "@9.9.9"); err == nil || !strings.Contains(out, "ETARGET") {
+				t.Fatalf("%s@9.9.9 installed through the virtual project: %v %s", name, err, out)
+			}
+			status, body, _ := e.Do(t, "GET", npmPath(m.virtual, escName(name)), nil, tok(m.alice))
+			if status != 200 || strings.Contains(string(body), "9.9.9") {
+				t.Fatalf("%s packument through the virtual project: %d %s", name, status, body)
+			}
+			file := name[strings.LastIndex(name, "/")+1:] + "-9.9.9.tgz"
+			if status, _, _ := e.Do(t, "GET", npmPath(m.virtual, escName(name)+"/-/"+file), nil, tok(m.alice)); status != 404 {
+				t.Fatalf("%s 9.9.9 tarball through the virtual project: %d", name, status)
+			}
+		}
+		// Writes go to the STANDARD project.
+		status, body, _ := e.Do(t, "PUT", npmPath(m.virtual, "new-lib"),
+			bytes.NewReader(publishDoc("new-lib", "1.0.0", npmTgz(t, pkgJSON("new-lib", "1.0.0")), nil)), tok(m.alice))
+		if status != 405 || !strings.Contains(string(body), `"error"`) {
+			t.Fatalf("publish to the virtual project: %d %s", status, body)
+		}
+	})
+}
