@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -483,4 +485,181 @@ func TestNPMRemoteAndVirtual(t *testing.T) {
 			t.Fatalf("publish to the virtual project: %d %s", status, body)
 		}
 	})
+}
+
+func TestNPMBadInputStoresNothing(t *testing.T) {
+	e, alice, _, id := newAcmeTools(t)
+	ref := fmt.Sprint(id)
+	good := npmTgz(t, pkgJSON("good-lib", "1.0.0"))
+	put := func(name string, body []byte, token string) (int, string) {
+		t.Helper()
+		status, b, _ := e.Do(t, "PUT", npmPath(ref, escName(name)), bytes.NewReader(body), tok(token))
+		return status, string(b)
+	}
+	if status, body := put("good-lib", publishDoc("good-lib", "1.0.0", good, nil), alice); status != 200 {
+		t.Fatalf("good publish: %d %s", status, body)
+	}
+	other := npmTgz(t, pkgJSON("good-lib", "2.0.0"))
+	otherSum := sha512.Sum512(other)
+	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "acme", path: "npm-remote", repositoryMode: REMOTE, format: NPM, remoteUrl: "http://127.0.0.1:1/npm/"}) { errors } }`, nil)
+	remoteRef := projectID(t, e, alice, "acme/npm-remote")
+	rita := e.CreateUser(t, "rita")
+	e.AddMember(t, alice, "acme/tools", "rita", "REPORTER")
+	full := publishDoc("good-lib", "2.0.0", other, nil)
+	setNPMDuplicates(t, e, alice, "acme", false)
+
+	for _, c := range []struct {
+		name   string
+		pkg    string
+		body   []byte
+		token  string
+		status int
+		want   string
+	}{
+		{"malformed JSON", "good-lib", []byte(`{"name": "good-lib", "versions": {`), alice, 400, "malformed JSON"},
+		{"not JSON at all", "good-lib", []byte(`hello`), alice, 400, "malformed JSON"},
+		{"garbage after the document", "good-lib", append(append([]byte{}, full...), "x"...), alice, 400, "malformed JSON"},
+		{"document cut after the data", "good-lib", full[:len(full)-1], alice, 400, "malformed JSON"},
+		{"data cut off", "good-lib", full[:len(full)/2], alice, 400, ""},
+		{"attachment missing", "good-lib", publishDoc("good-lib", "2.0.0", other, func(d, _, _ map[string]any) { delete(d, "_attachments") }), alice, 400, "no tarball"},
+		{"attachment for another version", "good-lib", publishDoc("good-lib", "2.0.0", other, func(d, _, _ map[string]any) {
+			d["_attachments"] = map[string]any{"good-lib-3.0.0.tgz": d["_attachments"].(map[string]any)["good-lib-2.0.0.tgz"]}
+		}), alice, 400, "is not the tarball of good-lib@2.0.0"},
+		{"two attachments", "good-lib", publishDoc("good-lib", "2.0.0", other, func(d, _, _ map[string]any) {
+			a := d["_attachments"].(map[string]any)
+			a["good-lib-2.0.1.tgz"] = a["good-lib-2.0.0.tgz"]
+		}), alice, 400, "exactly one"},
+		{"wrong integrity", "good-lib", publishDoc("good-lib", "2.0.0", other, func(_, _, dist map[string]any) {
+			s := sha512.Sum512(good)
+			dist["integrity"] = "sha512-" + base64.StdEncoding.EncodeToString(s[:])
+		}), alice, 400, "checksum mismatch"},
+		{"wrong shasum", "good-lib", publishDoc("good-lib", "2.0.0", other, func(_, _, dist map[string]any) {
+			dist["shasum"] = strings.Repeat("a", 40)
+		}), alice, 400, "checksum mismatch"},
+		{"integrity not sha512", "good-lib", publishDoc("good-lib", "2.0.0", other, func(_, _, dist map[string]any) {
+			dist["integrity"] = "sha512-abc"
+		}), alice, 400, "not a sha512 integrity"},
+		{"package.json disagrees", "good-lib", publishDoc("good-lib", "2.0.0", npmTgz(t, pkgJSON("good-lib", "2.0.1")), nil), alice, 400, "package.json is good-lib@2.0.1"},
+		{"not a tarball", "good-lib", publishDoc("good-lib", "2.0.0", []byte("just text"), nil), alice, 400, "not gzip"},
+		{"bad base64", "good-lib", bytes.Replace(full, []byte(`"data":"`), []byte(`"data":"!!!!`), 1), alice, 400, "not valid base64"},
+		{"length disagrees", "good-lib", publishDoc("good-lib", "2.0.0", other, func(d, _, _ map[string]any) {
+			d["_attachments"].(map[string]any)["good-lib-2.0.0.tgz"].(map[string]any)["length"] = 3
+		}), alice, 400, "announces 3 bytes"},
+		{"name disagrees with the URL", "good-lib", publishDoc("evil-lib", "2.0.0", npmTgz(t, pkgJSON("evil-lib", "2.0.0")), nil), alice, 400, "does not match the name in the URL"},
+		{"manifest disagrees", "good-lib", publishDoc("good-lib", "2.0.0", other, func(_, mf, _ map[string]any) { mf["version"] = "2.0.1" }), alice, 400, "is good-lib@2.0.1"},
+		{"uppercase name", "Good-Lib", publishDoc("Good-Lib", "1.0.0", npmTgz(t, pkgJSON("Good-Lib", "1.0.0")), nil), alice, 400, "invalid package name"},
+		{"name starting with a dot", ".hidden", publishDoc(".hidden", "1.0.0", npmTgz(t, pkgJSON(".hidden", "1.0.0")), nil), alice, 400, "invalid package name"},
+		{"not a semver", "good-lib", publishDoc("good-lib", "2.0", npmTgz(t, pkgJSON("good-lib", "2.0")), nil), alice, 400, "invalid version"},
+		{"tag on another version", "good-lib", publishDoc("good-lib", "2.0.0", other, func(d, _, _ map[string]any) {
+			d["dist-tags"] = map[string]any{"latest": "1.0.0"}
+		}), alice, 400, "a publish tags the version it publishes"},
+		{"versions after the attachment", "good-lib", []byte(`{"name":"good-lib","_attachments":{"good-lib-2.0.0.tgz":{"data":"AA=="}},"versions":{}}`), alice, 400, "must come before"},
+		{"republish", "good-lib", publishDoc("good-lib", "1.0.0", good, nil), alice, 403, "already published"},
+		{"reporter", "good-lib", full, rita, 403, "DEVELOPER"},
+		{"anonymous", "good-lib", full, "", 401, "401"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := storedState(t, e)
+			status, body := put(c.pkg, c.body, c.token)
+			var out struct{ Error string }
+			if status != c.status || json.Unmarshal([]byte(body), &out) != nil || !strings.Contains(out.Error, c.want) {
+				t.Fatalf("%d %s, want %d with %q", status, body, c.status, c.want)
+			}
+			if after := storedState(t, e); after != before {
+				t.Fatalf("stored %s -> %s", before, after)
+			}
+		})
+	}
+	_ = otherSum
+
+	t.Run("republish where duplicates are allowed", func(t *testing.T) {
+		setNPMDuplicates(t, e, alice, "acme", true)
+		defer setNPMDuplicates(t, e, alice, "acme", false)
+		again := npmTgz(t, pkgJSON("good-lib", "1.0.0")+" ")
+		if status, body := put("good-lib", publishDoc("good-lib", "1.0.0", again, nil), alice); status != 200 {
+			t.Fatalf("%d %s", status, body)
+		}
+		s := sha512.Sum512(again)
+		_, body, _ := e.Do(t, "GET", npmPath(ref, "good-lib"), nil, tok(alice))
+		if !strings.Contains(string(body), base64.StdEncoding.EncodeToString(s[:])) {
+			t.Fatalf("the packument does not serve the newest tarball: %s", body)
+		}
+	})
+
+	t.Run("publish to a remote project", func(t *testing.T) {
+		before := storedState(t, e)
+		status, body, _ := e.Do(t, "PUT", npmPath(remoteRef, "good-lib"), bytes.NewReader(full), tok(alice))
+		if status != 405 || !strings.Contains(string(body), `"error"`) || storedState(t, e) != before {
+			t.Fatalf("%d %s", status, body)
+		}
+	})
+	t.Run("stale revision", func(t *testing.T) {
+		status, body, _ := e.Do(t, "DELETE", npmPath(ref, "good-lib/-rev/1-stale"), nil, tok(alice))
+		if status != 409 || !strings.Contains(string(body), "read it again") {
+			t.Fatalf("%d %s", status, body)
+		}
+	})
+}
+
+func setNPMDuplicates(t *testing.T, e *servertest.Env, token, ns string, allowed bool) {
+	t.Helper()
+	e.MustGraphQL(t, token, `mutation($n: ID!, $a: Boolean) { updateNamespacePackageSettings(input: {namespacePath: $n,
+		npmDuplicatesAllowed: $a}) { packageSettings { npmDuplicatesAllowed } errors } }`, map[string]any{"n": ns, "a": allowed})
+}
+
+func TestNPMOversizePublish(t *testing.T) {
+	cfg := servertest.NewConfig(t)
+	cfg.MaxFileSize = 64 << 10
+	e := servertest.NewWithConfig(t, cfg)
+	alice := e.CreateUser(t, "alice")
+	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
+	ref := fmt.Sprint(e.CreateProject(t, alice, "acme", "tools", "PRIVATE"))
+	// An incompressible tarball over the limit, announced or not.
+	big := make([]byte, 200<<10)
+	_, _ = rand.Read(big)
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.NoCompression)
+	tw := tar.NewWriter(zw)
+	pj := pkgJSON("big-lib", "1.0.0")
+	must0(t, tw.WriteHeader(&tar.Header{Name: "package/package.json", Mode: 0o644, Size: int64(len(pj))}))
+	_, _ = tw.Write([]byte(pj))
+	must0(t, tw.WriteHeader(&tar.Header{Name: "package/blob.bin", Mode: 0o644, Size: int64(len(big))}))
+	_, _ = tw.Write(big)
+	must0(t, tw.Close())
+	must0(t, zw.Close())
+	doc := publishDoc("big-lib", "1.0.0", buf.Bytes(), nil)
+	before := storedState(t, e)
+	status, body, _ := e.Do(t, "PUT", npmPath(ref, "big-lib"), bytes.NewReader(doc), tok(alice))
+	if status != 413 || !strings.Contains(string(body), `"error"`) {
+		t.Fatalf("oversize: %d %s", status, body)
+	}
+	// A document whose JSON outside the tarball passes its bound.
+	huge := publishDoc("big-lib", "1.0.0", npmTgz(t, pj), func(d, _, _ map[string]any) { d["readme"] = strings.Repeat("x", 17<<20) })
+	huge = append([]byte(`{"readme":"`+strings.Repeat("x", 17<<20)+`",`), huge[1:]...)
+	status, body, _ = e.Do(t, "PUT", npmPath(ref, "big-lib"), bytes.NewReader(huge), tok(alice))
+	if status != 413 || !strings.Contains(string(body), "tarballs are limited to 65536 bytes") {
+		t.Fatalf("oversize document, announced: %d %.300s", status, body)
+	}
+	// Without a Content-Length (chunked), the stream is cut at the bound.
+	status, body, _ = e.Do(t, "PUT", npmPath(ref, "big-lib"), io.MultiReader(bytes.NewReader(huge)), tok(alice))
+	if status != 413 || !strings.Contains(string(body), "outside the tarball exceeds") {
+		t.Fatalf("oversize document, chunked: %d %.300s", status, body)
+	}
+	status, body, _ = e.Do(t, "PUT", npmPath(ref, "big-lib"), io.MultiReader(bytes.NewReader(doc)), tok(alice))
+	if status != 413 || !strings.Contains(string(body), "exceeds the limit of 65536 bytes") {
+		t.Fatalf("oversize tarball, chunked: %d %.300s", status, body)
+	}
+	if after := storedState(t, e); after != before {
+		t.Fatalf("stored %s -> %s", before, after)
+	}
+	// With npm: the client reports the 413.
+	npm := newNPM(t, npmRegistry(e, ref), alice)
+	dir := npmPackageDir(t, "big-lib", "1.0.0", nil)
+	must0(t, os.WriteFile(filepath.Join(dir, "blob.bin"), big, 0o644))
+	if out, err := npm.run(dir, "publish"); err == nil || !strings.Contains(out, "413") {
+		t.Fatalf("npm publish of an oversize package: %v %s", err, out)
+	}
+	if after := storedState(t, e); after != before {
+		t.Fatalf("stored %s -> %s", before, after)
+	}
 }
