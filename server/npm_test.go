@@ -664,3 +664,45 @@ func TestNPMOversizePublish(t *testing.T) {
 		t.Fatalf("stored %s -> %s", before, after)
 	}
 }
+
+func TestNPMRemoteVerifiesUpstreamTarballs(t *testing.T) {
+	m := newNPMMirror(t)
+	e := m.e
+	m.upNPM.publish("shared-lib", "1.0.0", nil)
+	proxy := newUpstreamProxy(t, m.up.URL)
+	// Point the remote at the proxy, which can corrupt what it relays.
+	e.MustGraphQL(t, m.alice, `mutation($u: String) { createProject(input: {namespacePath: "acme", path: "via-proxy", repositoryMode: REMOTE, format: NPM, remoteUrl: $u}) { errors } }`,
+		map[string]any{"u": proxy.URL + "/api/v4/projects/" + m.upRef + "/packages/npm/"})
+	ref := projectID(t, e, m.alice, "acme/via-proxy")
+	rem := newNPM(t, npmRegistry(e, ref), m.alice)
+
+	// The packument is fetched (and cached) while the proxy is honest; then
+	// every tarball it relays is truncated: the fill fails its checksum,
+	// npm gets an error, and nothing is cached.
+	status, body, _ := e.Do(t, "GET", npmPath(ref, "shared-lib"), nil, tok(m.alice))
+	if status != 200 {
+		t.Fatalf("packument: %d %s", status, body)
+	}
+	before := storedState(t, e)
+	proxy.mode.Store("truncate")
+	status, _, _ = e.Do(t, "GET", npmPath(ref, "shared-lib/-/shared-lib-1.0.0.tgz"), nil, tok(m.alice))
+	if status != 502 {
+		t.Fatalf("corrupt upstream tarball: %d", status)
+	}
+	if after := storedState(t, e); after != before {
+		t.Fatalf("a bad upstream tarball was cached: %s -> %s", before, after)
+	}
+	// Honest again: installed and cached; then the upstream goes down and
+	// installs go on from the cache (the packument is still fresh).
+	proxy.mode.Store("")
+	if got := rem.mustInstall("shared-lib"); got["shared-lib"] != "1.0.0" {
+		t.Fatalf("install: %v", got)
+	}
+	proxy.mode.Store("500")
+	if got := rem.mustInstall("shared-lib"); got["shared-lib"] != "1.0.0" {
+		t.Fatalf("install with the upstream down: %v", got)
+	}
+	if _, out, err := rem.install("never-seen", "--fetch-retries=0"); err == nil || !strings.Contains(out, "502") {
+		t.Fatalf("an uncached name with the upstream down: %v %s", err, out)
+	}
+}
