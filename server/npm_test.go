@@ -28,7 +28,7 @@ import (
 // HOME, user config and cache, so that it never reads the machine's
 // configuration or reaches the public registry.
 type npmCLI struct {
-	t        *testing.T
+	t        testing.TB
 	home     string
 	registry string
 }
@@ -38,7 +38,7 @@ func npmRegistry(e *servertest.Env, projectRef string) string {
 	return e.URL + "/api/v4/projects/" + projectRef + "/packages/npm/"
 }
 
-func newNPM(t *testing.T, registry, token string) *npmCLI {
+func newNPM(t testing.TB, registry, token string) *npmCLI {
 	t.Helper()
 	if _, err := exec.LookPath("npm"); err != nil {
 		t.Skip("npm is not installed")
@@ -80,7 +80,7 @@ func (c *npmCLI) must(dir string, args ...string) string {
 }
 
 // npmPackageDir writes a package's source for npm publish.
-func npmPackageDir(t *testing.T, name, version string, deps map[string]string) string {
+func npmPackageDir(t testing.TB, name, version string, deps map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	pj := map[string]any{"name": name, "version": version, "main": "index.js", "description": "test package " + name}
@@ -93,7 +93,7 @@ func npmPackageDir(t *testing.T, name, version string, deps map[string]string) s
 	return dir
 }
 
-func must0(t *testing.T, err error) {
+func must0(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +143,7 @@ func (c *npmCLI) mustInstall(specs ...string) map[string]string {
 }
 
 // npmTgz builds a package tarball the way npm pack lays it out.
-func npmTgz(t *testing.T, packageJSON string) []byte {
+func npmTgz(t testing.TB, packageJSON string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
@@ -331,6 +331,11 @@ func TestNPMStandardPublishInstall(t *testing.T) {
 		if out := npm.must(t.TempDir(), "view", "left-pad-x@1.0.0", "deprecated"); !strings.Contains(out, "use 1.1") {
 			t.Fatalf("deprecated: %s", out)
 		}
+		// npm install reads the abbreviated form: it carries the message too.
+		_, body, _ := e.Do(t, "GET", npmPath(ref, "left-pad-x"), nil, map[string]string{"PRIVATE-TOKEN": alice, "Accept": "application/vnd.npm.install-v1+json"})
+		if !strings.Contains(string(body), `"deprecated":"use 1.1"`) {
+			t.Fatalf("abbreviated packument after deprecate: %s", body)
+		}
 		if out := npm.must(t.TempDir(), "view", "left-pad-x@1.1.0", "deprecated"); strings.TrimSpace(out) != "" {
 			t.Fatalf("1.1.0 deprecated too: %s", out)
 		}
@@ -371,7 +376,7 @@ func TestNPMStandardPublishInstall(t *testing.T) {
 }
 
 // projectID reads a project's numeric id.
-func projectID(t *testing.T, e *servertest.Env, token, fullPath string) string {
+func projectID(t testing.TB, e *servertest.Env, token, fullPath string) string {
 	t.Helper()
 	r := e.MustGraphQL(t, token, `query($p: ID!) { project(fullPath: $p) { id } }`, map[string]any{"p": fullPath})
 	var out struct{ Project struct{ ID string } }
@@ -390,7 +395,7 @@ type npmMirror struct {
 	std, remote, virtual, upRef string
 }
 
-func newNPMMirror(t *testing.T) *npmMirror {
+func newNPMMirror(t testing.TB) *npmMirror {
 	t.Helper()
 	m := &npmMirror{up: servertest.New(t), e: servertest.New(t)}
 	bob := m.up.CreateUser(t, "bob")
@@ -407,12 +412,13 @@ func newNPMMirror(t *testing.T) *npmMirror {
 	e.MustGraphQL(t, m.alice, `mutation { createProject(input: {namespacePath: "acme", path: "npm-all", repositoryMode: VIRTUAL, format: NPM}) { errors } }`, nil)
 	m.remote = projectID(t, e, m.alice, "acme/npm-remote")
 	m.virtual = projectID(t, e, m.alice, "acme/npm-all")
-	r := setUpstreams(t, e, m.alice, "acme/npm-all", []map[string]any{
-		{"id": "local", "repositoryPath": "acme/js", "priority": 20},
-		{"id": "public", "repositoryPath": "acme/npm-remote", "priority": 10},
-	})
-	if errs := payloadErrors(t, r, "updateVirtualRepositoryUpstreams"); len(errs) > 0 {
-		t.Fatalf("upstreams: %v", errs)
+	r := e.MustGraphQL(t, m.alice, `mutation($u: [UpstreamPolicyInput!]!) { updateVirtualRepositoryUpstreams(input: {projectPath: "acme/npm-all", upstreamPolicies: $u}) { errors } }`,
+		map[string]any{"u": []map[string]any{
+			{"id": "local", "repositoryPath": "acme/js", "priority": 20},
+			{"id": "public", "repositoryPath": "acme/npm-remote", "priority": 10},
+		}})
+	if !strings.Contains(string(r.Data), `"errors":[]`) {
+		t.Fatalf("upstreams: %s", r.Data)
 	}
 	return m
 }

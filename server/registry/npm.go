@@ -104,10 +104,14 @@ type npmVersion struct {
 	Version string
 	// Manifest is the version's package.json as published, a compact JSON
 	// object without "dist" (dist is rebuilt for the registry serving it).
-	Manifest  json.RawMessage
-	Shasum    string // hex SHA-1 of the tarball
-	Integrity string // "sha512-<base64>"
-	Published time.Time
+	Manifest json.RawMessage
+	// Abbreviated is the manifest's install-v1 form (stored with the
+	// tarball at publish, so that the form npm install asks for is served
+	// without decoding every manifest); nil: derive it from Manifest.
+	Abbreviated json.RawMessage
+	Shasum      string // hex SHA-1 of the tarball
+	Integrity   string // "sha512-<base64>"
+	Published   time.Time
 	// Upstream is the tarball's URL at a REMOTE project's upstream.
 	Upstream string
 	// Source is the project that has this version.
@@ -152,21 +156,29 @@ func sha512FromIntegrity(sri string) (string, bool) {
 
 // storedNPMPackage reads a name's versions and tags from a STANDARD (or a
 // REMOTE project's cached) rows: three queries whatever the version count.
-func (s *Service) storedNPMPackage(ctx context.Context, prj *ent.Project, name string) (*NPMPackage, bool, error) {
+// Without full, the manifests are not read: the abbreviated forms stored
+// with the tarballs serve npm install.
+func (s *Service) storedNPMPackage(ctx context.Context, prj *ent.Project, name string, full bool) (*NPMPackage, bool, error) {
+	fields := []string{pkg.FieldID, pkg.FieldVersion, pkg.FieldCreatedAt, pkg.FieldUpdatedAt}
+	if full {
+		fields = append(fields, pkg.FieldMetadata)
+	}
 	pkgs, err := s.db.Pkg.Query().Where(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.NPM), pkg.Name(name),
-		pkg.StatusIn(installable...)).All(ctx)
+		pkg.StatusIn(installable...)).Select(fields...).All(ctx)
 	if err != nil {
 		return nil, false, Internal(err, "could not read the package")
 	}
 	if len(pkgs) == 0 {
 		return nil, false, nil
 	}
-	ids := make([]int, len(pkgs))
-	for i, p := range pkgs {
-		ids[i] = p.ID
+	fileFields := []string{packagefile.FieldID, packagefile.FieldPackageID, packagefile.FieldSha1, packagefile.FieldSha512}
+	if !full {
+		fileFields = append(fileFields, packagefile.FieldMetadata)
 	}
-	files, err := s.db.PackageFile.Query().Where(packagefile.PackageIDIn(ids...)).
-		Select(packagefile.FieldID, packagefile.FieldPackageID, packagefile.FieldSha1, packagefile.FieldSha512).
+	// The files by the package's coordinates rather than by 500 ids: one
+	// join instead of a statement with a parameter per version.
+	files, err := s.db.PackageFile.Query().Where(packagefile.HasPkgWith(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.NPM),
+		pkg.Name(name), pkg.StatusIn(installable...))).Select(fileFields...).
 		Order(ent.Desc(packagefile.FieldID)).All(ctx)
 	if err != nil {
 		return nil, false, Internal(err, "could not read the package files")
@@ -174,6 +186,10 @@ func (s *Service) storedNPMPackage(ctx context.Context, prj *ent.Project, name s
 	newest := make(map[int]*ent.PackageFile, len(files))
 	for _, f := range files {
 		if _, seen := newest[f.PackageID]; !seen {
+			if !full && len(f.Metadata) == 0 {
+				// Stored without its abbreviated form: read the manifests.
+				return s.storedNPMPackage(ctx, prj, name, true)
+			}
 			newest[f.PackageID] = f
 		}
 	}
@@ -186,11 +202,15 @@ func (s *Service) storedNPMPackage(ctx context.Context, prj *ent.Project, name s
 	rev := sha1.New()
 	for _, p := range pkgs {
 		f := newest[p.ID]
-		if f == nil || len(p.Metadata) == 0 {
+		if f == nil || (full && len(p.Metadata) == 0) {
 			continue // a version without its tarball is not installable
 		}
-		out.Versions[p.Version] = &npmVersion{Version: p.Version, Manifest: p.Metadata, Shasum: derefOr(f.Sha1, ""),
+		nv := &npmVersion{Version: p.Version, Manifest: p.Metadata, Shasum: derefOr(f.Sha1, ""),
 			Integrity: integrityOf(derefOr(f.Sha512, "")), Published: p.CreatedAt, Source: prj}
+		if !full {
+			nv.Abbreviated = f.Metadata
+		}
+		out.Versions[p.Version] = nv
 		fmt.Fprintf(rev, "%s\x00%d\x00%d\x00", p.Version, f.ID, p.UpdatedAt.UnixNano())
 	}
 	if len(out.Versions) == 0 {
@@ -275,11 +295,11 @@ func (s *Service) remoteNPMPackage(ctx context.Context, prj *ent.Project, name s
 }
 
 // sourceNPMPackage reads a name from one source of a read.
-func (s *Service) sourceNPMPackage(ctx context.Context, src Source, name string) (*NPMPackage, bool, error) {
+func (s *Service) sourceNPMPackage(ctx context.Context, src Source, name string, full bool) (*NPMPackage, bool, error) {
 	if src.Project.RepositoryMode == enum.Remote {
 		return s.remoteNPMPackage(ctx, src.Project, name)
 	}
-	return s.storedNPMPackage(ctx, src.Project, name)
+	return s.storedNPMPackage(ctx, src.Project, name, full)
 }
 
 // npmRead checks p may read packages of ref and lists its sources.
@@ -301,13 +321,14 @@ func (s *Service) npmRead(ctx context.Context, p *Principal, ref, name string) (
 // NPMPackument reads a package name through ref's repository engine: the
 // first tier of sources that has the name owns it, and only that tier's
 // versions and dist-tags are merged (the dependency-confusion guard).
-func (s *Service) NPMPackument(ctx context.Context, p *Principal, ref, name string) (*NPMPackage, error) {
+// Without full, only the abbreviated manifests are read.
+func (s *Service) NPMPackument(ctx context.Context, p *Principal, ref, name string, full bool) (*NPMPackage, error) {
 	_, sources, err := s.npmRead(ctx, p, ref, name)
 	if err != nil {
 		return nil, err
 	}
 	found, err := resolveName(ctx, sources, func(ctx context.Context, src Source) (*NPMPackage, bool, error) {
-		return s.sourceNPMPackage(ctx, src, name)
+		return s.sourceNPMPackage(ctx, src, name, full)
 	})
 	if err != nil {
 		return nil, err
@@ -418,7 +439,10 @@ func (pk *NPMPackage) RenderPackument(tarballBase string, abbreviated bool) []by
 			`,"tarball":` + jsonString(prefix+npmTarballName(pk.Name, v)) + `}`
 		manifest := nv.Manifest
 		if abbreviated {
-			manifest = abbreviate(manifest)
+			manifest = nv.Abbreviated
+			if manifest == nil {
+				manifest = abbreviate(nv.Manifest)
+			}
 		}
 		appendWithDist(&b, manifest, dist)
 	}

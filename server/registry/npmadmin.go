@@ -8,6 +8,7 @@ import (
 	"github.com/pkgreg/registry/ent/packagefile"
 	"github.com/pkgreg/registry/ent/packagetag"
 	"github.com/pkgreg/registry/ent/pkg"
+	"github.com/pkgreg/registry/ent/predicate"
 	"github.com/pkgreg/registry/server/registry/enum"
 )
 
@@ -33,7 +34,7 @@ func (s *Service) npmWrite(ctx context.Context, p *Principal, ref, name string, 
 	if err := requireStandard(pa.Project); err != nil {
 		return nil, nil, err
 	}
-	cur, ok, err := s.storedNPMPackage(ctx, pa.Project, name)
+	cur, ok, err := s.storedNPMPackage(ctx, pa.Project, name, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -54,7 +55,7 @@ func checkRev(cur *NPMPackage, rev string) error {
 // of the listed versions and, with a rev, the removal of the versions the
 // document no longer lists (MAINTAINER+) with its dist-tags.
 func (s *Service) updateNPMVersions(ctx context.Context, p *Principal, pa *ProjectAccess, in NPMPut, doc *npmPutDoc) error {
-	cur, ok, err := s.storedNPMPackage(ctx, pa.Project, in.Name)
+	cur, ok, err := s.storedNPMPackage(ctx, pa.Project, in.Name, true)
 	if err != nil {
 		return err
 	}
@@ -93,8 +94,13 @@ func (s *Service) updateNPMVersions(ctx context.Context, p *Principal, pa *Proje
 			return err
 		}
 		for v, m := range changed {
-			if _, err := tx.Pkg.Update().Where(pkg.ProjectID(pa.Project.ID), pkg.PackageTypeEQ(enum.NPM), pkg.Name(in.Name),
-				pkg.Version(v)).SetMetadata(m).SetUpdatedAt(s.now()).Save(ctx); err != nil {
+			version := []predicate.Pkg{pkg.ProjectID(pa.Project.ID), pkg.PackageTypeEQ(enum.NPM), pkg.Name(in.Name), pkg.Version(v)}
+			if _, err := tx.Pkg.Update().Where(version...).SetMetadata(m).SetUpdatedAt(s.now()).Save(ctx); err != nil {
+				return err
+			}
+			// The abbreviated form carries "deprecated" too.
+			if _, err := tx.PackageFile.Update().Where(packagefile.HasPkgWith(version...)).
+				SetMetadata(abbreviate(m)).Save(ctx); err != nil {
 				return err
 			}
 		}
@@ -224,7 +230,7 @@ func (s *Service) DeleteNPMTarball(ctx context.Context, p *Principal, ref, name,
 
 // NPMDistTags lists a package's dist-tags through ref's engine.
 func (s *Service) NPMDistTags(ctx context.Context, p *Principal, ref, name string) (map[string]string, error) {
-	pk, err := s.NPMPackument(ctx, p, ref, name)
+	pk, err := s.NPMPackument(ctx, p, ref, name, false)
 	if err != nil {
 		return nil, err
 	}

@@ -70,7 +70,9 @@ func (s *Service) PutNPMPackage(ctx context.Context, p *Principal, in NPMPut) er
 type npmRelease struct {
 	Version  string
 	Manifest json.RawMessage // without "dist"
-	Expect   Expected
+	// Abbreviated is the manifest's install-v1 form.
+	Abbreviated json.RawMessage
+	Expect      Expected
 }
 
 // checkRelease validates the document of a publish before any byte of the
@@ -126,6 +128,7 @@ func checkRelease(name string, doc *npmPutDoc) (*npmRelease, error) {
 	delete(manifest, "dist")
 	delete(manifest, "_attachments")
 	rel.Manifest, _ = json.Marshal(manifest)
+	rel.Abbreviated = abbreviate(rel.Manifest)
 	return &rel, nil
 }
 
@@ -174,7 +177,7 @@ func (s *Service) publishNPM(ctx context.Context, prj *ent.Project, name string,
 	_, err = s.addPackageFile(ctx, newFile{
 		Project: prj, Format: enum.NPM, Name: name, Version: rel.Version, FileName: npmTarballName(name, rel.Version),
 		Body: body, Size: -1, Expect: rel.Expect, DuplicatesAllowed: allowed, NeedSHA1: true, NeedSHA512: true,
-		PkgMetadata: rel.Manifest,
+		PkgMetadata: rel.Manifest, FileMetadata: rel.Abbreviated,
 		Within: func(ctx context.Context, tx *ent.Tx, pkgID int) error {
 			if err := insp.check(name, rel.Version); err != nil {
 				return err

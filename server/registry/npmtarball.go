@@ -30,7 +30,7 @@ func (s *Service) OpenNPMTarball(ctx context.Context, p *Principal, ref, name, f
 	candidates := sources
 	if pa.Project.RepositoryMode == enum.Virtual {
 		found, err := resolveName(ctx, sources, func(ctx context.Context, src Source) (*NPMPackage, bool, error) {
-			return s.sourceNPMPackage(ctx, src, name)
+			return s.sourceNPMPackage(ctx, src, name, false)
 		})
 		if err != nil {
 			return nil, err
@@ -80,7 +80,7 @@ func (s *Service) OpenNPMTarball(ctx context.Context, p *Principal, ref, name, f
 			return remoteFile{
 				Project: src.Project, Format: enum.NPM, Name: name, Version: version, FileName: npmTarballName(name, version),
 				URL: nv.Upstream, Expect: Expected{SHA1: nv.Shasum, SHA512: sha512hex}, NeedSHA1: true, NeedSHA512: true,
-				PkgMetadata: nv.Manifest,
+				PkgMetadata: nv.Manifest, FileMetadata: abbreviate(nv.Manifest),
 			}
 		})
 	if KindOf(err) == KindNotFound && upstreamErr != nil {

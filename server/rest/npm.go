@@ -77,7 +77,8 @@ func (a *API) npmTwoSegments(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) servePackument(w http.ResponseWriter, r *http.Request, name, version string) {
-	pk, err := a.Svc.NPMPackument(r.Context(), registry.PrincipalFrom(r.Context()), r.PathValue("id"), name)
+	abbreviated := version == "" && strings.Contains(r.Header.Get("Accept"), abbreviatedType)
+	pk, err := a.Svc.NPMPackument(r.Context(), registry.PrincipalFrom(r.Context()), r.PathValue("id"), name, !abbreviated)
 	if err != nil {
 		npmError(w, r, err)
 		return
@@ -95,7 +96,6 @@ func (a *API) servePackument(w http.ResponseWriter, r *http.Request, name, versi
 		_, _ = w.Write(body)
 		return
 	}
-	abbreviated := strings.Contains(r.Header.Get("Accept"), abbreviatedType)
 	h.Set("Content-Type", "application/json")
 	if abbreviated {
 		h.Set("Content-Type", abbreviatedType)
