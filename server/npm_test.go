@@ -333,7 +333,10 @@ func TestNPMStandardPublishInstall(t *testing.T) {
 		}
 		// npm install reads the abbreviated form: it carries the message too.
 		_, body, _ := e.Do(t, "GET", npmPath(ref, "left-pad-x"), nil, map[string]string{"PRIVATE-TOKEN": alice, "Accept": "application/vnd.npm.install-v1+json"})
-		if !strings.Contains(string(body), `"deprecated":"use 1.1"`) {
+		var abbr struct {
+			Versions map[string]struct{ Deprecated string }
+		}
+		if json.Unmarshal(body, &abbr) != nil || abbr.Versions["1.0.0"].Deprecated != "use 1.1" || abbr.Versions["1.1.0"].Deprecated != "" {
 			t.Fatalf("abbreviated packument after deprecate: %s", body)
 		}
 		if out := npm.must(t.TempDir(), "view", "left-pad-x@1.1.0", "deprecated"); strings.TrimSpace(out) != "" {
