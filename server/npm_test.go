@@ -394,17 +394,17 @@ func projectID(t testing.TB, e *servertest.Env, token, fullPath string) string {
 type npmMirror struct {
 	up, e                       *servertest.Env
 	upNPM                       *npmCLI
-	alice                       string
+	alice, bob                  string
 	std, remote, virtual, upRef string
 }
 
 func newNPMMirror(t testing.TB) *npmMirror {
 	t.Helper()
 	m := &npmMirror{up: servertest.New(t), e: servertest.New(t)}
-	bob := m.up.CreateUser(t, "bob")
-	m.up.CreateGroup(t, bob, "", "pub", "PUBLIC")
-	m.upRef = fmt.Sprint(m.up.CreateProject(t, bob, "pub", "npm", "PUBLIC"))
-	m.upNPM = newNPM(t, npmRegistry(m.up, m.upRef), bob)
+	m.bob = m.up.CreateUser(t, "bob")
+	m.up.CreateGroup(t, m.bob, "", "pub", "PUBLIC")
+	m.upRef = fmt.Sprint(m.up.CreateProject(t, m.bob, "pub", "npm", "PUBLIC"))
+	m.upNPM = newNPM(t, npmRegistry(m.up, m.upRef), m.bob)
 
 	e := m.e
 	m.alice = e.CreateUser(t, "alice")
@@ -459,6 +459,26 @@ func TestNPMRemoteAndVirtual(t *testing.T) {
 		}
 		if got := rem.mustInstall("@acme/internal"); got["@acme/internal"] != "9.9.9" {
 			t.Fatalf("scoped through the remote: %v", got)
+		}
+	})
+
+	t.Run("private upstream with credentials", func(t *testing.T) {
+		privRef := fmt.Sprint(m.up.CreateProject(t, m.bob, "pub", "private-npm", "PRIVATE"))
+		newNPM(t, npmRegistry(m.up, privRef), m.bob).publish("@pub/secret-lib", "1.0.0", nil)
+		for _, c := range []struct{ path, password string }{{"with-token", m.bob}, {"without-token", ""}} {
+			vars := map[string]any{"u": npmRegistry(m.up, privRef), "path": c.path}
+			if c.password != "" {
+				vars["p"] = c.password
+			}
+			e.MustGraphQL(t, m.alice, `mutation($u: String, $p: String, $path: String!) { createProject(input: {namespacePath: "acme", path: $path, repositoryMode: REMOTE, format: NPM, remoteUrl: $u, remotePassword: $p}) { errors } }`, vars)
+		}
+		withToken := newNPM(t, npmRegistry(e, projectID(t, e, m.alice, "acme/with-token")), m.alice)
+		if got := withToken.mustInstall("@pub/secret-lib"); got["@pub/secret-lib"] != "1.0.0" {
+			t.Fatalf("through a remote with the upstream's token: %v", got)
+		}
+		withoutToken := newNPM(t, npmRegistry(e, projectID(t, e, m.alice, "acme/without-token")), m.alice)
+		if _, out, err := withoutToken.install("@pub/secret-lib", "--fetch-retries=0"); err == nil || !strings.Contains(out, "502") {
+			t.Fatalf("through a remote without the upstream's token: %v %s", err, out)
 		}
 	})
 
