@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -36,17 +37,28 @@ func benchPublish(b testing.TB, e *servertest.Env, token, ref, name, version str
 	}
 }
 
-// timed runs f per iteration and reports the median and p99 latency.
+// timed runs f per iteration and reports the median and p99 latency, and
+// the CPU time this process (client and server) spent per iteration,
+// which other load on the machine does not inflate as it does latency.
 func timed(b *testing.B, f func()) {
 	var lat []time.Duration
+	cpu0 := processCPU()
 	for b.Loop() {
 		start := time.Now()
 		f()
 		lat = append(lat, time.Since(start))
 	}
+	cpu := processCPU() - cpu0
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "ms-median")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "ms-p99")
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(lat)), "cpu-ms/op")
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkNPMPackument500 measures the packument of a package with 500

@@ -735,3 +735,54 @@ func TestNPMRemoteVerifiesUpstreamTarballs(t *testing.T) {
 		t.Fatalf("an uncached name with the upstream down: %v %s", err, out)
 	}
 }
+
+// A name with many versions is served from memory; every kind of change
+// must show in the next read all the same.
+func TestNPMLargePackumentStaysCurrent(t *testing.T) {
+	e, alice, _, id := newAcmeTools(t)
+	ref := fmt.Sprint(id)
+	for i := range 120 {
+		benchPublish(t, e, alice, ref, "big-lib", fmt.Sprintf("1.0.%d", i), nil)
+	}
+	abbreviated := func() map[string]struct{ Deprecated string } {
+		t.Helper()
+		status, body, _ := e.Do(t, "GET", npmPath(ref, "big-lib"), nil, map[string]string{"PRIVATE-TOKEN": alice, "Accept": "application/vnd.npm.install-v1+json"})
+		var doc struct {
+			Versions map[string]struct{ Deprecated string }
+		}
+		if status != 200 || json.Unmarshal(body, &doc) != nil {
+			t.Fatalf("packument: %d %.300s", status, body)
+		}
+		return doc.Versions
+	}
+	if n := len(abbreviated()); n != 120 {
+		t.Fatalf("%d versions", n)
+	}
+	abbreviated() // served from memory
+	benchPublish(t, e, alice, ref, "big-lib", "1.1.0", nil)
+	if vs := abbreviated(); len(vs) != 121 {
+		t.Fatalf("after a publish: %d versions", len(vs))
+	}
+	npm := newNPM(t, npmRegistry(e, ref), alice)
+	npm.must(t.TempDir(), "deprecate", "big-lib@1.0.7", "broken")
+	if vs := abbreviated(); vs["1.0.7"].Deprecated != "broken" {
+		t.Fatalf("after a deprecate: %+v", vs["1.0.7"])
+	}
+	npm.must(t.TempDir(), "unpublish", "big-lib@1.0.8")
+	if _, ok := abbreviated()["1.0.8"]; ok {
+		t.Fatal("an unpublished version is still listed")
+	}
+	// A delete through GitLab's packages API, which knows nothing of npm.
+	pk, err := e.Server.DB.Pkg.Query().All(t.Context())
+	must0(t, err)
+	for _, p := range pk {
+		if p.Version == "1.0.9" {
+			if status, body, _ := e.Do(t, "DELETE", fmt.Sprintf("/api/v4/projects/%s/packages/%d", ref, p.ID), nil, tok(alice)); status != 204 {
+				t.Fatalf("delete: %d %s", status, body)
+			}
+		}
+	}
+	if _, ok := abbreviated()["1.0.9"]; ok {
+		t.Fatal("a version deleted through the packages API is still listed")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"net/url"
 	"regexp"
 	"sort"
@@ -126,6 +127,8 @@ type NPMPackage struct {
 	// Rev identifies this state (npm's _rev); a write that names another
 	// rev answers 409.
 	Rev string
+	// cached is the cache entry Versions came from (nil: not cached).
+	cached *npmCacheEntry
 }
 
 // integrityOf is npm's integrity string of a hex SHA-512.
@@ -154,67 +157,112 @@ func sha512FromIntegrity(sri string) (string, bool) {
 	return "", sri == ""
 }
 
-// storedNPMPackage reads a name's versions and tags from a STANDARD (or a
-// REMOTE project's cached) rows: three queries whatever the version count.
-// Without full, the manifests are not read: the abbreviated forms stored
-// with the tarballs serve npm install.
+// storedNPMPackage reads a name's versions and tags from a STANDARD
+// project's rows, in a constant number of queries whatever the version
+// count. Without full, the manifests are not read: the abbreviated forms
+// stored with the tarballs serve npm install, in one query over the files.
 func (s *Service) storedNPMPackage(ctx context.Context, prj *ent.Project, name string, full bool) (*NPMPackage, bool, error) {
-	fields := []string{pkg.FieldID, pkg.FieldVersion, pkg.FieldCreatedAt, pkg.FieldUpdatedAt}
-	if full {
-		fields = append(fields, pkg.FieldMetadata)
+	if !full {
+		return s.storedNPMAbbreviated(ctx, prj, name)
 	}
 	pkgs, err := s.db.Pkg.Query().Where(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.NPM), pkg.Name(name),
-		pkg.StatusIn(installable...)).Select(fields...).All(ctx)
+		pkg.StatusIn(installable...)).All(ctx)
 	if err != nil {
 		return nil, false, Internal(err, "could not read the package")
 	}
 	if len(pkgs) == 0 {
 		return nil, false, nil
 	}
-	fileFields := []string{packagefile.FieldID, packagefile.FieldPackageID, packagefile.FieldSha1, packagefile.FieldSha512}
-	if !full {
-		fileFields = append(fileFields, packagefile.FieldMetadata)
-	}
-	// The files by the package's coordinates rather than by 500 ids: one
-	// join instead of a statement with a parameter per version.
-	files, err := s.db.PackageFile.Query().Where(packagefile.HasPkgWith(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.NPM),
-		pkg.Name(name), pkg.StatusIn(installable...))).Select(fileFields...).
-		Order(ent.Desc(packagefile.FieldID)).All(ctx)
+	files, err := s.npmFiles(ctx, prj, name, packagefile.FieldID, packagefile.FieldPackageID, packagefile.FieldSha1,
+		packagefile.FieldSha512)
 	if err != nil {
-		return nil, false, Internal(err, "could not read the package files")
-	}
-	newest := make(map[int]*ent.PackageFile, len(files))
-	for _, f := range files {
-		if _, seen := newest[f.PackageID]; !seen {
-			if !full && len(f.Metadata) == 0 {
-				// Stored without its abbreviated form: read the manifests.
-				return s.storedNPMPackage(ctx, prj, name, true)
-			}
-			newest[f.PackageID] = f
-		}
-	}
-	tags, err := s.db.PackageTag.Query().Where(packagetag.ProjectID(prj.ID), packagetag.PackageTypeEQ(enum.NPM),
-		packagetag.Name(name)).All(ctx)
-	if err != nil {
-		return nil, false, Internal(err, "could not read the dist-tags")
+		return nil, false, err
 	}
 	out := &NPMPackage{Name: name, Versions: make(map[string]*npmVersion, len(pkgs)), Tags: map[string]string{}}
 	rev := sha1.New()
 	for _, p := range pkgs {
-		f := newest[p.ID]
-		if f == nil || (full && len(p.Metadata) == 0) {
+		f := files[p.ID]
+		if f == nil || len(p.Metadata) == 0 {
 			continue // a version without its tarball is not installable
 		}
-		nv := &npmVersion{Version: p.Version, Manifest: p.Metadata, Shasum: derefOr(f.Sha1, ""),
+		out.Versions[p.Version] = &npmVersion{Version: p.Version, Manifest: p.Metadata, Shasum: derefOr(f.Sha1, ""),
 			Integrity: integrityOf(derefOr(f.Sha512, "")), Published: p.CreatedAt, Source: prj}
-		if !full {
-			nv.Abbreviated = f.Metadata
-		}
-		out.Versions[p.Version] = nv
 		fmt.Fprintf(rev, "%s\x00%d\x00%d\x00", p.Version, f.ID, p.UpdatedAt.UnixNano())
 	}
+	return s.withNPMTags(ctx, prj, out, rev)
+}
+
+// storedNPMAbbreviated reads what npm install needs from the newest file
+// of each version: its digests and abbreviated manifest (the version is in
+// the file name). Names with many versions come from the cache while its
+// stamp holds.
+func (s *Service) storedNPMAbbreviated(ctx context.Context, prj *ent.Project, name string) (*NPMPackage, bool, error) {
+	stamp, err := s.npmFilesStamp(ctx, prj, name)
+	if err != nil {
+		return nil, false, err
+	}
+	key := npmCacheKey{prj.ID, name}
+	out := &NPMPackage{Name: name, Tags: map[string]string{}}
+	if out.cached = s.npmCache().get(key, stamp); out.cached != nil {
+		out.Versions = out.cached.versions
+	} else {
+		files, err := s.npmFiles(ctx, prj, name, packagefile.FieldID, packagefile.FieldPackageID, packagefile.FieldFileName,
+			packagefile.FieldSha1, packagefile.FieldSha512, packagefile.FieldMetadata, packagefile.FieldCreatedAt)
+		if err != nil {
+			return nil, false, err
+		}
+		out.Versions = make(map[string]*npmVersion, len(files))
+		for _, f := range files {
+			v, err := npmVersionFromTarball(name, f.FileName)
+			if err != nil {
+				continue
+			}
+			if len(f.Metadata) == 0 {
+				// Stored without its abbreviated form: read the manifests.
+				return s.storedNPMPackage(ctx, prj, name, true)
+			}
+			out.Versions[v] = &npmVersion{Version: v, Abbreviated: f.Metadata, Shasum: derefOr(f.Sha1, ""),
+				Integrity: integrityOf(derefOr(f.Sha512, "")), Published: f.CreatedAt, Source: prj}
+		}
+		if len(out.Versions) >= npmCacheMinVersions {
+			// The stamp was read first: a change in between makes the next
+			// read miss, never serve this copy for a newer state.
+			out.cached = &npmCacheEntry{stamp: stamp, versions: out.Versions}
+			s.npmCache().put(key, out.cached)
+		}
+	}
+	rev := sha1.New()
+	rev.Write([]byte(stamp))
+	return s.withNPMTags(ctx, prj, out, rev)
+}
+
+// npmFiles reads the newest file of each installable version of a name,
+// by package id. The files are found by the package's coordinates (one
+// join), not by a list of ids (a parameter per version).
+func (s *Service) npmFiles(ctx context.Context, prj *ent.Project, name string, fields ...string) (map[int]*ent.PackageFile, error) {
+	files, err := s.db.PackageFile.Query().Where(packagefile.HasPkgWith(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.NPM),
+		pkg.Name(name), pkg.StatusIn(installable...))).Select(fields...).Order(ent.Desc(packagefile.FieldID)).All(ctx)
+	if err != nil {
+		return nil, Internal(err, "could not read the package files")
+	}
+	newest := make(map[int]*ent.PackageFile, len(files))
+	for _, f := range files {
+		if _, seen := newest[f.PackageID]; !seen {
+			newest[f.PackageID] = f
+		}
+	}
+	return newest, nil
+}
+
+// withNPMTags adds the dist-tags and the revision to a stored package.
+func (s *Service) withNPMTags(ctx context.Context, prj *ent.Project, out *NPMPackage, rev hash.Hash) (*NPMPackage, bool, error) {
 	if len(out.Versions) == 0 {
 		return nil, false, nil
+	}
+	tags, err := s.db.PackageTag.Query().Where(packagetag.ProjectID(prj.ID), packagetag.PackageTypeEQ(enum.NPM),
+		packagetag.Name(out.Name)).All(ctx)
+	if err != nil {
+		return nil, false, Internal(err, "could not read the dist-tags")
 	}
 	for _, t := range tags {
 		if out.Versions[t.Version] != nil {
@@ -362,13 +410,17 @@ func mergeNPM(found []Found[*NPMPackage]) *NPMPackage {
 	return out
 }
 
-// sortedVersions lists the versions in semver order.
+// sortedVersions lists the versions in semver order (each parsed once).
 func (pk *NPMPackage) sortedVersions() []string {
-	vs := make([]string, 0, len(pk.Versions))
+	keys := make([]semverKey, 0, len(pk.Versions))
 	for v := range pk.Versions {
-		vs = append(vs, v)
+		keys = append(keys, parseSemver(v))
 	}
-	sort.Slice(vs, func(i, j int) bool { return compareSemver(vs[i], vs[j]) < 0 })
+	sort.Slice(keys, func(i, j int) bool { return keys[i].compare(keys[j]) < 0 })
+	vs := make([]string, len(keys))
+	for i, k := range keys {
+		vs[i] = k.raw
+	}
 	return vs
 }
 
@@ -405,14 +457,20 @@ var abbreviatedFields = []string{"name", "version", "deprecated", "dependencies"
 // registry's npm endpoint for the project read (".../packages/npm/"), so
 // that tarballs are fetched through the same project, with the same token.
 func (pk *NPMPackage) RenderPackument(tarballBase string, abbreviated bool) []byte {
-	vs := pk.sortedVersions()
+	var sorted []string
+	vs := func() []string {
+		if sorted == nil {
+			sorted = pk.sortedVersions()
+		}
+		return sorted
+	}
 	var b bytes.Buffer
-	b.Grow(len(vs) * 1024)
+	b.Grow(64 << 10)
 	name := jsonString(pk.Name)
 	modified := time.Time{}
 	created := time.Time{}
-	for _, v := range vs {
-		t := pk.Versions[v].Published
+	for _, nv := range pk.Versions {
+		t := nv.Published
 		if t.After(modified) {
 			modified = t
 		}
@@ -427,7 +485,31 @@ func (pk *NPMPackage) RenderPackument(tarballBase string, abbreviated bool) []by
 		b.WriteString(`{"_id":` + name + `,"_rev":` + jsonString(pk.Rev) + `,"name":` + name + `,"dist-tags":`)
 	}
 	b.Write(tags)
-	b.WriteString(`,"versions":{`)
+	b.WriteString(`,"versions":`)
+	if abbreviated && pk.cached != nil {
+		b.Write(pk.cached.renderedVersions(tarballBase, func() []byte { return pk.renderVersions(vs(), tarballBase, true) }))
+	} else {
+		b.Write(pk.renderVersions(vs(), tarballBase, abbreviated))
+	}
+	if !abbreviated {
+		b.WriteString(`,"time":{"created":` + jsonString(created.UTC().Format(time.RFC3339Nano)) +
+			`,"modified":` + jsonString(modified.UTC().Format(time.RFC3339Nano)))
+		for _, v := range vs() {
+			if t := pk.Versions[v].Published; !t.IsZero() {
+				b.WriteString(`,` + jsonString(v) + `:` + jsonString(t.UTC().Format(time.RFC3339Nano)))
+			}
+		}
+		b.WriteByte('}')
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// renderVersions writes the "versions" object, in semver order.
+func (pk *NPMPackage) renderVersions(vs []string, tarballBase string, abbreviated bool) []byte {
+	var b bytes.Buffer
+	b.Grow(len(vs) * 512)
+	b.WriteByte('{')
 	prefix := tarballBase + npmEscapedName(pk.Name) + "/-/"
 	for i, v := range vs {
 		nv := pk.Versions[v]
@@ -445,17 +527,6 @@ func (pk *NPMPackage) RenderPackument(tarballBase string, abbreviated bool) []by
 			}
 		}
 		appendWithDist(&b, manifest, dist)
-	}
-	b.WriteByte('}')
-	if !abbreviated {
-		b.WriteString(`,"time":{"created":` + jsonString(created.UTC().Format(time.RFC3339Nano)) +
-			`,"modified":` + jsonString(modified.UTC().Format(time.RFC3339Nano)))
-		for _, v := range vs {
-			if t := pk.Versions[v].Published; !t.IsZero() {
-				b.WriteString(`,` + jsonString(v) + `:` + jsonString(t.UTC().Format(time.RFC3339Nano)))
-			}
-		}
-		b.WriteByte('}')
 	}
 	b.WriteByte('}')
 	return b.Bytes()
@@ -521,47 +592,65 @@ func jsonString(s string) string {
 	return string(b)
 }
 
-// compareSemver orders two valid semver versions (precedence per
-// semver.org: numeric fields, then a release above its pre-releases, then
-// pre-release identifiers field by field; build metadata is ignored).
-func compareSemver(a, b string) int {
-	a, _, _ = strings.Cut(a, "+")
-	b, _, _ = strings.Cut(b, "+")
-	ac, apre, _ := strings.Cut(a, "-")
-	bc, bpre, _ := strings.Cut(b, "-")
-	af, bf := strings.Split(ac, "."), strings.Split(bc, ".")
-	for i := 0; i < 3 && i < len(af) && i < len(bf); i++ {
-		if c := compareNumeric(af[i], bf[i]); c != 0 {
+// semverKey is a parsed version for ordering.
+type semverKey struct {
+	raw  string
+	core [3]string
+	pre  []string
+}
+
+func parseSemver(v string) semverKey {
+	k := semverKey{raw: v}
+	v, _, _ = strings.Cut(v, "+")
+	core, pre, hasPre := strings.Cut(v, "-")
+	for i, f := range strings.SplitN(core, ".", 3) {
+		k.core[i] = f
+	}
+	if hasPre {
+		k.pre = strings.Split(pre, ".")
+	}
+	return k
+}
+
+// compare applies semver precedence: numeric fields, then a release above
+// its pre-releases, then pre-release identifiers field by field (numeric
+// below alphanumeric); build metadata is ignored, except as a final
+// tie-break so that the order is total.
+func (a semverKey) compare(b semverKey) int {
+	for i := range a.core {
+		if c := compareNumeric(a.core[i], b.core[i]); c != 0 {
 			return c
 		}
 	}
 	switch {
-	case apre == bpre:
-		return strings.Compare(a, b)
-	case apre == "":
+	case len(a.pre) == 0 && len(b.pre) == 0:
+		return strings.Compare(a.raw, b.raw)
+	case len(a.pre) == 0:
 		return 1
-	case bpre == "":
+	case len(b.pre) == 0:
 		return -1
 	}
-	ap, bp := strings.Split(apre, "."), strings.Split(bpre, ".")
-	for i := 0; i < len(ap) && i < len(bp); i++ {
-		an, bn := isDigits(ap[i]), isDigits(bp[i])
+	for i := 0; i < len(a.pre) && i < len(b.pre); i++ {
+		an, bn := isDigits(a.pre[i]), isDigits(b.pre[i])
 		var c int
 		switch {
 		case an && bn:
-			c = compareNumeric(ap[i], bp[i])
+			c = compareNumeric(a.pre[i], b.pre[i])
 		case an:
 			c = -1
 		case bn:
 			c = 1
 		default:
-			c = strings.Compare(ap[i], bp[i])
+			c = strings.Compare(a.pre[i], b.pre[i])
 		}
 		if c != 0 {
 			return c
 		}
 	}
-	return len(ap) - len(bp)
+	if len(a.pre) != len(b.pre) {
+		return len(a.pre) - len(b.pre)
+	}
+	return strings.Compare(a.raw, b.raw)
 }
 
 // compareNumeric compares decimal strings of any length (no overflow).
