@@ -230,6 +230,13 @@ func TestNPMStandardPublishInstall(t *testing.T) {
 		t.Fatalf("npm view versions: %s", out)
 	}
 
+	t.Run("project addressed by its full path", func(t *testing.T) {
+		byPath := newNPM(t, npmRegistry(e, "acme%2Ftools"), alice)
+		if got := byPath.mustInstall("@acme/util"); got["@acme/util"] != "1.0.0" || got["left-pad-x"] != "1.1.0" {
+			t.Fatalf("installed %v", got)
+		}
+	})
+
 	t.Run("packument forms", func(t *testing.T) {
 		status, body, h := e.Do(t, "GET", npmPath(ref, escName("@acme/util")), nil, map[string]string{
 			"PRIVATE-TOKEN": alice, "Accept": "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*"})
@@ -368,6 +375,15 @@ func TestNPMStandardPublishInstall(t *testing.T) {
 		if got := npm.mustInstall("left-pad-x@^1.0.0"); got["left-pad-x"] != "1.0.0" {
 			t.Fatalf("range after unpublishing 1.1.0: %v", got)
 		}
+		npm.must(t.TempDir(), "dist-tag", "add", "@acme/util@1.0.0", "stable")
+		if out := npm.must(t.TempDir(), "dist-tag", "ls", "@acme/util"); !strings.Contains(out, "stable: 1.0.0") {
+			t.Fatalf("scoped dist-tag ls: %s", out)
+		}
+		npm.publish("@acme/util", "1.0.1", map[string]string{"left-pad-x": "^1.0.0"})
+		npm.must(t.TempDir(), "unpublish", "@acme/util@1.0.0")
+		if out := npm.must(t.TempDir(), "view", "@acme/util", "versions", "--json"); strings.Contains(out, `"1.0.0"`) || !strings.Contains(out, `"1.0.1"`) {
+			t.Fatalf("scoped unpublish of one version: %s", out)
+		}
 		npm.must(t.TempDir(), "unpublish", "left-pad-x", "--force")
 		if out, err := npm.run(t.TempDir(), "view", "left-pad-x"); err == nil || !strings.Contains(out, "404") {
 			t.Fatalf("after unpublishing the package: %v %s", err, out)
@@ -490,6 +506,12 @@ func TestNPMRemoteAndVirtual(t *testing.T) {
 			if got[k] != v {
 				t.Fatalf("install through the virtual project: %v, want %v", got, want)
 			}
+		}
+		if out := strings.TrimSpace(virt.must(t.TempDir(), "view", "shared-lib", "version")); out != "1.2.0" {
+			t.Fatalf("npm view through the virtual project: %q", out)
+		}
+		if out := virt.must(t.TempDir(), "dist-tag", "ls", "internal-lib"); strings.TrimSpace(out) != "latest: 1.0.0" {
+			t.Fatalf("dist-tags through the virtual project: %q", out)
 		}
 		// Dependency confusion: the private tier owns the names.
 		for _, name := range []string{"internal-lib", "@acme/internal"} {
