@@ -13,11 +13,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -720,36 +724,53 @@ func TestNPMRemoteVerifiesUpstreamTarballs(t *testing.T) {
 	m := newNPMMirror(t)
 	e := m.e
 	m.upNPM.publish("shared-lib", "1.0.0", nil)
-	proxy := newUpstreamProxy(t, m.up.URL)
-	// Point the remote at the proxy, which can corrupt what it relays.
+	// A loopback proxy in front of the upstream that can swap every
+	// tarball for other (complete, well-formed) bytes, or fail.
+	upURL, _ := url.Parse(m.up.URL)
+	relay := httputil.NewSingleHostReverseProxy(upURL)
+	var mode atomic.Value
+	mode.Store("")
+	var tarballs atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, ".tgz") {
+			tarballs.Add(1)
+		}
+		switch {
+		case mode.Load() == "down":
+			http.Error(w, "upstream is broken", http.StatusInternalServerError)
+		case mode.Load() == "swap" && strings.HasSuffix(r.URL.Path, ".tgz"):
+			_, _ = w.Write(npmTgz(t, pkgJSON("shared-lib", "1.0.0")))
+		default:
+			relay.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(proxy.Close)
 	e.MustGraphQL(t, m.alice, `mutation($u: String) { createProject(input: {namespacePath: "acme", path: "via-proxy", repositoryMode: REMOTE, format: NPM, remoteUrl: $u}) { errors } }`,
 		map[string]any{"u": proxy.URL + "/api/v4/projects/" + m.upRef + "/packages/npm/"})
 	ref := projectID(t, e, m.alice, "acme/via-proxy")
 	rem := newNPM(t, npmRegistry(e, ref), m.alice)
 
-	// The packument is fetched (and cached) while the proxy is honest; then
-	// every tarball it relays is truncated: the fill fails its checksum,
-	// npm gets an error, and nothing is cached.
-	status, body, _ := e.Do(t, "GET", npmPath(ref, "shared-lib"), nil, tok(m.alice))
-	if status != 200 {
-		t.Fatalf("packument: %d %s", status, body)
-	}
+	// Swapped tarballs do not match the upstream packument's integrity:
+	// the read fails (502), and nothing is cached.
 	before := storedState(t, e)
-	proxy.mode.Store("truncate")
-	status, _, _ = e.Do(t, "GET", npmPath(ref, "shared-lib/-/shared-lib-1.0.0.tgz"), nil, tok(m.alice))
-	if status != 502 {
-		t.Fatalf("corrupt upstream tarball: %d", status)
+	mode.Store("swap")
+	status, body, _ := e.Do(t, "GET", npmPath(ref, "shared-lib/-/shared-lib-1.0.0.tgz"), nil, tok(m.alice))
+	if status != 502 || !strings.Contains(string(body), "checksum") || tarballs.Load() != 1 {
+		t.Fatalf("swapped upstream tarball: %d %s (upstream asked %d times)", status, body, tarballs.Load())
 	}
 	if after := storedState(t, e); after != before {
 		t.Fatalf("a bad upstream tarball was cached: %s -> %s", before, after)
 	}
+	if _, out, err := rem.install("shared-lib", "--fetch-retries=0"); err == nil {
+		t.Fatalf("npm installed a tarball that does not match its integrity: %s", out)
+	}
 	// Honest again: installed and cached; then the upstream goes down and
 	// installs go on from the cache (the packument is still fresh).
-	proxy.mode.Store("")
+	mode.Store("")
 	if got := rem.mustInstall("shared-lib"); got["shared-lib"] != "1.0.0" {
 		t.Fatalf("install: %v", got)
 	}
-	proxy.mode.Store("500")
+	mode.Store("down")
 	if got := rem.mustInstall("shared-lib"); got["shared-lib"] != "1.0.0" {
 		t.Fatalf("install with the upstream down: %v", got)
 	}

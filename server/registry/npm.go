@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"maps"
 	"net/url"
 	"regexp"
 	"sort"
@@ -288,25 +289,53 @@ type npmDist struct {
 }
 
 // remoteNPMPackage reads a name from a REMOTE project's upstream registry
-// through the document cache (the project's TTL, serve-stale).
-func (s *Service) remoteNPMPackage(ctx context.Context, prj *ent.Project, name string) (*NPMPackage, bool, error) {
+// through the document cache (the project's TTL, serve-stale): the full
+// packument for full reads (npm view), else the upstream's abbreviated one
+// (what installs and tarball fills need; a fraction of the size for
+// public packages with long histories). A parsed document with many
+// versions is kept in memory for as long as the cached document is the
+// same, so a large public packument is not parsed on every install.
+func (s *Service) remoteNPMPackage(ctx context.Context, prj *ent.Project, name string, full bool) (*NPMPackage, bool, error) {
 	if prj.RemoteURL == nil {
 		return nil, false, upstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", prj.FullPath)
 	}
+	key, accept := "npm-install:"+name, NPMAbbreviatedType
+	if full {
+		key, accept = "npm:"+name, "application/json"
+	}
 	docURL := strings.TrimRight(*prj.RemoteURL, "/") + "/" + npmEscapedName(name)
-	doc, err := s.remoteDocument(ctx, prj, "npm:"+name, docURL, "application/json")
+	doc, err := s.remoteDocument(ctx, prj, key, docURL, accept)
 	if errors.Is(err, errUpstreamMiss) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	var up upstreamPackument
-	if err := json.Unmarshal(doc.Body, &up); err != nil {
-		return nil, false, upstreamError(err, "502 Bad Gateway - the upstream's packument for %s is not valid JSON", name)
+	rev := "1-" + fmt.Sprintf("%x", doc.FetchedAt.UnixNano())
+	ck, stamp := npmCacheKey{prj.ID, key}, fmt.Sprintf("%d/%d", doc.FetchedAt.UnixNano(), len(doc.Body))
+	if e := s.npmCache().get(ck, stamp); e != nil {
+		return &NPMPackage{Name: name, Versions: e.versions, Tags: maps.Clone(e.tags), Rev: rev, cached: e}, true, nil
 	}
-	out := &NPMPackage{Name: name, Versions: make(map[string]*npmVersion, len(up.Versions)), Tags: map[string]string{},
-		Rev: "1-" + fmt.Sprintf("%x", doc.FetchedAt.UnixNano())}
+	out, err := parseUpstreamPackument(prj, name, doc.Body)
+	if err != nil || out == nil {
+		return nil, false, err
+	}
+	out.Rev = rev
+	if len(out.Versions) >= npmCacheMinVersions {
+		out.cached = &npmCacheEntry{stamp: stamp, versions: out.Versions, tags: maps.Clone(out.Tags)}
+		s.npmCache().put(ck, out.cached)
+	}
+	return out, true, nil
+}
+
+// parseUpstreamPackument reads the versions an upstream packument lists
+// (nil when none is installable).
+func parseUpstreamPackument(prj *ent.Project, name string, body []byte) (*NPMPackage, error) {
+	var up upstreamPackument
+	if err := json.Unmarshal(body, &up); err != nil {
+		return nil, upstreamError(err, "502 Bad Gateway - the upstream's packument for %s is not valid JSON", name)
+	}
+	out := &NPMPackage{Name: name, Versions: make(map[string]*npmVersion, len(up.Versions)), Tags: map[string]string{}}
 	for v, m := range up.Versions {
 		if ValidateNPMVersion(v) != nil {
 			continue
@@ -332,20 +361,20 @@ func (s *Service) remoteNPMPackage(ctx context.Context, prj *ent.Project, name s
 		out.Versions[v] = nv
 	}
 	if len(out.Versions) == 0 {
-		return nil, false, nil
+		return nil, nil
 	}
 	for tag, v := range up.DistTags {
 		if out.Versions[v] != nil {
 			out.Tags[tag] = v
 		}
 	}
-	return out, true, nil
+	return out, nil
 }
 
 // sourceNPMPackage reads a name from one source of a read.
 func (s *Service) sourceNPMPackage(ctx context.Context, src Source, name string, full bool) (*NPMPackage, bool, error) {
 	if src.Project.RepositoryMode == enum.Remote {
-		return s.remoteNPMPackage(ctx, src.Project, name)
+		return s.remoteNPMPackage(ctx, src.Project, name, full)
 	}
 	return s.storedNPMPackage(ctx, src.Project, name, full)
 }
@@ -445,6 +474,9 @@ func (pk *NPMPackage) DistTags() map[string]string {
 	}
 	return tags
 }
+
+// NPMAbbreviatedType is the media type of npm's abbreviated packument.
+const NPMAbbreviatedType = "application/vnd.npm.install-v1+json"
 
 // abbreviatedFields are what npm's install-v1 (corgi) document keeps of a
 // version's manifest.

@@ -21,7 +21,9 @@ import (
 // name's files (count, newest id, last change). Every change of what the
 // document shows (a publish, an unpublish, a deprecate, a delete through
 // the packages API, on this instance or another) moves that stamp, so a
-// stale copy is never served. Tags are read fresh on every request.
+// stale copy is never served. Tags are read fresh on every request. A
+// REMOTE project's parsed upstream document is kept the same way, stamped
+// with the cached document's fetch time.
 
 const (
 	// npmCacheMinVersions: smaller names are cheap to read every time.
@@ -30,6 +32,7 @@ const (
 	npmCacheMaxVersions = 200_000
 )
 
+// npmCacheKey is a project and a name (REMOTE: the document's key).
 type npmCacheKey struct {
 	project int
 	name    string
@@ -38,6 +41,8 @@ type npmCacheKey struct {
 type npmCacheEntry struct {
 	stamp    string
 	versions map[string]*npmVersion
+	// tags are a REMOTE document's (stored tags are read fresh).
+	tags map[string]string
 
 	mu       sync.Mutex
 	rendered map[string][]byte // tarball base URL → the "versions" object

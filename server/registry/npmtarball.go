@@ -58,7 +58,7 @@ func (s *Service) OpenNPMTarball(ctx context.Context, p *Principal, ref, name, f
 		}
 		pk, ok := known[id]
 		if !ok {
-			pk, _, err = s.remoteNPMPackage(ctx, src.Project, name)
+			pk, _, err = s.remoteNPMPackage(ctx, src.Project, name, false)
 			if err != nil {
 				upstreamErr = err
 				continue

@@ -59,8 +59,6 @@ func (a *API) npmBase(r *http.Request) string {
 	return a.baseURL(r) + "/api/v4/projects/" + url.PathEscape(r.PathValue("id")) + "/packages/npm/"
 }
 
-const abbreviatedType = "application/vnd.npm.install-v1+json"
-
 func (a *API) npmPackument(w http.ResponseWriter, r *http.Request) {
 	a.servePackument(w, r, r.PathValue("name"), "")
 }
@@ -77,7 +75,7 @@ func (a *API) npmTwoSegments(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) servePackument(w http.ResponseWriter, r *http.Request, name, version string) {
-	abbreviated := version == "" && strings.Contains(r.Header.Get("Accept"), abbreviatedType)
+	abbreviated := version == "" && strings.Contains(r.Header.Get("Accept"), registry.NPMAbbreviatedType)
 	pk, err := a.Svc.NPMPackument(r.Context(), registry.PrincipalFrom(r.Context()), r.PathValue("id"), name, !abbreviated)
 	if err != nil {
 		npmError(w, r, err)
@@ -98,7 +96,7 @@ func (a *API) servePackument(w http.ResponseWriter, r *http.Request, name, versi
 	}
 	h.Set("Content-Type", "application/json")
 	if abbreviated {
-		h.Set("Content-Type", abbreviatedType)
+		h.Set("Content-Type", registry.NPMAbbreviatedType)
 	}
 	_, _ = w.Write(pk.RenderPackument(a.npmBase(r), abbreviated))
 }
