@@ -19,7 +19,8 @@ import (
 // or DELETEs ".../-rev/<rev>" (unpublish of the package). A rev that is no
 // longer current answers 409, so a concurrent change is never overwritten.
 
-// npmWrite loads a STANDARD project's package for a change.
+// npmWrite checks p may change ref's packages (canDo) and loads the
+// package (nil when the project has no such name).
 func (s *Service) npmWrite(ctx context.Context, p *Principal, ref, name string, canDo func(*Principal, *ProjectAccess) error) (*ProjectAccess, *NPMPackage, error) {
 	pa, err := s.Project(ctx, p, ref)
 	if err != nil {
@@ -34,14 +35,17 @@ func (s *Service) npmWrite(ctx context.Context, p *Principal, ref, name string, 
 	if err := requireStandard(pa.Project); err != nil {
 		return nil, nil, err
 	}
-	cur, ok, err := s.storedNPMPackage(ctx, pa.Project, name, true)
-	if err != nil {
-		return nil, nil, err
+	cur, _, err := s.storedNPMPackage(ctx, pa.Project, name, true)
+	return pa, cur, err
+}
+
+// npmWriteExisting is npmWrite for a change of a package that must exist.
+func (s *Service) npmWriteExisting(ctx context.Context, p *Principal, ref, name string, canDo func(*Principal, *ProjectAccess) error) (*ProjectAccess, *NPMPackage, error) {
+	pa, cur, err := s.npmWrite(ctx, p, ref, name, canDo)
+	if err == nil && cur == nil {
+		err = NotFound("404 Not found - package %s", name)
 	}
-	if !ok {
-		return nil, nil, NotFound("404 Not found - package %s", name)
-	}
-	return pa, cur, nil
+	return pa, cur, err
 }
 
 func checkRev(cur *NPMPackage, rev string) error {
@@ -179,7 +183,7 @@ func (s *Service) deleteNPMVersions(ctx context.Context, tx *ent.Tx, projectID i
 
 // DeleteNPMPackage unpublishes every version of a package (MAINTAINER+).
 func (s *Service) DeleteNPMPackage(ctx context.Context, p *Principal, ref, name, rev string) error {
-	pa, cur, err := s.npmWrite(ctx, p, ref, name, s.CanDeletePackages)
+	pa, cur, err := s.npmWriteExisting(ctx, p, ref, name, s.CanDeletePackages)
 	if err != nil {
 		return err
 	}
@@ -209,16 +213,11 @@ func (s *Service) DeleteNPMTarball(ctx context.Context, p *Principal, ref, name,
 		return err
 	}
 	pa, cur, err := s.npmWrite(ctx, p, ref, name, s.CanDeletePackages)
-	if KindOf(err) == KindNotFound && pa == nil {
-		// The whole package may be gone already; check access again below.
-		if pa, err = s.Project(ctx, p, ref); err == nil {
-			if err = s.CanDeletePackages(p, pa); err == nil {
-				return nil
-			}
-		}
-	}
-	if err != nil {
+	switch {
+	case err != nil:
 		return err
+	case cur == nil:
+		return nil // the whole package is gone already
 	}
 	if err := checkRev(cur, rev); err != nil {
 		return err
@@ -242,7 +241,7 @@ func (s *Service) SetNPMDistTag(ctx context.Context, p *Principal, ref, name, ta
 	if err := validateNPMTag(tag); err != nil {
 		return err
 	}
-	pa, cur, err := s.npmWrite(ctx, p, ref, name, s.CanWritePackages)
+	pa, cur, err := s.npmWriteExisting(ctx, p, ref, name, s.CanWritePackages)
 	if err != nil {
 		return err
 	}
@@ -258,7 +257,7 @@ func (s *Service) DeleteNPMDistTag(ctx context.Context, p *Principal, ref, name,
 	if tag == "latest" {
 		return Invalid("the latest tag cannot be removed; point it at another version instead")
 	}
-	pa, _, err := s.npmWrite(ctx, p, ref, name, s.CanWritePackages)
+	pa, _, err := s.npmWriteExisting(ctx, p, ref, name, s.CanWritePackages)
 	if err != nil {
 		return err
 	}
