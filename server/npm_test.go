@@ -219,6 +219,7 @@ func TestNPMStandardPublishInstall(t *testing.T) {
 	if out := npm.must(t.TempDir(), "whoami"); strings.TrimSpace(out) != "alice" {
 		t.Fatalf("whoami: %q", out)
 	}
+	npm.must(t.TempDir(), "ping")
 	npm.publish("left-pad-x", "1.0.0", nil)
 	npm.publish("left-pad-x", "1.1.0", nil)
 	npm.publish("@acme/util", "1.0.0", map[string]string{"left-pad-x": "^1.0.0"})
@@ -280,6 +281,10 @@ func TestNPMStandardPublishInstall(t *testing.T) {
 		s1 := sha1.Sum(tgz)
 		if status != 200 || hex.EncodeToString(s1[:]) != tarball["shasum"] {
 			t.Fatalf("tarball: %d shasum %x vs %v", status, s1, tarball["shasum"])
+		}
+		status, _, h = e.Do(t, "HEAD", strings.TrimPrefix(tarball["tarball"].(string), e.URL), nil, tok(alice))
+		if status != 200 || h.Get("Content-Length") != fmt.Sprint(len(tgz)) {
+			t.Fatalf("HEAD tarball: %d %v", status, h)
 		}
 		// A single version, by version or tag.
 		status, body, _ = e.Do(t, "GET", npmPath(ref, "left-pad-x/latest"), nil, tok(alice))

@@ -21,6 +21,7 @@ const npmPrefix = "/api/v4/projects/{id}/packages/npm/"
 // registerNPM adds the npm (packuments, tarballs, dist-tags) routes.
 func (a *API) registerNPM(handle handleFunc) {
 	handle("GET "+npmPrefix+"-/whoami", a.npmWhoami)
+	handle("GET "+npmPrefix+"-/ping", func(w http.ResponseWriter, r *http.Request) { WriteJSON(w, http.StatusOK, map[string]any{}) })
 	handle("GET "+npmPrefix+"{name}", a.npmPackument)
 	handle("GET "+npmPrefix+"{a}/{b}", a.npmTwoSegments)
 	handle("GET "+npmPrefix+"{name}/-/{file}", a.npmTarball)
