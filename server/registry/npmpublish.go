@@ -197,8 +197,8 @@ func (s *Service) publishNPM(ctx context.Context, prj *ent.Project, name string,
 	switch {
 	case err == nil:
 		return nil
-	case att.err != nil && !errors.Is(att.err, io.ErrUnexpectedEOF):
-		return att.err // what broke the stream, rather than the store's view of it
+	case KindOf(att.err) != KindInternal:
+		return att.err // what was wrong with the document, rather than the store's view of a broken stream
 	case m.exceeded:
 		return errNPMDocumentTooLarge
 	case errors.Is(err, errDuplicate):
