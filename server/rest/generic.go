@@ -44,7 +44,16 @@ func (a *API) Register(mux *http.ServeMux, wrap func(http.Handler) http.Handler)
 	handle("GET /api/v4/groups/{id}/packages", a.listGroupPackages)
 	handle("GET /api/v4/projects/{id}/packages/{package_id}", a.getPackage)
 	handle("DELETE /api/v4/projects/{id}/packages/{package_id}", a.deletePackage)
-	handle("GET /api/v4/projects/{id}/packages/{package_id}/package_files", a.listPackageFiles)
+	// {files} rather than the literal "package_files": with a literal, this
+	// pattern and npm's ".../packages/npm/{name}" would overlap without either
+	// being more specific, which ServeMux refuses.
+	handle("GET /api/v4/projects/{id}/packages/{package_id}/{files}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("files") != "package_files" {
+			WriteError(w, r, registry.NotFound("404 Not found"))
+			return
+		}
+		a.listPackageFiles(w, r)
+	})
 	handle("DELETE /api/v4/projects/{id}/packages/{package_id}/package_files/{file_id}", a.deletePackageFile)
 }
 

@@ -1,0 +1,284 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/pkgreg/registry/ent"
+	"github.com/pkgreg/registry/ent/packagefile"
+	"github.com/pkgreg/registry/ent/packagetag"
+	"github.com/pkgreg/registry/ent/pkg"
+	"github.com/pkgreg/registry/ent/predicate"
+	"github.com/pkgreg/registry/server/registry/enum"
+)
+
+// npm changes published packages with a read-modify-write protocol: the
+// client reads the packument (?write=true, with its _rev), edits it and
+// PUTs it back (deprecate), or PUTs it without a version to
+// ".../-rev/<rev>" and then deletes the tarball (unpublish of a version),
+// or DELETEs ".../-rev/<rev>" (unpublish of the package). A rev that is no
+// longer current answers 409, so a concurrent change is never overwritten.
+
+// npmWrite checks p may change ref's packages (canDo) and loads the
+// package (nil when the project has no such name).
+func (s *Service) npmWrite(ctx context.Context, p *Principal, ref, name string, canDo func(*Principal, *ProjectAccess) error) (*ProjectAccess, *NPMPackage, error) {
+	pa, err := s.Project(ctx, p, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := canDo(p, pa); err != nil {
+		return nil, nil, err
+	}
+	if err := ValidateNPMName(name); err != nil {
+		return nil, nil, err
+	}
+	if err := requireStandard(pa.Project); err != nil {
+		return nil, nil, err
+	}
+	cur, _, err := s.storedNPMPackage(ctx, pa.Project, name, true)
+	return pa, cur, err
+}
+
+// npmWriteExisting is npmWrite for a change of a package that must exist.
+func (s *Service) npmWriteExisting(ctx context.Context, p *Principal, ref, name string, canDo func(*Principal, *ProjectAccess) error) (*ProjectAccess, *NPMPackage, error) {
+	pa, cur, err := s.npmWrite(ctx, p, ref, name, canDo)
+	if err == nil && cur == nil {
+		err = NotFound("404 Not found - package %s", name)
+	}
+	return pa, cur, err
+}
+
+func checkRev(cur *NPMPackage, rev string) error {
+	if rev != "" && rev != cur.Rev {
+		return Conflict("409 Conflict - %s changed since revision %s was read; read it again and retry", cur.Name, rev)
+	}
+	return nil
+}
+
+// updateNPMVersions applies a PUT without a tarball: "deprecated" changes
+// of the listed versions and, with a rev, the removal of the versions the
+// document no longer lists (MAINTAINER+) with its dist-tags.
+func (s *Service) updateNPMVersions(ctx context.Context, p *Principal, pa *ProjectAccess, in NPMPut, doc *npmPutDoc) error {
+	cur, ok, err := s.storedNPMPackage(ctx, pa.Project, in.Name, true)
+	if err != nil {
+		return err
+	}
+	for v := range doc.Versions {
+		if !ok || cur.Versions[v] == nil {
+			return Invalid("version %s of %s has no tarball: a publish needs it in _attachments", v, in.Name)
+		}
+	}
+	if !ok {
+		return NotFound("404 Not found - package %s", in.Name)
+	}
+	if err := checkRev(cur, in.Rev); err != nil {
+		return err
+	}
+	var removed []string
+	if in.Rev != "" {
+		for v := range cur.Versions {
+			if _, kept := doc.Versions[v]; !kept {
+				removed = append(removed, v)
+			}
+		}
+		if len(removed) > 0 {
+			if err := s.CanDeletePackages(p, pa); err != nil {
+				return err
+			}
+		}
+	}
+	changed := map[string]json.RawMessage{}
+	for v, raw := range doc.Versions {
+		if m, ok := withDeprecation(cur.Versions[v].Manifest, raw); ok {
+			changed[v] = m
+		}
+	}
+	return s.retryTx(ctx, func(tx *ent.Tx) error {
+		if err := s.deleteNPMVersions(ctx, tx, pa.Project.ID, in.Name, removed); err != nil {
+			return err
+		}
+		for v, m := range changed {
+			version := []predicate.Pkg{pkg.ProjectID(pa.Project.ID), pkg.PackageTypeEQ(enum.NPM), pkg.Name(in.Name), pkg.Version(v)}
+			if _, err := tx.Pkg.Update().Where(version...).SetMetadata(m).SetUpdatedAt(s.now()).Save(ctx); err != nil {
+				return err
+			}
+			// The abbreviated form carries "deprecated" too.
+			if _, err := tx.PackageFile.Update().Where(packagefile.HasPkgWith(version...)).
+				SetMetadata(abbreviate(m)).Save(ctx); err != nil {
+				return err
+			}
+		}
+		if in.Rev == "" {
+			return nil
+		}
+		// The client moved the tags off the versions it removed.
+		for tag, v := range doc.DistTags {
+			if _, kept := doc.Versions[v]; kept && validateNPMTag(tag) == nil {
+				if err := upsertNPMTag(ctx, tx.PackageTag, pa.Project.ID, in.Name, tag, v); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// withDeprecation returns the stored manifest with the "deprecated"
+// message of the client's copy (an empty message un-deprecates), and
+// whether that changed anything. Nothing else of a published version may
+// change.
+func withDeprecation(stored, client json.RawMessage) (json.RawMessage, bool) {
+	var c struct {
+		Deprecated *json.RawMessage `json:"deprecated"`
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(client, &c) != nil || json.Unmarshal(stored, &m) != nil {
+		return nil, false
+	}
+	var msg string
+	if c.Deprecated != nil {
+		_ = json.Unmarshal(*c.Deprecated, &msg)
+	}
+	var old string
+	_ = json.Unmarshal(m["deprecated"], &old)
+	if msg == old {
+		return nil, false
+	}
+	if msg == "" {
+		delete(m, "deprecated")
+	} else {
+		m["deprecated"], _ = json.Marshal(msg)
+	}
+	out, _ := json.Marshal(m)
+	return out, true
+}
+
+// deleteNPMVersions removes versions (nil: none) with their files and the
+// dist-tags that named them.
+func (s *Service) deleteNPMVersions(ctx context.Context, tx *ent.Tx, projectID int, name string, versions []string) error {
+	if len(versions) == 0 {
+		return nil
+	}
+	ids, err := tx.Pkg.Query().Where(pkg.ProjectID(projectID), pkg.PackageTypeEQ(enum.NPM), pkg.Name(name),
+		pkg.VersionIn(versions...)).IDs(ctx)
+	if err != nil {
+		return err
+	}
+	blobIDs, err := tx.PackageFile.Query().Where(packagefile.PackageIDIn(ids...)).Select(packagefile.FieldBlobID).Ints(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.PackageFile.Delete().Where(packagefile.PackageIDIn(ids...)).Exec(ctx); err != nil {
+		return err
+	}
+	if _, err := tx.Pkg.Delete().Where(pkg.IDIn(ids...)).Exec(ctx); err != nil {
+		return err
+	}
+	if _, err := tx.PackageTag.Delete().Where(packagetag.ProjectID(projectID), packagetag.PackageTypeEQ(enum.NPM),
+		packagetag.Name(name), packagetag.VersionIn(versions...)).Exec(ctx); err != nil {
+		return err
+	}
+	return s.markOrphans(ctx, tx, blobIDs)
+}
+
+// DeleteNPMPackage unpublishes every version of a package (MAINTAINER+).
+func (s *Service) DeleteNPMPackage(ctx context.Context, p *Principal, ref, name, rev string) error {
+	pa, cur, err := s.npmWriteExisting(ctx, p, ref, name, s.CanDeletePackages)
+	if err != nil {
+		return err
+	}
+	if err := checkRev(cur, rev); err != nil {
+		return err
+	}
+	all := make([]string, 0, len(cur.Versions))
+	for v := range cur.Versions {
+		all = append(all, v)
+	}
+	return s.retryTx(ctx, func(tx *ent.Tx) error {
+		if err := s.deleteNPMVersions(ctx, tx, pa.Project.ID, name, all); err != nil {
+			return err
+		}
+		_, err := tx.PackageTag.Delete().Where(packagetag.ProjectID(pa.Project.ID), packagetag.PackageTypeEQ(enum.NPM),
+			packagetag.Name(name)).Exec(ctx)
+		return err
+	})
+}
+
+// DeleteNPMTarball unpublishes the version of a tarball (MAINTAINER+); the
+// last step of npm's unpublish of one version, so a version already gone
+// is not an error.
+func (s *Service) DeleteNPMTarball(ctx context.Context, p *Principal, ref, name, fileName, rev string) error {
+	version, err := npmVersionFromTarball(name, fileName)
+	if err != nil {
+		return err
+	}
+	pa, cur, err := s.npmWrite(ctx, p, ref, name, s.CanDeletePackages)
+	switch {
+	case err != nil:
+		return err
+	case cur == nil:
+		return nil // the whole package is gone already
+	}
+	if err := checkRev(cur, rev); err != nil {
+		return err
+	}
+	return s.retryTx(ctx, func(tx *ent.Tx) error {
+		return s.deleteNPMVersions(ctx, tx, pa.Project.ID, name, []string{version})
+	})
+}
+
+// NPMDistTags lists a package's dist-tags through ref's engine.
+func (s *Service) NPMDistTags(ctx context.Context, p *Principal, ref, name string) (map[string]string, error) {
+	pk, err := s.NPMPackument(ctx, p, ref, name, false)
+	if err != nil {
+		return nil, err
+	}
+	return pk.DistTags(), nil
+}
+
+// SetNPMDistTag points a tag at a published version (DEVELOPER+).
+func (s *Service) SetNPMDistTag(ctx context.Context, p *Principal, ref, name, tag, version string) error {
+	if err := validateNPMTag(tag); err != nil {
+		return err
+	}
+	pa, cur, err := s.npmWriteExisting(ctx, p, ref, name, s.CanWritePackages)
+	if err != nil {
+		return err
+	}
+	if cur.Versions[version] == nil {
+		return NotFound("404 Not found - version %s of %s is not published", version, name)
+	}
+	return upsertNPMTag(ctx, s.db.PackageTag, pa.Project.ID, name, tag, version)
+}
+
+// DeleteNPMDistTag removes a tag (DEVELOPER+); "latest" stays, as on npm's
+// registry.
+func (s *Service) DeleteNPMDistTag(ctx context.Context, p *Principal, ref, name, tag string) error {
+	if tag == "latest" {
+		return Invalid("the latest tag cannot be removed; point it at another version instead")
+	}
+	pa, _, err := s.npmWriteExisting(ctx, p, ref, name, s.CanWritePackages)
+	if err != nil {
+		return err
+	}
+	n, err := s.db.PackageTag.Delete().Where(packagetag.ProjectID(pa.Project.ID), packagetag.PackageTypeEQ(enum.NPM),
+		packagetag.Name(name), packagetag.Tag(tag)).Exec(ctx)
+	if err != nil {
+		return Internal(err, "could not remove the dist-tag")
+	}
+	if n == 0 {
+		return NotFound("404 Not found - %s has no dist-tag %s", name, tag)
+	}
+	return nil
+}
+
+// NPMUsername is who npm whoami reports for p.
+func NPMUsername(p *Principal) (string, error) {
+	switch {
+	case p.User != nil:
+		return p.User.Username, nil
+	case p.Token != nil:
+		return p.Token.Name, nil
+	}
+	return "", Unauthenticated("401 Unauthorized - npm whoami needs a token")
+}
