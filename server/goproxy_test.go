@@ -227,7 +227,8 @@ func zipHash(t *testing.T, zipData []byte) string {
 	return h
 }
 
-func projectID(t *testing.T, e *servertest.Env, token, fullPath string) int {
+// projectID reads a project's numeric id.
+func projectID(t testing.TB, e *servertest.Env, token, fullPath string) int {
 	t.Helper()
 	var out struct{ Project struct{ ID string } }
 	e.MustGraphQL(t, token, `query($p: ID!) { project(fullPath: $p) { id } }`, map[string]any{"p": fullPath}).Decode(t, &out)

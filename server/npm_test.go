@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -403,13 +404,10 @@ func TestNPMStandardPublishInstall(t *testing.T) {
 	})
 }
 
-// projectID reads a project's numeric id.
-func projectID(t testing.TB, e *servertest.Env, token, fullPath string) string {
+// projectRef is a project's numeric id as a path segment.
+func projectRef(t testing.TB, e *servertest.Env, token, fullPath string) string {
 	t.Helper()
-	r := e.MustGraphQL(t, token, `query($p: ID!) { project(fullPath: $p) { id } }`, map[string]any{"p": fullPath})
-	var out struct{ Project struct{ ID string } }
-	r.Decode(t, &out)
-	return strings.TrimPrefix(out.Project.ID, "gid://registry/Project/")
+	return strconv.Itoa(projectID(t, e, token, fullPath))
 }
 
 // npmMirror is a registry (e) with a STANDARD project acme/js, a REMOTE
@@ -438,8 +436,8 @@ func newNPMMirror(t testing.TB) *npmMirror {
 	e.MustGraphQL(t, m.alice, `mutation($u: String) { createProject(input: {namespacePath: "acme", path: "npm-remote", repositoryMode: REMOTE, format: NPM, remoteUrl: $u}) { errors } }`,
 		map[string]any{"u": npmRegistry(m.up, m.upRef)})
 	e.MustGraphQL(t, m.alice, `mutation { createProject(input: {namespacePath: "acme", path: "npm-all", repositoryMode: VIRTUAL, format: NPM}) { errors } }`, nil)
-	m.remote = projectID(t, e, m.alice, "acme/npm-remote")
-	m.virtual = projectID(t, e, m.alice, "acme/npm-all")
+	m.remote = projectRef(t, e, m.alice, "acme/npm-remote")
+	m.virtual = projectRef(t, e, m.alice, "acme/npm-all")
 	r := e.MustGraphQL(t, m.alice, `mutation($u: [UpstreamPolicyInput!]!) { updateVirtualRepositoryUpstreams(input: {projectPath: "acme/npm-all", upstreamPolicies: $u}) { errors } }`,
 		map[string]any{"u": []map[string]any{
 			{"id": "local", "repositoryPath": "acme/js", "priority": 20},
@@ -497,11 +495,11 @@ func TestNPMRemoteAndVirtual(t *testing.T) {
 			}
 			e.MustGraphQL(t, m.alice, `mutation($u: String, $p: String, $path: String!) { createProject(input: {namespacePath: "acme", path: $path, repositoryMode: REMOTE, format: NPM, remoteUrl: $u, remotePassword: $p}) { errors } }`, vars)
 		}
-		withToken := newNPM(t, npmRegistry(e, projectID(t, e, m.alice, "acme/with-token")), m.alice)
+		withToken := newNPM(t, npmRegistry(e, projectRef(t, e, m.alice, "acme/with-token")), m.alice)
 		if got := withToken.mustInstall("@pub/secret-lib"); got["@pub/secret-lib"] != "1.0.0" {
 			t.Fatalf("through a remote with the upstream's token: %v", got)
 		}
-		withoutToken := newNPM(t, npmRegistry(e, projectID(t, e, m.alice, "acme/without-token")), m.alice)
+		withoutToken := newNPM(t, npmRegistry(e, projectRef(t, e, m.alice, "acme/without-token")), m.alice)
 		if _, out, err := withoutToken.install("@pub/secret-lib", "--fetch-retries=0"); err == nil || !strings.Contains(out, "502") {
 			t.Fatalf("through a remote without the upstream's token: %v %s", err, out)
 		}
@@ -563,7 +561,7 @@ func TestNPMBadInputStoresNothing(t *testing.T) {
 	other := npmTgz(t, pkgJSON("good-lib", "2.0.0"))
 	otherSum := sha512.Sum512(other)
 	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "acme", path: "npm-remote", repositoryMode: REMOTE, format: NPM, remoteUrl: "http://127.0.0.1:1/npm/"}) { errors } }`, nil)
-	remoteRef := projectID(t, e, alice, "acme/npm-remote")
+	remoteRef := projectRef(t, e, alice, "acme/npm-remote")
 	rita := e.CreateUser(t, "rita")
 	e.AddMember(t, alice, "acme/tools", "rita", "REPORTER")
 	full := publishDoc("good-lib", "2.0.0", other, nil)
@@ -752,7 +750,7 @@ func TestNPMRemoteVerifiesUpstreamTarballs(t *testing.T) {
 	t.Cleanup(proxy.Close)
 	e.MustGraphQL(t, m.alice, `mutation($u: String) { createProject(input: {namespacePath: "acme", path: "via-proxy", repositoryMode: REMOTE, format: NPM, remoteUrl: $u}) { errors } }`,
 		map[string]any{"u": proxy.URL + "/api/v4/projects/" + m.upRef + "/packages/npm/"})
-	ref := projectID(t, e, m.alice, "acme/via-proxy")
+	ref := projectRef(t, e, m.alice, "acme/via-proxy")
 	rem := newNPM(t, npmRegistry(e, ref), m.alice)
 
 	// Swapped tarballs do not match the upstream packument's integrity:

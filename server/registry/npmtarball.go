@@ -74,14 +74,14 @@ func (s *Service) OpenNPMTarball(ctx context.Context, p *Principal, ref, name, f
 			filled, err := s.cachedNPM(ctx, []Source{src}, name, version)
 			return filled[src.Project.ID], err
 		},
-		func(src Source) remoteFile {
+		func(_ context.Context, src Source) (remoteFile, error) {
 			nv := known[src.Project.ID].Versions[version]
 			sha512hex, _ := sha512FromIntegrity(nv.Integrity)
 			return remoteFile{
 				Project: src.Project, Format: enum.NPM, Name: name, Version: version, FileName: npmTarballName(name, version),
 				URL: nv.Upstream, Expect: Expected{SHA1: nv.Shasum, SHA512: sha512hex}, NeedSHA1: true, NeedSHA512: true,
 				PkgMetadata: nv.Manifest, FileMetadata: abbreviate(nv.Manifest),
-			}
+			}, nil
 		})
 	if KindOf(err) == KindNotFound && upstreamErr != nil {
 		return nil, upstreamErr
