@@ -2,8 +2,12 @@ package registry
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 
 	"github.com/pkgreg/registry/ent"
+	"github.com/pkgreg/registry/ent/packagefile"
+	"github.com/pkgreg/registry/ent/pkg"
 	"github.com/pkgreg/registry/server/registry/enum"
 )
 
@@ -95,4 +99,28 @@ func resolveName[T any](ctx context.Context, sources []Source, lookup func(ctx c
 		return nil, NotFound("404 Not found")
 	}
 	return out, nil
+}
+
+// nameStamp identifies the state of a name's installable files in one
+// project: their count, newest id and latest update. Every change that
+// shows in a format's index (an upload, a deletion, a status change, a
+// deprecation or yank, which rewrite file metadata) moves it, on whichever
+// instance made the change. Formats keep their rendered indexes in memory
+// and check them against this one aggregate query on every read, so a
+// cache saves work but never serves a stale index.
+func (s *Service) nameStamp(ctx context.Context, prj *ent.Project, format enum.Format, name string) (string, error) {
+	var rows []struct {
+		Count      int            `json:"count"`
+		MaxID      sql.NullInt64  `json:"max_id"`
+		MaxUpdated sql.NullString `json:"max_updated"`
+	}
+	err := s.db.PackageFile.Query().Where(packagefile.HasPkgWith(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(format),
+		pkg.Name(name), pkg.StatusIn(installable...))).
+		Aggregate(ent.Count(), ent.As(ent.Max(packagefile.FieldID), "max_id"), ent.As(ent.Max(packagefile.FieldUpdatedAt), "max_updated")).
+		Scan(ctx, &rows)
+	if err != nil || len(rows) != 1 {
+		return "", Internal(err, "could not read the package files")
+	}
+	r := rows[0]
+	return fmt.Sprintf("%d/%d/%s", r.Count, r.MaxID.Int64, r.MaxUpdated.String), nil
 }

@@ -198,7 +198,7 @@ func (s *Service) storedNPMPackage(ctx context.Context, prj *ent.Project, name s
 // the file name). Names with many versions come from the cache while its
 // stamp holds.
 func (s *Service) storedNPMAbbreviated(ctx context.Context, prj *ent.Project, name string) (*NPMPackage, bool, error) {
-	stamp, err := s.npmFilesStamp(ctx, prj, name)
+	stamp, err := s.nameStamp(ctx, prj, enum.NPM, name)
 	if err != nil {
 		return nil, false, err
 	}

@@ -2,15 +2,7 @@ package registry
 
 import (
 	"bytes"
-	"context"
-	"database/sql"
-	"fmt"
 	"sync"
-
-	"github.com/pkgreg/registry/ent"
-	"github.com/pkgreg/registry/ent/packagefile"
-	"github.com/pkgreg/registry/ent/pkg"
-	"github.com/pkgreg/registry/server/registry/enum"
 )
 
 // The abbreviated packument is what npm install asks for, for every
@@ -54,14 +46,9 @@ type npmCache struct {
 	versions int
 }
 
-// npmCaches holds one cache per Service (kept out of the shared Service
-// struct; a Service lives as long as the process).
-var npmCaches sync.Map
+func newNPMCache() *npmCache { return &npmCache{entries: map[npmCacheKey]*npmCacheEntry{}} }
 
-func (s *Service) npmCache() *npmCache {
-	c, _ := npmCaches.LoadOrStore(s, &npmCache{entries: map[npmCacheKey]*npmCacheEntry{}})
-	return c.(*npmCache)
-}
+func (s *Service) npmCache() *npmCache { return s.npmDocs }
 
 func (c *npmCache) get(k npmCacheKey, stamp string) *npmCacheEntry {
 	c.mu.Lock()
@@ -85,24 +72,6 @@ func (c *npmCache) put(k npmCacheKey, e *npmCacheEntry) {
 	}
 	c.entries[k] = e
 	c.versions += len(e.versions)
-}
-
-// npmFilesStamp identifies the state of a name's installable files.
-func (s *Service) npmFilesStamp(ctx context.Context, prj *ent.Project, name string) (string, error) {
-	var rows []struct {
-		Count      int            `json:"count"`
-		MaxID      sql.NullInt64  `json:"max_id"`
-		MaxUpdated sql.NullString `json:"max_updated"`
-	}
-	err := s.db.PackageFile.Query().Where(packagefile.HasPkgWith(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.NPM),
-		pkg.Name(name), pkg.StatusIn(installable...))).
-		Aggregate(ent.Count(), ent.As(ent.Max(packagefile.FieldID), "max_id"), ent.As(ent.Max(packagefile.FieldUpdatedAt), "max_updated")).
-		Scan(ctx, &rows)
-	if err != nil || len(rows) != 1 {
-		return "", Internal(err, "could not read the package files")
-	}
-	r := rows[0]
-	return fmt.Sprintf("%d/%d/%s", r.Count, r.MaxID.Int64, r.MaxUpdated.String), nil
 }
 
 // renderedVersions returns the "versions" object for a tarball base URL,

@@ -8,7 +8,6 @@ import (
 	"io"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/pkgreg/registry/ent"
 	"github.com/pkgreg/registry/ent/packagefile"
@@ -311,15 +310,6 @@ func (s *Service) YankPyPIRelease(ctx context.Context, p *Principal, projectPath
 		}
 		files, err := tx.PackageFile.Query().Where(packagefile.PackageID(pk.ID)).All(ctx)
 		if err != nil {
-			return err
-		}
-		// Strictly later than before, whatever the clock: the index cache
-		// validates on it.
-		touched := s.now()
-		if !touched.After(pk.UpdatedAt) {
-			touched = pk.UpdatedAt.Add(time.Millisecond)
-		}
-		if err := tx.Pkg.UpdateOne(pk).SetUpdatedAt(touched).Exec(ctx); err != nil {
 			return err
 		}
 		for _, f := range files {

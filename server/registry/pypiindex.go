@@ -2,9 +2,7 @@ package registry
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
@@ -126,44 +124,25 @@ type pypiCachedFiles struct {
 	files     []PyPIFile
 }
 
-// storedPyPIFiles returns a project's files of a name from the cache when
-// its validator still matches. The validator is read from the database on
-// every request: the name's package count and latest update (yanks touch
-// the package) and its file count and highest file id (uploads and
-// deletions), so a publish shows at once, on every instance: the cache
-// saves the work of reading and decoding the rows, never the freshness.
+// storedPyPIFiles returns a project's files of a name, from memory while
+// the name's stamp (nameStamp, read on every request) is unchanged.
 func (s *Service) storedPyPIFiles(ctx context.Context, prj *ent.Project, name string) ([]PyPIFile, error) {
-	ofName := []predicate.Pkg{pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.PyPI), pkg.Name(name), pkg.StatusIn(installable...)}
-	var pkgAgg []struct {
-		Count int            `json:"count"`
-		Max   sql.NullString `json:"max"`
-	}
-	err := s.db.Pkg.Query().Where(ofName...).Aggregate(ent.Count(), ent.Max(pkg.FieldUpdatedAt)).Scan(ctx, &pkgAgg)
+	stamp, err := s.nameStamp(ctx, prj, enum.PyPI, name)
 	if err != nil {
-		return nil, Internal(err, "could not read the packages")
+		return nil, err
 	}
-	if len(pkgAgg) == 0 || pkgAgg[0].Count == 0 {
-		return nil, nil
-	}
-	var fileAgg []struct {
-		Count int           `json:"count"`
-		Max   sql.NullInt64 `json:"max"`
-	}
-	err = s.db.PackageFile.Query().Where(packagefile.HasPkgWith(ofName...)).
-		Aggregate(ent.Count(), ent.Max(packagefile.FieldID)).Scan(ctx, &fileAgg)
-	if err != nil || len(fileAgg) == 0 {
-		return nil, Internal(err, "could not read the package files")
+	if strings.HasPrefix(stamp, "0/") {
+		return nil, nil // no files
 	}
 	key := strconv.Itoa(prj.ID) + "/" + name
-	validator := fmt.Sprintf("%d/%s/%d/%d", pkgAgg[0].Count, pkgAgg[0].Max.String, fileAgg[0].Count, fileAgg[0].Max.Int64)
-	if c, ok := s.pypiPages.Get(key); ok && c.validator == validator {
+	if c, ok := s.pypiPages.Get(key); ok && c.validator == stamp {
 		return c.files, nil
 	}
 	files, err := s.readStoredPyPIFiles(ctx, prj, name)
 	if err != nil {
 		return nil, err
 	}
-	s.pypiPages.Add(key, pypiCachedFiles{validator: validator, files: files})
+	s.pypiPages.Add(key, pypiCachedFiles{validator: stamp, files: files})
 	return files, nil
 }
 

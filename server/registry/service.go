@@ -43,6 +43,7 @@ type Service struct {
 	externalURL string
 	remote      *remoteFetcher
 	pypiPages   *lru.Cache[string, pypiCachedFiles]
+	npmDocs     *npmCache
 }
 
 // New builds a Service.
@@ -62,7 +63,8 @@ func New(o Options) (*Service, error) {
 	}
 	pypiPages, _ := lru.New[string, pypiCachedFiles](pypiPageCacheSize)
 	return &Service{db: o.DB, blobs: o.Blobs, log: o.Logger, now: o.Now, sealer: sl,
-		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, remote: newRemoteFetcher(), pypiPages: pypiPages}, nil
+		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, remote: newRemoteFetcher(),
+		pypiPages: pypiPages, npmDocs: newNPMCache()}, nil
 }
 
 // DB exposes the client for read-only listings that the GraphQL layer
