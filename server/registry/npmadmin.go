@@ -164,21 +164,11 @@ func (s *Service) deleteNPMVersions(ctx context.Context, tx *ent.Tx, projectID i
 	if err != nil {
 		return err
 	}
-	blobIDs, err := tx.PackageFile.Query().Where(packagefile.PackageIDIn(ids...)).Select(packagefile.FieldBlobID).Ints(ctx)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.PackageFile.Delete().Where(packagefile.PackageIDIn(ids...)).Exec(ctx); err != nil {
-		return err
-	}
-	if _, err := tx.Pkg.Delete().Where(pkg.IDIn(ids...)).Exec(ctx); err != nil {
-		return err
-	}
 	if _, err := tx.PackageTag.Delete().Where(packagetag.ProjectID(projectID), packagetag.PackageTypeEQ(enum.NPM),
 		packagetag.Name(name), packagetag.VersionIn(versions...)).Exec(ctx); err != nil {
 		return err
 	}
-	return s.markOrphans(ctx, tx, blobIDs)
+	return s.deletePackagesTx(ctx, tx, ids)
 }
 
 // DeleteNPMPackage unpublishes every version of a package (MAINTAINER+).

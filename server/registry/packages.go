@@ -466,19 +466,23 @@ func (s *Service) DeletePackageFile(ctx context.Context, p *Principal, ref strin
 
 // deletePackages removes packages with their files in one transaction.
 func (s *Service) deletePackages(ctx context.Context, ids []int) error {
-	return s.retryTx(ctx, func(tx *ent.Tx) error {
-		blobIDs, err := tx.PackageFile.Query().Where(packagefile.PackageIDIn(ids...)).Select(packagefile.FieldBlobID).Ints(ctx)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.PackageFile.Delete().Where(packagefile.PackageIDIn(ids...)).Exec(ctx); err != nil {
-			return err
-		}
-		if _, err := tx.Pkg.Delete().Where(pkg.IDIn(ids...)).Exec(ctx); err != nil {
-			return err
-		}
-		return s.markOrphans(ctx, tx, blobIDs)
-	})
+	return s.retryTx(ctx, func(tx *ent.Tx) error { return s.deletePackagesTx(ctx, tx, ids) })
+}
+
+// deletePackagesTx removes packages and their files inside tx, and marks
+// the blobs no file uses any more for the sweeper.
+func (s *Service) deletePackagesTx(ctx context.Context, tx *ent.Tx, ids []int) error {
+	blobIDs, err := tx.PackageFile.Query().Where(packagefile.PackageIDIn(ids...)).Select(packagefile.FieldBlobID).Ints(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.PackageFile.Delete().Where(packagefile.PackageIDIn(ids...)).Exec(ctx); err != nil {
+		return err
+	}
+	if _, err := tx.Pkg.Delete().Where(pkg.IDIn(ids...)).Exec(ctx); err != nil {
+		return err
+	}
+	return s.markOrphans(ctx, tx, blobIDs)
 }
 
 // deleteFiles removes file rows in one transaction.
