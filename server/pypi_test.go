@@ -455,6 +455,7 @@ func TestPyPIBadUploads(t *testing.T) {
 		{"bad version", id, map[string]string{"name": "acme-utils", "version": "one"}, "acme_utils-1.0-py3-none-any.whl", good, "", 400, "PEP 440"},
 		{"file name of another project", id, map[string]string{"name": "acme-utils", "version": "1.0"}, "other-1.0-py3-none-any.whl", good, "", 400, "does not match the project name"},
 		{"file name of another version", id, map[string]string{"name": "acme-utils", "version": "1.0"}, "acme_utils-2.0.tar.gz", good, "", 400, "does not match the version"},
+		{"filetype of another kind", id, map[string]string{"name": "acme-utils", "version": "1.0", "filetype": "sdist"}, "acme_utils-1.0-py3-none-any.whl", good, "", 400, "filetype"},
 		{"not a distribution", id, map[string]string{"name": "acme-utils", "version": "1.0"}, "acme_utils-1.0.exe", good, "", 400, "neither a wheel"},
 		{"wrong sha256", id, map[string]string{"name": "acme-utils", "version": "1.0", "sha256_digest": strings.Repeat("ab", 32)}, "acme_utils-1.0-py3-none-any.whl", good, "", 400, "checksum mismatch"},
 		{"wrong md5", id, map[string]string{"name": "acme-utils", "version": "1.0", "md5_digest": strings.Repeat("ab", 16)}, "acme_utils-1.0-py3-none-any.whl", good, "", 400, "checksum mismatch"},

@@ -97,9 +97,12 @@ type PyPIUpload struct {
 	// Summary and the other core metadata fields twine sends are kept as
 	// package metadata.
 	Summary string
-	Body    io.Reader
-	Size    int64
-	Expect  Expected
+	// FileType is twine's "filetype" (bdist_wheel, sdist), checked
+	// against the file name when sent.
+	FileType string
+	Body     io.Reader
+	Size     int64
+	Expect   Expected
 }
 
 // pypiFileMeta is what the index shows of each file.
@@ -145,6 +148,8 @@ func ValidatePyPIUpload(in PyPIUpload) error {
 		return Invalid("file name %q does not match the project name %q", in.FileName, in.Name)
 	case !strings.EqualFold(version, in.Version) && !strings.EqualFold(strings.ReplaceAll(version, "_", "-"), in.Version):
 		return Invalid("file name %q does not match the version %q", in.FileName, in.Version)
+	case in.FileType != "" && in.FileType != map[pypiFileKind]string{pypiWheel: "bdist_wheel", pypiSdist: "sdist"}[kind]:
+		return Invalid("filetype %q does not match the file %q", in.FileType, in.FileName)
 	}
 	return nil
 }

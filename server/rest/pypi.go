@@ -98,7 +98,8 @@ func (a *API) storePyPIContent(w http.ResponseWriter, r *http.Request, fields ma
 	in := registry.PyPIUpload{
 		ProjectRef: r.PathValue("id"), Name: fields["name"], Version: fields["version"],
 		FileName: partFileName(content), RequiresPython: fields["requires_python"], Summary: fields["summary"],
-		Body: content, Size: -1, Expect: exp,
+		FileType: fields["filetype"],
+		Body:     content, Size: -1, Expect: exp,
 	}
 	if _, err := a.Svc.UploadPyPI(r.Context(), registry.PrincipalFrom(r.Context()), in); err != nil {
 		packageError(w, r, err)
