@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -22,6 +23,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -861,5 +863,46 @@ func TestNPMLargeTarballRoundTrip(t *testing.T) {
 	status, got, _ := e.Do(t, "GET", npmPath(ref, "large-lib/-/large-lib-1.0.0.tgz"), nil, tok(alice))
 	if status != 200 || !bytes.Equal(got, tgz) {
 		t.Fatalf("download: %d, %d bytes, equal %v", status, len(got), bytes.Equal(got, tgz))
+	}
+}
+
+// TestNPMConcurrentWritesOfOneRevision: writers that read the same _rev
+// and write at once (two deprecations here) cannot both win: one commits,
+// the others get 409 and would re-read, as npm does.
+func TestNPMConcurrentWritesOfOneRevision(t *testing.T) {
+	e, alice, _, id := newAcmeTools(t)
+	ref := fmt.Sprint(id)
+	benchPublish(t, e, alice, ref, "shared-lib", "1.0.0", nil)
+	status, body, _ := e.Do(t, "GET", npmPath(ref, "shared-lib")+"?write=true", nil, tok(alice))
+	var doc map[string]any
+	if status != 200 || json.Unmarshal(body, &doc) != nil {
+		t.Fatalf("packument: %d %s", status, body)
+	}
+	rev := doc["_rev"].(string)
+	const writers = 6
+	statuses := make(chan int, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		v := doc["versions"].(map[string]any)["1.0.0"].(map[string]any)
+		copyDoc := map[string]any{"_id": doc["_id"], "name": doc["name"], "_rev": rev, "dist-tags": doc["dist-tags"],
+			"versions": map[string]any{"1.0.0": maps.Clone(v)}}
+		copyDoc["versions"].(map[string]any)["1.0.0"].(map[string]any)["deprecated"] = fmt.Sprintf("message %d", i)
+		b, _ := json.Marshal(copyDoc)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status, _, _ := e.Do(t, "PUT", npmPath(ref, "shared-lib")+"/-rev/"+rev, bytes.NewReader(b),
+				map[string]string{"PRIVATE-TOKEN": alice, "Content-Type": "application/json"})
+			statuses <- status
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	counts := map[int]int{}
+	for s := range statuses {
+		counts[s]++
+	}
+	if counts[200]+counts[201] != 1 || counts[409] != writers-1 {
+		t.Fatalf("writers of one revision: %v (want one success, the rest 409)", counts)
 	}
 }

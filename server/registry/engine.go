@@ -108,13 +108,16 @@ func resolveName[T any](ctx context.Context, sources []Source, lookup func(ctx c
 // instance made the change. Formats keep their rendered indexes in memory
 // and check them against this one aggregate query on every read, so a
 // cache saves work but never serves a stale index.
-func (s *Service) nameStamp(ctx context.Context, prj *ent.Project, format enum.Format, name string) (string, error) {
+//
+// db is the service's client, or a transaction's to read the state the
+// transaction sees.
+func (s *Service) nameStamp(ctx context.Context, db *ent.Client, projectID int, format enum.Format, name string) (string, error) {
 	var rows []struct {
 		Count      int            `json:"count"`
 		MaxID      sql.NullInt64  `json:"max_id"`
 		MaxUpdated sql.NullString `json:"max_updated"`
 	}
-	err := s.db.PackageFile.Query().Where(packagefile.HasPkgWith(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(format),
+	err := db.PackageFile.Query().Where(packagefile.HasPkgWith(pkg.ProjectID(projectID), pkg.PackageTypeEQ(format),
 		pkg.Name(name), pkg.StatusIn(installable...))).
 		Aggregate(ent.Count(), ent.As(ent.Max(packagefile.FieldID), "max_id"), ent.As(ent.Max(packagefile.FieldUpdatedAt), "max_updated")).
 		Scan(ctx, &rows)

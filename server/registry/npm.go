@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"maps"
 	"net/url"
 	"regexp"
@@ -166,6 +165,12 @@ func (s *Service) storedNPMPackage(ctx context.Context, prj *ent.Project, name s
 	if !full {
 		return s.storedNPMAbbreviated(ctx, prj, name)
 	}
+	// The stamp first: a change after it makes the revision stale (a write
+	// naming it gets 409), never a newer revision for older content.
+	stamp, err := s.nameStamp(ctx, s.db, prj.ID, enum.NPM, name)
+	if err != nil {
+		return nil, false, err
+	}
 	pkgs, err := s.db.Pkg.Query().Where(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.NPM), pkg.Name(name),
 		pkg.StatusIn(installable...)).All(ctx)
 	if err != nil {
@@ -180,7 +185,6 @@ func (s *Service) storedNPMPackage(ctx context.Context, prj *ent.Project, name s
 		return nil, false, err
 	}
 	out := &NPMPackage{Name: name, Versions: make(map[string]*npmVersion, len(pkgs)), Tags: map[string]string{}}
-	rev := sha1.New()
 	for _, p := range pkgs {
 		f := files[p.ID]
 		if f == nil || len(p.Metadata) == 0 {
@@ -188,9 +192,8 @@ func (s *Service) storedNPMPackage(ctx context.Context, prj *ent.Project, name s
 		}
 		out.Versions[p.Version] = &npmVersion{Version: p.Version, Manifest: p.Metadata, Shasum: derefOr(f.Sha1, ""),
 			Integrity: integrityOf(derefOr(f.Sha512, "")), Published: p.CreatedAt, Source: prj}
-		fmt.Fprintf(rev, "%s\x00%d\x00%d\x00", p.Version, f.ID, p.UpdatedAt.UnixNano())
 	}
-	return s.withNPMTags(ctx, prj, out, rev)
+	return s.withNPMTags(ctx, prj, out, stamp)
 }
 
 // storedNPMAbbreviated reads what npm install needs from the newest file
@@ -198,7 +201,7 @@ func (s *Service) storedNPMPackage(ctx context.Context, prj *ent.Project, name s
 // the file name). Names with many versions come from the cache while its
 // stamp holds.
 func (s *Service) storedNPMAbbreviated(ctx context.Context, prj *ent.Project, name string) (*NPMPackage, bool, error) {
-	stamp, err := s.nameStamp(ctx, prj, enum.NPM, name)
+	stamp, err := s.nameStamp(ctx, s.db, prj.ID, enum.NPM, name)
 	if err != nil {
 		return nil, false, err
 	}
@@ -232,9 +235,7 @@ func (s *Service) storedNPMAbbreviated(ctx context.Context, prj *ent.Project, na
 			s.npmCache().put(key, out.cached)
 		}
 	}
-	rev := sha1.New()
-	rev.Write([]byte(stamp))
-	return s.withNPMTags(ctx, prj, out, rev)
+	return s.withNPMTags(ctx, prj, out, stamp)
 }
 
 // npmFiles reads the newest file of each installable version of a name,
@@ -256,23 +257,44 @@ func (s *Service) npmFiles(ctx context.Context, prj *ent.Project, name string, f
 }
 
 // withNPMTags adds the dist-tags and the revision to a stored package.
-func (s *Service) withNPMTags(ctx context.Context, prj *ent.Project, out *NPMPackage, rev hash.Hash) (*NPMPackage, bool, error) {
+func (s *Service) withNPMTags(ctx context.Context, prj *ent.Project, out *NPMPackage, stamp string) (*NPMPackage, bool, error) {
 	if len(out.Versions) == 0 {
 		return nil, false, nil
 	}
-	tags, err := s.db.PackageTag.Query().Where(packagetag.ProjectID(prj.ID), packagetag.PackageTypeEQ(enum.NPM),
-		packagetag.Name(out.Name)).All(ctx)
+	tags, err := npmTags(ctx, s.db, prj.ID, out.Name)
 	if err != nil {
-		return nil, false, Internal(err, "could not read the dist-tags")
+		return nil, false, err
 	}
 	for _, t := range tags {
 		if out.Versions[t.Version] != nil {
 			out.Tags[t.Tag] = t.Version
 		}
+	}
+	out.Rev = npmRevision(stamp, tags)
+	return out, true, nil
+}
+
+// npmTags reads a name's dist-tags in a fixed order (the revision hashes
+// them in that order).
+func npmTags(ctx context.Context, db *ent.Client, projectID int, name string) ([]*ent.PackageTag, error) {
+	tags, err := db.PackageTag.Query().Where(packagetag.ProjectID(projectID), packagetag.PackageTypeEQ(enum.NPM),
+		packagetag.Name(name)).Order(ent.Asc(packagetag.FieldTag)).All(ctx)
+	if err != nil {
+		return nil, Internal(err, "could not read the dist-tags")
+	}
+	return tags, nil
+}
+
+// npmRevision is npm's _rev of a stored package: the name's stamp (every
+// file change, deprecations included, moves it) and its dist-tags. Both
+// packument forms carry the same revision.
+func npmRevision(stamp string, tags []*ent.PackageTag) string {
+	rev := sha1.New()
+	rev.Write([]byte(stamp))
+	for _, t := range tags {
 		fmt.Fprintf(rev, "%s=%s\x00", t.Tag, t.Version)
 	}
-	out.Rev = "1-" + hex.EncodeToString(rev.Sum(nil))[:32]
-	return out, true, nil
+	return "1-" + hex.EncodeToString(rev.Sum(nil))[:32]
 }
 
 // upstreamPackument is the part of an upstream packument a REMOTE read uses.

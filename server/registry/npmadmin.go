@@ -50,7 +50,39 @@ func (s *Service) npmWriteExisting(ctx context.Context, p *Principal, ref, name 
 
 func checkRev(cur *NPMPackage, rev string) error {
 	if rev != "" && rev != cur.Rev {
-		return Conflict("409 Conflict - %s changed since revision %s was read; read it again and retry", cur.Name, rev)
+		return revConflict(cur.Name, rev)
+	}
+	return nil
+}
+
+func revConflict(name, rev string) error {
+	return Conflict("409 Conflict - %s changed since revision %s was read; read it again and retry", name, rev)
+}
+
+// checkRevInTx checks npm's _rev again inside the write's transaction,
+// after taking the name's package rows (the UPDATE locks them on
+// PostgreSQL; SQLite runs write transactions one at a time), so two
+// writers that read the same revision cannot both commit: the second sees
+// the first's change and gets 409.
+func (s *Service) checkRevInTx(ctx context.Context, tx *ent.Tx, projectID int, name, rev string) error {
+	if rev == "" {
+		return nil
+	}
+	if _, err := tx.Pkg.Update().Where(pkg.ProjectID(projectID), pkg.PackageTypeEQ(enum.NPM), pkg.Name(name)).
+		SetUpdatedAt(s.now()).Save(ctx); err != nil {
+		return err
+	}
+	db := tx.Client()
+	stamp, err := s.nameStamp(ctx, db, projectID, enum.NPM, name)
+	if err != nil {
+		return err
+	}
+	tags, err := npmTags(ctx, db, projectID, name)
+	if err != nil {
+		return err
+	}
+	if npmRevision(stamp, tags) != rev {
+		return revConflict(name, rev)
 	}
 	return nil
 }
@@ -94,6 +126,9 @@ func (s *Service) updateNPMVersions(ctx context.Context, p *Principal, pa *Proje
 		}
 	}
 	return s.retryTx(ctx, func(tx *ent.Tx) error {
+		if err := s.checkRevInTx(ctx, tx, pa.Project.ID, in.Name, in.Rev); err != nil {
+			return err
+		}
 		if err := s.deleteNPMVersions(ctx, tx, pa.Project.ID, in.Name, removed); err != nil {
 			return err
 		}
@@ -185,6 +220,9 @@ func (s *Service) DeleteNPMPackage(ctx context.Context, p *Principal, ref, name,
 		all = append(all, v)
 	}
 	return s.retryTx(ctx, func(tx *ent.Tx) error {
+		if err := s.checkRevInTx(ctx, tx, pa.Project.ID, name, rev); err != nil {
+			return err
+		}
 		if err := s.deleteNPMVersions(ctx, tx, pa.Project.ID, name, all); err != nil {
 			return err
 		}
@@ -213,6 +251,9 @@ func (s *Service) DeleteNPMTarball(ctx context.Context, p *Principal, ref, name,
 		return err
 	}
 	return s.retryTx(ctx, func(tx *ent.Tx) error {
+		if err := s.checkRevInTx(ctx, tx, pa.Project.ID, name, rev); err != nil {
+			return err
+		}
 		return s.deleteNPMVersions(ctx, tx, pa.Project.ID, name, []string{version})
 	})
 }

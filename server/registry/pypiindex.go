@@ -127,7 +127,7 @@ type pypiCachedFiles struct {
 // storedPyPIFiles returns a project's files of a name, from memory while
 // the name's stamp (nameStamp, read on every request) is unchanged.
 func (s *Service) storedPyPIFiles(ctx context.Context, prj *ent.Project, name string) ([]PyPIFile, error) {
-	stamp, err := s.nameStamp(ctx, prj, enum.PyPI, name)
+	stamp, err := s.nameStamp(ctx, s.db, prj.ID, enum.PyPI, name)
 	if err != nil {
 		return nil, err
 	}
