@@ -436,7 +436,7 @@ func TestGenericDuplicateRules(t *testing.T) {
 			t.Fatalf("long regex: %v", errs)
 		}
 		r = e.MustGraphQL(t, alice, `{ namespace(fullPath: "acme") { packageSettings { genericDuplicatesAllowed genericDuplicateExceptionRegex pypiDuplicatesAllowed npmDuplicatesAllowed mavenDuplicatesAllowed } } }`, nil)
-		if string(r.Data) != `{"namespace":{"packageSettings":{"genericDuplicatesAllowed":false,"genericDuplicateExceptionRegex":"lib","pypiDuplicatesAllowed":true,"npmDuplicatesAllowed":true,"mavenDuplicatesAllowed":true}}}` {
+		if string(r.Data) != `{"namespace":{"packageSettings":{"genericDuplicatesAllowed":false,"genericDuplicateExceptionRegex":"lib","pypiDuplicatesAllowed":false,"npmDuplicatesAllowed":false,"mavenDuplicatesAllowed":true}}}` {
 			t.Fatalf("settings after rejected changes: %s", r.Data)
 		}
 		bob := e.CreateUser(t, "bob")

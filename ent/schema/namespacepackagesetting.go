@@ -18,9 +18,11 @@ func (NamespacePackageSetting) Fields() []ent.Field {
 		field.Int("namespace_id").Unique(),
 		field.Bool("generic_duplicates_allowed").Default(true),
 		field.String("generic_duplicate_exception_regex").Default("").MaxLen(255),
-		field.Bool("pypi_duplicates_allowed").Default(true),
+		// PyPI and npm refuse duplicates by default, as pypi.org and
+		// npmjs.com do (and GitLab): lockfiles pin their hashes.
+		field.Bool("pypi_duplicates_allowed").Default(false),
 		field.String("pypi_duplicate_exception_regex").Default("").MaxLen(255),
-		field.Bool("npm_duplicates_allowed").Default(true),
+		field.Bool("npm_duplicates_allowed").Default(false),
 		field.String("npm_duplicate_exception_regex").Default("").MaxLen(255),
 		field.Bool("maven_duplicates_allowed").Default(true),
 		field.String("maven_duplicate_exception_regex").Default("").MaxLen(255),

@@ -2328,6 +2328,8 @@ enum PackageSort {
 A namespace's package rules. A duplicate is a second file with the same name
 in the same package version. With duplicates allowed, names or versions that
 fully match the exception regex (RE2) are refused, and the other way round.
+Defaults follow each format's public registry: generic and Maven allow
+duplicates, PyPI and npm do not.
 """
 type PackageSettings {
   genericDuplicatesAllowed: Boolean!

@@ -35,7 +35,9 @@ func DuplicateFormats() []enum.Format { return duplicateFormats }
 func settingsFromRow(nsID int, r *ent.NamespacePackageSetting) *PackageSettings {
 	ps := &PackageSettings{NamespaceID: nsID, Rules: map[enum.Format]DuplicateRule{}}
 	for _, f := range duplicateFormats {
-		ps.Rules[f] = DuplicateRule{Allowed: true}
+		// The defaults of the public registries: PyPI and npm never
+		// accept a file again under a published version.
+		ps.Rules[f] = DuplicateRule{Allowed: f != enum.PyPI && f != enum.NPM}
 	}
 	if r != nil {
 		ps.Rules[enum.Generic] = DuplicateRule{r.GenericDuplicatesAllowed, r.GenericDuplicateExceptionRegex}
