@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -174,4 +175,52 @@ func TestGraphQLPackageListingsAndDestroy(t *testing.T) {
 			t.Fatalf("wrong id type: %v", errs)
 		}
 	})
+}
+
+// TestDownloadPathsOfEveryFormat: a package file's downloadPath (GraphQL)
+// serves that file, for every format (each has its own download route).
+func TestDownloadPathsOfEveryFormat(t *testing.T) {
+	e, alice, g, _ := newAcmeTools(t)
+	g.put(tok(alice), "acme%2Ftools", "tool/1.0/bin/a.bin", []byte("generic bytes"))
+	pyID := createPyPIProject(t, e, alice, "acme", "py", "STANDARD", "")
+	body, ctype := pypiForm(t, map[string]string{"name": "lib", "version": "1.0"}, "lib-1.0.tar.gz", []byte("sdist bytes"))
+	if status, b, _ := e.Do(t, "POST", fmt.Sprintf("/api/v4/projects/%d/packages/pypi", pyID), bytes.NewReader(body),
+		map[string]string{"PRIVATE-TOKEN": alice, "Content-Type": ctype}); status != 201 {
+		t.Fatalf("pypi upload: %d %s", status, b)
+	}
+	jsID := e.CreateProject(t, alice, "acme", "js", "PRIVATE")
+	benchPublish(t, e, alice, fmt.Sprint(jsID), "@acme/util", "1.0.0", nil)
+	goID := e.CreateProject(t, alice, "acme", "gomods", "PRIVATE")
+	mustGoPublish(t, e, alice, fmt.Sprint(goID), "example.com/Acme/lib", "v1.0.0", greetModule(t, "example.com/Acme/lib", "v1.0.0", "hi"))
+
+	for _, project := range []string{"acme/tools", "acme/py", "acme/js", "acme/gomods"} {
+		var out struct {
+			Project struct {
+				Packages struct {
+					Nodes []struct {
+						PackageFiles struct {
+							Nodes []struct {
+								FileName, FileSha256, DownloadPath string
+							}
+						}
+					}
+				}
+			}
+		}
+		e.MustGraphQL(t, alice, `query($p: ID!) { project(fullPath: $p) { packages(first: 5) { nodes { packageFiles(first: 5) {
+			nodes { fileName fileSha256 downloadPath } } } } } }`, map[string]any{"p": project}).Decode(t, &out)
+		n := 0
+		for _, p := range out.Project.Packages.Nodes {
+			for _, f := range p.PackageFiles.Nodes {
+				n++
+				status, b, _ := e.Do(t, "GET", f.DownloadPath, nil, tok(alice))
+				if status != 200 || sha(b) != f.FileSha256 {
+					t.Errorf("%s %s: GET %s: %d, sha %s", project, f.FileName, f.DownloadPath, status, sha(b))
+				}
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s lists no files", project)
+		}
+	}
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"path"
 	"sort"
+
+	"golang.org/x/mod/module"
 
 	"github.com/pkgreg/registry/ent"
 	"github.com/pkgreg/registry/ent/packagefile"
@@ -122,11 +125,29 @@ func (s *Service) DownloadPath(ctx context.Context, f *ent.PackageFile) (string,
 			return "", dbErr(err, "")
 		}
 	}
-	if pk.PackageType == enum.Generic {
-		return fmt.Sprintf("/api/v4/projects/%d/packages/generic/%s/%s/%s", pk.ProjectID,
-			url.PathEscape(pk.Name), url.PathEscape(pk.Version), f.FileName), nil
+	return fileDownloadPath(pk, f), nil
+}
+
+// fileDownloadPath is the URL path that serves a stored file: each
+// format's own download route, which the format's clients use too.
+func fileDownloadPath(pk *ent.Pkg, f *ent.PackageFile) string {
+	base := fmt.Sprintf("/api/v4/projects/%d/packages/", pk.ProjectID)
+	switch pk.PackageType {
+	case enum.Generic:
+		return base + "generic/" + url.PathEscape(pk.Name) + "/" + url.PathEscape(pk.Version) + "/" + f.FileName
+	case enum.PyPI:
+		return base + "pypi/files/" + f.Sha256 + "/" + url.PathEscape(f.FileName)
+	case enum.NPM:
+		return base + "npm/" + npmEscapedName(pk.Name) + "/-/" + url.PathEscape(f.FileName)
+	case enum.Golang:
+		if escPath, err := module.EscapePath(pk.Name); err == nil {
+			if escVersion, err := module.EscapeVersion(pk.Version); err == nil {
+				return base + "go/" + escPath + "/@v/" + escVersion + path.Ext(f.FileName)
+			}
+		}
 	}
-	return fmt.Sprintf("/api/v4/projects/%d/packages/%d/package_files/%d/download", pk.ProjectID, pk.ID, f.ID), nil
+	// GitLab's UI route, for formats without a download route here yet.
+	return fmt.Sprintf("%s%d/package_files/%d/download", base, pk.ID, f.ID)
 }
 
 // DestroyPackages deletes up to 20 packages; the caller must be allowed to
