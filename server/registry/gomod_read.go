@@ -303,15 +303,7 @@ func (s *Service) GoModFile(ctx context.Context, p *Principal, ref, escPath, esc
 // version, a REMOTE project caches the upstream's file forever (the
 // protocol's files of a version are immutable) through fillRemote.
 func (s *Service) goSmallFile(ctx context.Context, p *Principal, ref, escPath, escVersion, ext string) ([]byte, error) {
-	m, err := s.goModuleRead(ctx, p, ref, escPath)
-	if err != nil {
-		return nil, err
-	}
-	version, err := parseGoVersion(m.modPath, escVersion)
-	if err != nil {
-		return nil, goNotFound(err)
-	}
-	tier, err := s.goTier(ctx, m)
+	m, version, tier, err := s.goVersionRead(ctx, p, ref, escPath, escVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -369,19 +361,30 @@ func (s *Service) publishedGoFile(ctx context.Context, prj *ent.Project, modPath
 // OpenGoZip opens @v/<version>.zip from the first source in the tier that
 // has it (a REMOTE source fills from its upstream, streaming a cold miss).
 func (s *Service) OpenGoZip(ctx context.Context, p *Principal, ref, escPath, escVersion string, opt ReadOptions) (*Download, error) {
-	m, err := s.goModuleRead(ctx, p, ref, escPath)
-	if err != nil {
-		return nil, err
-	}
-	version, err := parseGoVersion(m.modPath, escVersion)
-	if err != nil {
-		return nil, goNotFound(err)
-	}
-	tier, err := s.goTier(ctx, m)
+	m, version, tier, err := s.goVersionRead(ctx, p, ref, escPath, escVersion)
 	if err != nil {
 		return nil, err
 	}
 	return s.goOpen(ctx, tier, m, version, ".zip", opt)
+}
+
+// goVersionRead resolves a read of one module version: the module (with
+// the caller's access checked), the decoded version and the tier of
+// sources that owns the module path.
+func (s *Service) goVersionRead(ctx context.Context, p *Principal, ref, escPath, escVersion string) (*goModule, string, []Source, error) {
+	m, err := s.goModuleRead(ctx, p, ref, escPath)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	version, err := parseGoVersion(m.modPath, escVersion)
+	if err != nil {
+		return nil, "", nil, goNotFound(err)
+	}
+	tier, err := s.goTier(ctx, m)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return m, version, tier, nil
 }
 
 // goOpen opens the file "<version><ext>" of a module version through
