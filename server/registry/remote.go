@@ -64,6 +64,28 @@ func newRemoteFetcher() *remoteFetcher {
 	}
 }
 
+// maxRememberedMisses bounds the negative cache: past it, expired
+// entries are dropped, and if all are fresh the cache starts over (it only
+// saves upstream requests), so requests for random missing paths cannot
+// grow memory without bound.
+const maxRememberedMisses = 100_000
+
+func (f *remoteFetcher) rememberMiss(key string, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.misses) >= maxRememberedMisses {
+		for k, until := range f.misses {
+			if !now.Before(until) {
+				delete(f.misses, k)
+			}
+		}
+		if len(f.misses) >= maxRememberedMisses {
+			clear(f.misses)
+		}
+	}
+	f.misses[key] = now.Add(negativeTTL)
+}
+
 // errUpstreamMiss is a definitive "not there" from the upstream.
 var errUpstreamMiss = NotFound("404 Not found")
 
@@ -206,9 +228,7 @@ func (s *Service) fillRemote(ctx context.Context, rf remoteFile, stream bool) (*
 		}
 		err := s.fillRemoteOnce(fctx, ctx, rf, started)
 		if errors.Is(err, errUpstreamMiss) {
-			s.remote.mu.Lock()
-			s.remote.misses[key] = s.now().Add(negativeTTL)
-			s.remote.mu.Unlock()
+			s.remote.rememberMiss(key, s.now())
 		}
 		return nil, err
 	})
