@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pkgreg/registry/server/servertest"
 )
@@ -542,5 +543,51 @@ func TestPyPIVirtualTiers(t *testing.T) {
 	set(10, 5, 20)
 	if got := versions(); got != "lib-9.0.tar.gz from acme/c" {
 		t.Fatalf("highest tier: %s", got)
+	}
+}
+
+// TestPyPIRemoteMisses: names the upstream does not have leave nothing in
+// the database (misses are remembered in memory), and a name deleted
+// upstream stops being served once its cached page expires.
+func TestPyPIRemoteMisses(t *testing.T) {
+	up := servertest.New(t)
+	owner := up.CreateUser(t, "owner")
+	up.CreateGroup(t, owner, "", "pub", "PUBLIC")
+	pubID := createPyPIProject(t, up, owner, "pub", "index", "PUBLIC", "")
+	body, ctype := pypiForm(t, map[string]string{"name": "gone-soon", "version": "1.0"}, "gone_soon-1.0.tar.gz", []byte("x"))
+	if status, b, _ := up.Do(t, "POST", fmt.Sprintf("/api/v4/projects/%d/packages/pypi", pubID), bytes.NewReader(body),
+		map[string]string{"PRIVATE-TOKEN": owner, "Content-Type": ctype}); status != 201 {
+		t.Fatalf("upload: %d %s", status, b)
+	}
+	e := servertest.New(t)
+	alice := e.CreateUser(t, "alice")
+	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
+	remoteID := createPyPIProject(t, e, alice, "acme", "remote", "REMOTE", fmt.Sprintf("%s/api/v4/projects/%d/packages/pypi/simple", up.URL, pubID))
+	page := func(name string) int {
+		status, _, _ := e.Do(t, "GET", fmt.Sprintf("/api/v4/projects/%d/packages/pypi/simple/%s/", remoteID, name), nil, tok(alice))
+		return status
+	}
+	rows := func() int { return e.Server.DB.RemoteDocument.Query().CountX(t.Context()) }
+	for i := range 5 {
+		if status := page(fmt.Sprintf("no-such-%d", i)); status != 404 {
+			t.Fatalf("missing name: %d", status)
+		}
+	}
+	if n := rows(); n != 0 {
+		t.Fatalf("misses stored %d rows", n)
+	}
+	if status := page("gone-soon"); status != 200 || rows() != 1 {
+		t.Fatalf("cached page: %d, %d rows", status, rows())
+	}
+	pk := up.Server.DB.Pkg.Query().OnlyX(t.Context())
+	if status, b, _ := up.Do(t, "DELETE", fmt.Sprintf("/api/v4/projects/%d/packages/%d", pubID, pk.ID), nil, tok(owner)); status != 204 {
+		t.Fatalf("upstream delete: %d %s", status, b)
+	}
+	if status := page("gone-soon"); status != 200 {
+		t.Fatalf("within the TTL the cached page serves: %d", status)
+	}
+	e.Clock.Advance(25 * time.Hour)
+	if status := page("gone-soon"); status != 404 || rows() != 0 {
+		t.Fatalf("after the TTL, a name gone upstream: %d, %d rows", status, rows())
 	}
 }

@@ -70,6 +70,14 @@ func newRemoteFetcher() *remoteFetcher {
 // grow memory without bound.
 const maxRememberedMisses = 100_000
 
+// missed reports a miss remembered for key that has not expired.
+func (f *remoteFetcher) missed(key string, now time.Time) bool {
+	f.mu.Lock()
+	until, ok := f.misses[key]
+	f.mu.Unlock()
+	return ok && now.Before(until)
+}
+
 func (f *remoteFetcher) rememberMiss(key string, now time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -206,10 +214,7 @@ type Live struct {
 // else 502/504. Nothing partial is ever cached.
 func (s *Service) fillRemote(ctx context.Context, rf remoteFile, stream bool) (*Live, error) {
 	key := fmt.Sprintf("%d\x00%s", rf.Project.ID, rf.URL)
-	s.remote.mu.Lock()
-	until, missed := s.remote.misses[key]
-	s.remote.mu.Unlock()
-	if missed && s.now().Before(until) {
+	if s.remote.missed(key, s.now()) {
 		return nil, errUpstreamMiss
 	}
 	var started chan *Live // stays nil (never ready) without stream

@@ -32,11 +32,16 @@ type Document struct {
 //   - a cached copy younger than the project's cache TTL is served as is;
 //   - otherwise it is fetched (once for concurrent callers), revalidated
 //     with If-None-Match when the upstream gave an ETag;
-//   - a definitive 404/410 is cached as a miss for at most a minute
-//     (errUpstreamMiss);
+//   - a definitive 404/410 drops the cached copy and is remembered as a
+//     miss for a minute (errUpstreamMiss), in memory: requests for random
+//     names must not fill the database;
 //   - any other failure (5xx, 401/403, 429, timeout) is never cached: the
 //     stale copy is served when the project allows it, else 502/504.
 func (s *Service) remoteDocument(ctx context.Context, prj *ent.Project, key, rawURL, accept string) (*Document, error) {
+	flightKey := fmt.Sprintf("doc\x00%d\x00%s", prj.ID, key)
+	if s.remote.missed(flightKey, s.now()) {
+		return nil, errUpstreamMiss
+	}
 	cached, err := s.db.RemoteDocument.Query().Where(remotedocument.ProjectID(prj.ID), remotedocument.Key(key)).Only(ctx)
 	if err != nil && !ent.IsNotFound(err) {
 		return nil, Internal(err, "could not read the remote cache")
@@ -44,10 +49,14 @@ func (s *Service) remoteDocument(ctx context.Context, prj *ent.Project, key, raw
 	if doc, fresh, err := s.freshDocument(prj, cached); fresh {
 		return doc, err
 	}
-	v, err, _ := s.remote.flight.Do(fmt.Sprintf("doc\x00%d\x00%s", prj.ID, key), func() (any, error) {
+	v, err, _ := s.remote.flight.Do(flightKey, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
-		return s.fetchDocument(fctx, prj, key, rawURL, accept, cached)
+		doc, err := s.fetchDocument(fctx, prj, key, rawURL, accept, cached)
+		if errors.Is(err, errUpstreamMiss) {
+			s.remote.rememberMiss(flightKey, s.now())
+		}
+		return doc, err
 	})
 	if err != nil {
 		if !errors.Is(err, errUpstreamMiss) && cached != nil && cached.Status == http.StatusOK && prj.RemoteServeStale {
@@ -65,14 +74,8 @@ func (s *Service) freshDocument(prj *ent.Project, row *ent.RemoteDocument) (*Doc
 		return nil, false, nil
 	}
 	ttl := time.Duration(prj.RemoteCacheTTLSeconds) * time.Second
-	if row.Status != http.StatusOK {
-		ttl = min(ttl, negativeTTL)
-	}
-	if s.now().Sub(row.FetchedAt) >= ttl {
+	if row.Status != http.StatusOK || s.now().Sub(row.FetchedAt) >= ttl {
 		return nil, false, nil
-	}
-	if row.Status != http.StatusOK {
-		return nil, true, errUpstreamMiss
 	}
 	return &Document{Body: row.Body, ContentType: row.ContentType, FetchedAt: row.FetchedAt}, true, nil
 }
@@ -123,8 +126,9 @@ func (s *Service) fetchDocument(ctx context.Context, prj *ent.Project, key, rawU
 		}
 		return &Document{Body: cached.Body, ContentType: cached.ContentType, FetchedAt: now}, nil
 	case http.StatusNotFound, http.StatusGone:
-		if err := save(resp.StatusCode, nil, "", ""); err != nil {
-			return nil, err
+		// Gone upstream: the stale copy must not be served any more.
+		if _, err := s.db.RemoteDocument.Delete().Where(remotedocument.ProjectID(prj.ID), remotedocument.Key(key)).Exec(ctx); err != nil {
+			return nil, Internal(err, "could not update the remote cache")
 		}
 		return nil, errUpstreamMiss
 	}
