@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/pkgreg/registry/ent"
 	"github.com/pkgreg/registry/graph/model"
 	"github.com/pkgreg/registry/server/registry"
@@ -116,4 +118,15 @@ func parseIDs(ids []string, want string) ([]int, error) {
 		out[i] = n
 	}
 	return out, nil
+}
+
+// listedIn is the nearest project above this field in the query (the one
+// whose packages listing is being resolved), or nil.
+func listedIn(ctx context.Context) *ent.Project {
+	for fc := graphql.GetFieldContext(ctx); fc != nil; fc = fc.Parent {
+		if p, ok := fc.Result.(*ent.Project); ok {
+			return p
+		}
+	}
+	return nil
 }

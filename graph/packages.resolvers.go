@@ -117,7 +117,7 @@ func (r *packageFileResolver) Size(ctx context.Context, obj *ent.PackageFile) (m
 
 // DownloadPath is the resolver for the downloadPath field.
 func (r *packageFileResolver) DownloadPath(ctx context.Context, obj *ent.PackageFile) (string, error) {
-	return r.Svc.DownloadPath(ctx, obj)
+	return r.Svc.DownloadPath(ctx, obj, listedIn(ctx))
 }
 
 // Packages is the resolver for the packages field.

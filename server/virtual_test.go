@@ -153,4 +153,33 @@ func TestVirtualListingsMergeUpstreams(t *testing.T) {
 	if status != 200 || h.Get("X-Total") != "3" || strings.Contains(string(b), "hidden-b") {
 		t.Fatalf("REST merged listing: %d %s", status, b)
 	}
+	// A reader of the virtual project alone downloads every listed file
+	// through it: downloadPath names the virtual project, not the upstream.
+	carol := e.CreateUser(t, "carol")
+	e.AddMember(t, alice, "team/all", "carol", "REPORTER")
+	var out struct {
+		Project struct {
+			Packages struct {
+				Nodes []struct {
+					PackageFiles struct {
+						Nodes []struct{ FileSha256, DownloadPath string }
+					}
+				}
+			}
+		}
+	}
+	e.MustGraphQL(t, carol, `{ project(fullPath: "team/all") { packages { nodes { packageFiles { nodes { fileSha256 downloadPath } } } } } }`, nil).Decode(t, &out)
+	n := 0
+	for _, p := range out.Project.Packages.Nodes {
+		for _, f := range p.PackageFiles.Nodes {
+			n++
+			status, body, _ := e.Do(t, "GET", f.DownloadPath, nil, tok(carol))
+			if status != 200 || sha(body) != f.FileSha256 {
+				t.Errorf("GET %s as a reader of the virtual project: %d", f.DownloadPath, status)
+			}
+		}
+	}
+	if n != 3 {
+		t.Fatalf("carol sees %d files", n)
+	}
 }

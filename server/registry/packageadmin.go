@@ -117,7 +117,12 @@ func (s *Service) FilesPage(ctx context.Context, pk *ent.Pkg, args PageArgs) (*P
 }
 
 // DownloadPath is where a file can be downloaded, relative to the base URL.
-func (s *Service) DownloadPath(ctx context.Context, f *ent.PackageFile) (string, error) {
+// listedIn is the project whose listing shows the file (nil: its own): a
+// file listed through a VIRTUAL project is downloaded through it, since
+// its readers need not have access to the upstream that holds the file
+// (the listing shows each name/version from the upstream a download
+// through the virtual project serves).
+func (s *Service) DownloadPath(ctx context.Context, f *ent.PackageFile, listedIn *ent.Project) (string, error) {
 	pk := f.Edges.Pkg
 	if pk == nil {
 		var err error
@@ -125,13 +130,17 @@ func (s *Service) DownloadPath(ctx context.Context, f *ent.PackageFile) (string,
 			return "", dbErr(err, "")
 		}
 	}
-	return fileDownloadPath(pk, f), nil
+	projectID := pk.ProjectID
+	if listedIn != nil && listedIn.RepositoryMode == enum.Virtual {
+		projectID = listedIn.ID
+	}
+	return fileDownloadPath(projectID, pk, f), nil
 }
 
 // fileDownloadPath is the URL path that serves a stored file: each
 // format's own download route, which the format's clients use too.
-func fileDownloadPath(pk *ent.Pkg, f *ent.PackageFile) string {
-	base := fmt.Sprintf("/api/v4/projects/%d/packages/", pk.ProjectID)
+func fileDownloadPath(projectID int, pk *ent.Pkg, f *ent.PackageFile) string {
+	base := fmt.Sprintf("/api/v4/projects/%d/packages/", projectID)
 	switch pk.PackageType {
 	case enum.Generic:
 		return base + "generic/" + url.PathEscape(pk.Name) + "/" + url.PathEscape(pk.Version) + "/" + f.FileName
