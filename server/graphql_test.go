@@ -571,3 +571,40 @@ func TestRemoteCredentialsAreNeverReturned(t *testing.T) {
 		t.Fatal("project String() prints credentials")
 	}
 }
+
+// TestProjectListingQueries: listing a group's projects with their
+// namespace costs a constant number of queries, whatever the number of
+// rows; so does a package listing's project namespace (what remains per
+// distinct project is the permission check that hides projects the caller
+// may not see).
+func TestProjectListingQueries(t *testing.T) {
+	e := servertest.New(t)
+	alice := e.CreateUser(t, "alice")
+	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
+	// queries: a project listing with namespaces, and what namespaces add
+	// to a package listing with projects.
+	queries := func() [2]int64 {
+		run := func(q string) int64 {
+			e.Queries.Store(0)
+			e.MustGraphQL(t, alice, q, nil)
+			return e.Queries.Load()
+		}
+		projects := run(`{ group(fullPath: "acme") { projects(first: 50) { nodes { fullPath namespace { fullPath } } } } }`)
+		withoutNS := run(`{ group(fullPath: "acme") { packages(first: 50) { nodes { project { fullPath } } } } }`)
+		withNS := run(`{ group(fullPath: "acme") { packages(first: 50) { nodes { project { fullPath namespace { fullPath } } } } } }`)
+		return [2]int64{projects, withNS - withoutNS}
+	}
+	g := gen{e, t}
+	add := func(from, to int) {
+		for i := from; i < to; i++ {
+			e.CreateProject(t, alice, "acme", fmt.Sprintf("p%d", i), "PRIVATE")
+			g.put(tok(alice), fmt.Sprintf("acme%%2Fp%d", i), "tool/1.0/x.bin", []byte{byte(i)})
+		}
+	}
+	add(0, 2)
+	small := queries()
+	add(2, 12)
+	if large := queries(); large != small {
+		t.Fatalf("queries [project listing, namespaces in a package listing]: 2 projects %v, 12 projects %v", small, large)
+	}
+}

@@ -55,6 +55,9 @@ func (s *Service) ListProjects(ctx context.Context, p *Principal, ns *ent.Namesp
 		}
 		q.Order(orderByID(desc, project.FieldID))
 		rows, err := q.All(ctx)
+		for _, r := range rows {
+			r.Edges.Namespace = ns // all in ns: Project.namespace needs no query per row
+		}
 		return rows, dbErr(err, "")
 	})
 }
@@ -113,6 +116,9 @@ func (s *Service) MemberByID(ctx context.Context, p *Principal, id int) (*ent.Me
 // NamespaceOf returns a project's namespace (the caller already sees the
 // project, and a project's namespace is at least as visible).
 func (s *Service) NamespaceOf(ctx context.Context, prj *ent.Project) (*ent.Namespace, error) {
+	if prj.Edges.Namespace != nil { // loaded with the project by listings
+		return prj.Edges.Namespace, nil
+	}
 	ns, err := s.db.Namespace.Get(ctx, prj.NamespaceID)
 	return ns, dbErr(err, "")
 }

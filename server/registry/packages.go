@@ -246,7 +246,7 @@ func (s *Service) ListPackagesOffset(ctx context.Context, scope *PackageScope, f
 	if err != nil {
 		return nil, 0, Internal(err, "could not count packages")
 	}
-	rows, err := o.apply(q.WithProject()).Offset((page.Page - 1) * page.PerPage).Limit(page.PerPage).All(ctx)
+	rows, err := o.apply(q.WithProject(withNamespace)).Offset((page.Page - 1) * page.PerPage).Limit(page.PerPage).All(ctx)
 	if err != nil {
 		return nil, 0, Internal(err, "could not list packages")
 	}
@@ -351,7 +351,7 @@ func (s *Service) ListPackagesKeyset(ctx context.Context, scope *PackageScope, f
 	if backward {
 		order.Desc = !order.Desc
 	}
-	rows, err := order.apply(q.WithProject()).Limit(n + 1).All(ctx)
+	rows, err := order.apply(q.WithProject(withNamespace)).Limit(n + 1).All(ctx)
 	if err != nil {
 		return nil, Internal(err, "could not list packages")
 	}
@@ -516,7 +516,7 @@ func (s *Service) markOrphans(ctx context.Context, tx *ent.Tx, blobIDs []int) er
 
 // ProjectsByIDs loads projects (for listings that show project paths).
 func (s *Service) ProjectsByIDs(ctx context.Context, ids []int) (map[int]*ent.Project, error) {
-	rows, err := s.db.Project.Query().Where(project.IDIn(ids...)).All(ctx)
+	rows, err := s.db.Project.Query().Where(project.IDIn(ids...)).WithNamespace().All(ctx)
 	if err != nil {
 		return nil, Internal(err, "could not read projects")
 	}
@@ -526,3 +526,7 @@ func (s *Service) ProjectsByIDs(ctx context.Context, ids []int) (map[int]*ent.Pr
 	}
 	return out, nil
 }
+
+// withNamespace loads a listed package's project with its namespace, so
+// that Project.namespace costs no query per row.
+func withNamespace(q *ent.ProjectQuery) { q.WithNamespace() }
