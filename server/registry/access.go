@@ -39,9 +39,61 @@ func ancestorPaths(fullPath string) []string {
 	return out
 }
 
-// namespaceChain returns the namespace with this full path and its ancestors.
+// namespaceChain returns the namespace with this full path and its
+// ancestors (once per request and path when the request has an access
+// cache: the projects of a listing share their chains).
 func (s *Service) namespaceChain(ctx context.Context, fullPath string) ([]*ent.Namespace, error) {
-	return s.db.Namespace.Query().Where(namespace.FullPathIn(ancestorPaths(fullPath)...)).All(ctx)
+	c := accessCacheOf(ctx)
+	if c != nil {
+		c.mu.Lock()
+		chain, ok := c.chains[fullPath]
+		c.mu.Unlock()
+		if ok {
+			return chain, nil
+		}
+	}
+	chain, err := s.db.Namespace.Query().Where(namespace.FullPathIn(ancestorPaths(fullPath)...)).All(ctx)
+	if err == nil && c != nil {
+		c.mu.Lock()
+		c.chains[fullPath] = chain
+		c.mu.Unlock()
+	}
+	return chain, err
+}
+
+// userMemberships returns u's memberships that bear on a project or
+// namespace: those on the chain's namespaces and on the project. With an
+// access cache, all of u's memberships are read once per request and
+// filtered here, instead of one query per project checked.
+func (s *Service) userMemberships(ctx context.Context, u *ent.User, chain []*ent.Namespace, projectID int) ([]*ent.Member, error) {
+	c := accessCacheOf(ctx)
+	if c == nil {
+		preds := member.NamespaceIDIn(ids(chain)...)
+		if projectID > 0 {
+			preds = member.Or(preds, member.ProjectID(projectID))
+		}
+		return s.db.Member.Query().Where(member.UserID(u.ID), preds).All(ctx)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.members == nil || c.membersOf != u.ID {
+		all, err := s.db.Member.Query().Where(member.UserID(u.ID)).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.members, c.membersOf = all, u.ID
+	}
+	inChain := map[int]bool{}
+	for _, n := range chain {
+		inChain[n.ID] = true
+	}
+	var out []*ent.Member
+	for _, m := range c.members {
+		if (m.NamespaceID != nil && inChain[*m.NamespaceID]) || (projectID > 0 && m.ProjectID != nil && *m.ProjectID == projectID) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 func ids(nss []*ent.Namespace) []int {
@@ -66,11 +118,7 @@ func (s *Service) userLevel(ctx context.Context, u *ent.User, chain []*ent.Names
 			return enum.Owner, nil
 		}
 	}
-	preds := member.NamespaceIDIn(ids(chain)...)
-	if projectID > 0 {
-		preds = member.Or(preds, member.ProjectID(projectID))
-	}
-	ms, err := s.db.Member.Query().Where(member.UserID(u.ID), preds).All(ctx)
+	ms, err := s.userMemberships(ctx, u, chain, projectID)
 	if err != nil {
 		return 0, Internal(err, "could not read memberships")
 	}
@@ -178,6 +226,15 @@ func (s *Service) Project(ctx context.Context, p *Principal, ref string) (*Proje
 type accessCache struct {
 	mu sync.Mutex
 	m  map[int]accessResult
+	// chains by namespace path, and the principal's user's memberships.
+	chains    map[string][]*ent.Namespace
+	members   []*ent.Member
+	membersOf int
+}
+
+func accessCacheOf(ctx context.Context) *accessCache {
+	c, _ := ctx.Value(accessCacheKey{}).(*accessCache)
+	return c
 }
 
 type accessResult struct {
@@ -190,11 +247,11 @@ type accessCacheKey struct{}
 // WithAccessCache returns a context that memoizes project access checks;
 // use it for one request only.
 func WithAccessCache(ctx context.Context) context.Context {
-	return context.WithValue(ctx, accessCacheKey{}, &accessCache{m: map[int]accessResult{}})
+	return context.WithValue(ctx, accessCacheKey{}, &accessCache{m: map[int]accessResult{}, chains: map[string][]*ent.Namespace{}})
 }
 
 func (s *Service) projectAccess(ctx context.Context, p *Principal, prj *ent.Project) (*ProjectAccess, error) {
-	c, _ := ctx.Value(accessCacheKey{}).(*accessCache)
+	c := accessCacheOf(ctx)
 	if c == nil {
 		return s.computeProjectAccess(ctx, p, prj)
 	}
