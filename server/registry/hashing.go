@@ -92,6 +92,9 @@ type hashingReader struct {
 	n                  int64
 	limit              int64 // 0: none
 	errTooLargeReached bool
+	// onEOF, when set, gets the digests once the body has been read to
+	// its end, before the caller has stored or recorded anything.
+	onEOF func(n int64, d Digests)
 }
 
 var errTooLarge = errors.New("registry: body exceeds the size limit")
@@ -130,6 +133,10 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 		if h.sha512 != nil {
 			h.sha512.Write(p[:n])
 		}
+	}
+	if err == io.EOF && h.onEOF != nil {
+		h.onEOF(h.n, h.digests())
+		h.onEOF = nil
 	}
 	return n, err
 }

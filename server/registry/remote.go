@@ -279,11 +279,23 @@ func (s *Service) fillRemoteOnce(ctx, callerCtx context.Context, rf remoteFile, 
 		defer stop()
 		body = io.TeeReader(resp.Body, live)
 	}
-	_, err = s.addPackageFile(ctx, newFile{
+	nf := newFile{
 		Project: rf.Project, Format: rf.Format, Name: rf.Name, Version: rf.Version, FileName: rf.FileName,
 		Body: body, Size: resp.ContentLength, Expect: exp, DuplicatesAllowed: true,
 		NeedSHA1: rf.NeedSHA1, NeedSHA512: rf.NeedSHA512, PkgMetadata: rf.PkgMetadata, FileMetadata: rf.FileMetadata,
-	})
+	}
+	if live != nil {
+		// The client's copy is complete once the whole body has arrived
+		// and matches its length and digests: it need not wait for the
+		// cache to make it durable and record it (if that fails, the
+		// client still has a verified file; the next read fetches again).
+		nf.BodyRead = func(n int64, d Digests) {
+			if (resp.ContentLength < 0 || n == resp.ContentLength) && exp.verify(d) == nil {
+				live.commit()
+			}
+		}
+	}
+	_, err = s.addPackageFile(ctx, nf)
 	if err != nil {
 		switch KindOf(err) {
 		case KindInvalid, KindTooLarge:
@@ -319,6 +331,7 @@ type liveWriter struct {
 	buf     []byte
 	held    []byte
 	dead    bool
+	ended   bool
 }
 
 func (w *liveWriter) Write(p []byte) (int, error) {
@@ -343,14 +356,24 @@ func (w *liveWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// commit releases the held-back byte and ends the stream. A fill that
-// never started streaming leaves the caller to read the stored file.
+// commit releases the held-back byte and ends the stream, once. A fill
+// that never started streaming leaves the caller to read the stored file.
 func (w *liveWriter) commit() {
+	if w.ended {
+		return
+	}
+	w.ended = true
 	if w.handed && !w.dead {
 		_, _ = w.pw.Write(w.held)
 	}
 	_ = w.pw.Close()
 }
 
-// fail ends the stream with the fill's error.
-func (w *liveWriter) fail(err error) { _ = w.pw.CloseWithError(err) }
+// fail ends the stream with the fill's error, unless it already ended
+// complete and verified.
+func (w *liveWriter) fail(err error) {
+	if !w.ended {
+		w.ended = true
+		_ = w.pw.CloseWithError(err)
+	}
+}

@@ -56,6 +56,10 @@ type newFile struct {
 	// is held and before the file row is inserted: a format's own checks
 	// and writes (immutability, tags) commit or fail with the file.
 	Within func(ctx context.Context, tx *ent.Tx, pkgID int) error
+	// BodyRead, when set, gets the byte count and digests as soon as the
+	// body has been read to its end, before it is made durable and
+	// recorded (a remote fill releases its live stream there).
+	BodyRead func(n int64, d Digests)
 }
 
 // addPackageFile streams a file into the blob store while hashing it, then
@@ -78,6 +82,7 @@ func (s *Service) addPackageFile(ctx context.Context, f newFile) (*ent.PackageFi
 	key := newObjectKey()
 	hr := newHashingReader(f.Body, f.NeedSHA1 || f.Expect.SHA1 != "", f.NeedMD5 || f.Expect.MD5 != "",
 		f.NeedSHA512 || f.Expect.SHA512 != "", s.maxFileSize)
+	hr.onEOF = f.BodyRead
 	body := newPipelinedReader(hr)
 	n, err := s.blobs.Put(ctx, key, body, f.Size)
 	body.Close() // the read-ahead is over before anything reads hr's results
