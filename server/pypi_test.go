@@ -288,6 +288,26 @@ func TestPyPIWithTwineAndPip(t *testing.T) {
 		if got, out, err := pipInstall(t, pipIndex(e, virtID, alice), "--no-deps", "acme-utils==9.9"); err == nil {
 			t.Fatalf("dependency confusion: acme-utils 9.9 installed through the virtual project: %v\n%s", got, out)
 		}
+		// pip download through the virtual and the remote project: the
+		// files of both upstreams, as published.
+		for _, project := range []int{virtID, remoteID} {
+			dest := t.TempDir()
+			cmd := exec.Command("python3", "-m", "pip", "download", "--only-binary", ":all:",
+				"--index-url", pipIndex(e, project, alice), "--dest", dest, "requests-lite")
+			if project == virtID {
+				cmd.Args = append(cmd.Args, "acme-utils")
+			}
+			cmd.Env = pyEnv(t)
+			out, err := cmd.CombinedOutput()
+			got, _ := filepath.Glob(filepath.Join(dest, "*.whl"))
+			want := 1
+			if project == virtID {
+				want = 2
+			}
+			if err != nil || len(got) != want {
+				t.Fatalf("pip download through project %d: %v %v\n%s", project, err, got, out)
+			}
+		}
 	})
 	t.Run("pip skips a yanked release", func(t *testing.T) {
 		next := pyDist{Name: "acme-utils", Version: "1.1"}
