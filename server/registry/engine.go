@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/pkgreg/registry/ent"
 	"github.com/pkgreg/registry/ent/packagefile"
 	"github.com/pkgreg/registry/ent/pkg"
+	"github.com/pkgreg/registry/ent/predicate"
 	"github.com/pkgreg/registry/server/registry/enum"
 )
 
@@ -126,4 +128,38 @@ func (s *Service) nameStamp(ctx context.Context, db *ent.Client, projectID int, 
 	}
 	r := rows[0]
 	return fmt.Sprintf("%d/%d/%s", r.Count, r.MaxID.Int64, r.MaxUpdated.String), nil
+}
+
+// storedFiles finds, in one query, the newest installable file matching
+// match (and, when set, keep) in each of the sources, by project id: a read
+// through a virtual project over many upstreams costs one lookup, not one
+// per upstream.
+func (s *Service) storedFiles(ctx context.Context, sources []Source, format enum.Format, match []predicate.PackageFile,
+	pkgMatch []predicate.Pkg, keep func(*ent.PackageFile) bool) (map[int]*ent.PackageFile, error) {
+	out := map[int]*ent.PackageFile{}
+	if len(sources) == 0 {
+		return out, nil
+	}
+	ids := make([]int, len(sources))
+	for i, src := range sources {
+		ids[i] = src.Project.ID
+	}
+	pkgMatch = append([]predicate.Pkg{pkg.ProjectIDIn(ids...), pkg.PackageTypeEQ(format), pkg.StatusIn(installable...)}, pkgMatch...)
+	files, err := s.db.PackageFile.Query().Where(append(slices.Clone(match), packagefile.HasPkgWith(pkgMatch...))...).
+		WithPkg().WithBlob().Order(ent.Desc(packagefile.FieldID)).All(ctx)
+	if err != nil {
+		return nil, Internal(err, "could not read the package files")
+	}
+	for _, f := range files { // newest first
+		if _, seen := out[f.Edges.Pkg.ProjectID]; !seen && (keep == nil || keep(f)) {
+			out[f.Edges.Pkg.ProjectID] = f
+		}
+	}
+	return out, nil
+}
+
+// storedFile is storedFiles for one file of one name/version.
+func (s *Service) storedFile(ctx context.Context, sources []Source, format enum.Format, name, version, fileName string) (map[int]*ent.PackageFile, error) {
+	return s.storedFiles(ctx, sources, format, []predicate.PackageFile{packagefile.FileName(fileName)},
+		[]predicate.Pkg{pkg.Name(name), pkg.Version(version)}, nil)
 }

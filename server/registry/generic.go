@@ -114,6 +114,22 @@ func (s *Service) UploadGeneric(ctx context.Context, p *Principal, in GenericUpl
 	})
 }
 
+// publishTarget resolves the project an upload goes to: the caller may
+// publish there, and it is a STANDARD project.
+func (s *Service) publishTarget(ctx context.Context, p *Principal, ref string) (*ProjectAccess, error) {
+	pa, err := s.Project(ctx, p, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.CanWritePackages(p, pa); err != nil {
+		return nil, err
+	}
+	if err := requireStandard(pa.Project); err != nil {
+		return nil, err
+	}
+	return pa, nil
+}
+
 // requireStandard refuses uploads to REMOTE and VIRTUAL projects.
 func requireStandard(prj *ent.Project) error {
 	if prj.RepositoryMode != enum.Standard {
@@ -171,13 +187,13 @@ func (s *Service) OpenGeneric(ctx context.Context, p *Principal, ref, name, vers
 	if err != nil {
 		return nil, err
 	}
-	cached, err := s.cachedGeneric(ctx, sources, name, version, filePath)
+	cached, err := s.storedFile(ctx, sources, enum.Generic, name, version, filePath)
 	if err != nil {
 		return nil, err
 	}
 	return s.openFirst(ctx, sources, opt, func(src Source) *ent.PackageFile { return cached[src.Project.ID] },
 		func(ctx context.Context, src Source) (*ent.PackageFile, error) {
-			filled, err := s.cachedGeneric(ctx, []Source{src}, name, version, filePath)
+			filled, err := s.storedFile(ctx, []Source{src}, enum.Generic, name, version, filePath)
 			return filled[src.Project.ID], err
 		},
 		func(_ context.Context, src Source) (remoteFile, error) {
@@ -250,30 +266,6 @@ func (s *Service) openFirst(ctx context.Context, sources []Source, opt ReadOptio
 		return nil, upstreamErr
 	}
 	return nil, NotFound("404 Not found")
-}
-
-// cachedGeneric finds, in one query, the newest stored file of a
-// name/version in each of the sources (a virtual read over many upstreams
-// costs one lookup, not one per upstream).
-func (s *Service) cachedGeneric(ctx context.Context, sources []Source, name, version, filePath string) (map[int]*ent.PackageFile, error) {
-	ids := make([]int, len(sources))
-	for i, src := range sources {
-		ids[i] = src.Project.ID
-	}
-	files, err := s.db.PackageFile.Query().Where(
-		packagefile.FileName(filePath),
-		packagefile.HasPkgWith(pkg.ProjectIDIn(ids...), pkg.PackageTypeEQ(enum.Generic), pkg.Name(name), pkg.Version(version), pkg.StatusIn(installable...)),
-	).WithPkg().WithBlob().Order(ent.Desc(packagefile.FieldID)).All(ctx)
-	if err != nil {
-		return nil, Internal(err, "could not read the package")
-	}
-	out := make(map[int]*ent.PackageFile, len(files))
-	for _, f := range files {
-		if _, seen := out[f.Edges.Pkg.ProjectID]; !seen {
-			out[f.Edges.Pkg.ProjectID] = f // newest first
-		}
-	}
-	return out, nil
 }
 
 // openFile opens a file's object and notes the download.

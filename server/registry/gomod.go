@@ -117,14 +117,8 @@ func parseGoVersion(modPath, escVersion string) (string, error) {
 // retry); a different zip for a published version is a conflict whatever
 // the duplicate setting, because go.sum files pin every version's hash.
 func (s *Service) UploadGoModule(ctx context.Context, p *Principal, in GoModuleUpload) (pf *ent.PackageFile, created bool, err error) {
-	pa, err := s.Project(ctx, p, in.ProjectRef)
+	pa, err := s.publishTarget(ctx, p, in.ProjectRef)
 	if err != nil {
-		return nil, false, err
-	}
-	if err := s.CanWritePackages(p, pa); err != nil {
-		return nil, false, err
-	}
-	if err := requireStandard(pa.Project); err != nil {
 		return nil, false, err
 	}
 	modPath, err := parseGoModule(in.EscapedPath)

@@ -14,7 +14,6 @@ import (
 	modzip "golang.org/x/mod/zip"
 
 	"github.com/pkgreg/registry/ent"
-	"github.com/pkgreg/registry/ent/packagefile"
 	"github.com/pkgreg/registry/ent/pkg"
 	"github.com/pkgreg/registry/server/registry/enum"
 )
@@ -391,7 +390,7 @@ func (s *Service) goVersionRead(ctx context.Context, p *Principal, ref, escPath,
 // openFirst.
 func (s *Service) goOpen(ctx context.Context, sources []Source, m *goModule, version, ext string, opt ReadOptions) (*Download, error) {
 	fileName := version + ext
-	cached, err := s.cachedGoFiles(ctx, sources, m.modPath, version, fileName)
+	cached, err := s.storedFile(ctx, sources, enum.Golang, m.modPath, version, fileName)
 	if err != nil {
 		return nil, err
 	}
@@ -401,7 +400,7 @@ func (s *Service) goOpen(ctx context.Context, sources []Source, m *goModule, ver
 	}
 	return s.openFirst(ctx, sources, opt, func(src Source) *ent.PackageFile { return cached[src.Project.ID] },
 		func(ctx context.Context, src Source) (*ent.PackageFile, error) {
-			filled, err := s.cachedGoFiles(ctx, []Source{src}, m.modPath, version, fileName)
+			filled, err := s.storedFile(ctx, []Source{src}, enum.Golang, m.modPath, version, fileName)
 			return filled[src.Project.ID], err
 		},
 		func(_ context.Context, src Source) (remoteFile, error) {
@@ -410,27 +409,4 @@ func (s *Service) goOpen(ctx context.Context, sources []Source, m *goModule, ver
 				URL: strings.TrimRight(derefOr(src.Project.RemoteURL, ""), "/") + "/" + m.escPath + "/@v/" + escVersion + ext,
 			}, nil
 		})
-}
-
-// cachedGoFiles finds, in one query, a version's stored file in each of
-// the sources.
-func (s *Service) cachedGoFiles(ctx context.Context, sources []Source, modPath, version, fileName string) (map[int]*ent.PackageFile, error) {
-	ids := make([]int, len(sources))
-	for i, src := range sources {
-		ids[i] = src.Project.ID
-	}
-	files, err := s.db.PackageFile.Query().Where(
-		packagefile.FileName(fileName),
-		packagefile.HasPkgWith(pkg.ProjectIDIn(ids...), pkg.PackageTypeEQ(enum.Golang), pkg.Name(modPath), pkg.Version(version), pkg.StatusIn(installable...)),
-	).WithPkg().WithBlob().Order(ent.Desc(packagefile.FieldID)).All(ctx)
-	if err != nil {
-		return nil, Internal(err, "could not read the module")
-	}
-	out := make(map[int]*ent.PackageFile, len(files))
-	for _, f := range files {
-		if _, seen := out[f.Edges.Pkg.ProjectID]; !seen {
-			out[f.Edges.Pkg.ProjectID] = f
-		}
-	}
-	return out, nil
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 
 	"github.com/pkgreg/registry/ent"
-	"github.com/pkgreg/registry/ent/packagefile"
-	"github.com/pkgreg/registry/ent/pkg"
 	"github.com/pkgreg/registry/server/registry/enum"
 )
 
@@ -41,7 +39,7 @@ func (s *Service) OpenNPMTarball(ctx context.Context, p *Principal, ref, name, f
 			known[f.Source.Project.ID] = f.Value
 		}
 	}
-	cached, err := s.cachedNPM(ctx, candidates, name, version)
+	cached, err := s.storedFile(ctx, candidates, enum.NPM, name, version, npmTarballName(name, version))
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +69,7 @@ func (s *Service) OpenNPMTarball(ctx context.Context, p *Principal, ref, name, f
 	}
 	d, err := s.openFirst(ctx, serving, opt, func(src Source) *ent.PackageFile { return cached[src.Project.ID] },
 		func(ctx context.Context, src Source) (*ent.PackageFile, error) {
-			filled, err := s.cachedNPM(ctx, []Source{src}, name, version)
+			filled, err := s.storedFile(ctx, []Source{src}, enum.NPM, name, version, npmTarballName(name, version))
 			return filled[src.Project.ID], err
 		},
 		func(_ context.Context, src Source) (remoteFile, error) {
@@ -87,31 +85,4 @@ func (s *Service) OpenNPMTarball(ctx context.Context, p *Principal, ref, name, f
 		return nil, upstreamErr
 	}
 	return d, err
-}
-
-// cachedNPM finds, in one query, the newest stored tarball of a version in
-// each of the sources.
-func (s *Service) cachedNPM(ctx context.Context, sources []Source, name, version string) (map[int]*ent.PackageFile, error) {
-	out := map[int]*ent.PackageFile{}
-	if len(sources) == 0 {
-		return out, nil
-	}
-	ids := make([]int, len(sources))
-	for i, src := range sources {
-		ids[i] = src.Project.ID
-	}
-	files, err := s.db.PackageFile.Query().Where(
-		packagefile.FileName(npmTarballName(name, version)),
-		packagefile.HasPkgWith(pkg.ProjectIDIn(ids...), pkg.PackageTypeEQ(enum.NPM), pkg.Name(name), pkg.Version(version),
-			pkg.StatusIn(installable...)),
-	).WithPkg().WithBlob().Order(ent.Desc(packagefile.FieldID)).All(ctx)
-	if err != nil {
-		return nil, Internal(err, "could not read the package")
-	}
-	for _, f := range files {
-		if _, seen := out[f.Edges.Pkg.ProjectID]; !seen {
-			out[f.Edges.Pkg.ProjectID] = f
-		}
-	}
-	return out, nil
 }

@@ -158,14 +158,8 @@ func ValidatePyPIUpload(in PyPIUpload) error {
 // name. For a wheel it also stores the wheel's core metadata (PEP 658), so
 // that pip can resolve without downloading the wheel.
 func (s *Service) UploadPyPI(ctx context.Context, p *Principal, in PyPIUpload) (*ent.PackageFile, error) {
-	pa, err := s.Project(ctx, p, in.ProjectRef)
+	pa, err := s.publishTarget(ctx, p, in.ProjectRef)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.CanWritePackages(p, pa); err != nil {
-		return nil, err
-	}
-	if err := requireStandard(pa.Project); err != nil {
 		return nil, err
 	}
 	if err := requireFormat(pa.Project, enum.PyPI); err != nil {

@@ -395,36 +395,20 @@ func (s *Service) OpenPyPIFile(ctx context.Context, p *Principal, ref, sha256, f
 	if err != nil {
 		return nil, err
 	}
+	// A distribution is addressed by its own digest; its core metadata
+	// file by the digest of the distribution it describes (PEP 658).
+	match := []predicate.PackageFile{packagefile.FileName(fileName)}
+	var keep func(*ent.PackageFile) bool
+	if isMetadata {
+		keep = func(f *ent.PackageFile) bool {
+			var fm pypiFileMeta
+			return json.Unmarshal(f.Metadata, &fm) == nil && fm.DistSHA256 == sha256
+		}
+	} else {
+		match = append(match, packagefile.Sha256(sha256))
+	}
 	lookup := func(ctx context.Context, srcs []Source) (map[int]*ent.PackageFile, error) {
-		ids := make([]int, len(srcs))
-		for i, src := range srcs {
-			ids[i] = src.Project.ID
-		}
-		// A distribution is addressed by its own digest; its core metadata
-		// file by the digest of the distribution it describes (PEP 658).
-		match := []predicate.PackageFile{packagefile.FileName(fileName)}
-		if !isMetadata {
-			match = append(match, packagefile.Sha256(sha256))
-		}
-		rows, err := s.db.PackageFile.Query().Where(append(match, packagefile.HasPkgWith(pkg.ProjectIDIn(ids...),
-			pkg.PackageTypeEQ(enum.PyPI), pkg.StatusIn(installable...)))...).
-			WithPkg().WithBlob().Order(ent.Desc(packagefile.FieldID)).All(ctx)
-		if err != nil {
-			return nil, Internal(err, "could not read the package file")
-		}
-		out := map[int]*ent.PackageFile{}
-		for _, r := range rows {
-			if isMetadata {
-				var fm pypiFileMeta
-				if json.Unmarshal(r.Metadata, &fm) != nil || fm.DistSHA256 != sha256 {
-					continue
-				}
-			}
-			if out[r.Edges.Pkg.ProjectID] == nil {
-				out[r.Edges.Pkg.ProjectID] = r
-			}
-		}
-		return out, nil
+		return s.storedFiles(ctx, srcs, enum.PyPI, match, nil, keep)
 	}
 	cached, err := lookup(ctx, sources)
 	if err != nil {
