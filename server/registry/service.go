@@ -29,6 +29,9 @@ type Options struct {
 	MaxFileSize int64
 	// ExternalURL is the base URL written into responses ("" = from the request).
 	ExternalURL string
+	// Dialect is the database's ent dialect name ("" = SQLite), for the few
+	// statements built by hand.
+	Dialect string
 }
 
 // Service is the domain layer.
@@ -44,6 +47,8 @@ type Service struct {
 	remote      *remoteFetcher
 	pypiPages   *lru.Cache[string, pypiCachedFiles]
 	npmDocs     *npmCache
+	dialect     string
+	usage       *usage
 }
 
 // New builds a Service.
@@ -62,9 +67,11 @@ func New(o Options) (*Service, error) {
 		return nil, err
 	}
 	pypiPages, _ := lru.New[string, pypiCachedFiles](pypiPageCacheSize)
-	return &Service{db: o.DB, blobs: o.Blobs, log: o.Logger, now: o.Now, sealer: sl,
+	s := &Service{db: o.DB, blobs: o.Blobs, log: o.Logger, now: o.Now, sealer: sl,
 		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, remote: newRemoteFetcher(),
-		pypiPages: pypiPages, npmDocs: newNPMCache()}, nil
+		pypiPages: pypiPages, npmDocs: newNPMCache(), dialect: dialectOr(o.Dialect)}
+	s.usage = newUsage(usageFlushInterval, s.flushUsageInBackground)
+	return s, nil
 }
 
 // DB exposes the client for read-only listings that the GraphQL layer

@@ -127,7 +127,7 @@ var errDuplicate = Invalid("Duplicate package is not allowed")
 func (s *Service) fileExists(ctx context.Context, db *ent.Client, f newFile) (bool, error) {
 	ok, err := db.PackageFile.Query().Where(
 		packagefile.FileName(f.FileName),
-		packagefile.HasPkgWith(pkg.ProjectID(f.Project.ID), pkg.PackageTypeEQ(f.Format), pkg.Name(f.Name), pkg.Version(f.Version)),
+		filesOfPackages(pkg.ProjectID(f.Project.ID), pkg.PackageTypeEQ(f.Format), pkg.Name(f.Name), pkg.Version(f.Version)),
 	).Exist(ctx)
 	if err != nil {
 		return false, Internal(err, "could not check for duplicates")
