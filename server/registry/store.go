@@ -60,6 +60,11 @@ type newFile struct {
 	// body has been read to its end, before it is made durable and
 	// recorded (a remote fill releases its live stream there).
 	BodyRead func(n int64, d Digests)
+	// Stored, when set, runs once the body is stored and verified, before
+	// the recording transaction: it may read the new object (a format's
+	// metadata inside the file) and returns the file metadata to record
+	// instead of FileMetadata, or nil to keep FileMetadata.
+	Stored func(ctx context.Context, key string, size int64) json.RawMessage
 }
 
 // addPackageFile streams a file into the blob store while hashing it, then
@@ -103,6 +108,11 @@ func (s *Service) addPackageFile(ctx context.Context, f newFile) (*ent.PackageFi
 	if err := f.Expect.verify(d); err != nil {
 		s.deleteObject(key)
 		return nil, err
+	}
+	if f.Stored != nil {
+		if m := f.Stored(ctx, key, n); m != nil {
+			f.FileMetadata = m
+		}
 	}
 	var pf *ent.PackageFile
 	var storedKey string
