@@ -71,6 +71,7 @@ type options struct {
 	smallSize    int64
 	smallClients int
 	smallTarget  float64
+	smallClient  string
 }
 
 func envOr(key, def string) string {
@@ -92,6 +93,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.smallFiles, "small-files", 2000, "small-downloads: files uploaded and downloaded per run")
 	fs.Var(sizeFlag{&o.smallSize}, "small-size", "small-downloads: bytes per file")
 	fs.IntVar(&o.smallClients, "small-clients", 8, "small-downloads: parallel clients")
+	fs.StringVar(&o.smallClient, "small-client", "go", "small-downloads: go (net/http, keep-alive) or curl (one curl process per GET)")
 	fs.Float64Var(&o.smallTarget, "small-target", 0.70, "small-downloads: registry/raw req/s ratio to report against")
 	fs.Float64Var(&o.target, "target", 0.90, "registry/direct throughput ratio to report against")
 	fs.StringVar(&o.databaseURL, "database-url", "", "database for the registry (default: SQLite in the temp dir); use a throwaway database")
@@ -120,6 +122,8 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("--runs must be at least 1")
 	case o.smallFiles < 1 || o.smallSize <= 0 || o.smallClients < 1:
 		return o, errors.New("--small-files, --small-size and --small-clients must be positive")
+	case o.smallClient != "go" && o.smallClient != "curl":
+		return o, fmt.Errorf("--small-client must be go or curl, not %q", o.smallClient)
 	case o.backend == "s3" && (o.s3Endpoint == "" || o.s3AccessKey == "" || o.s3SecretKey == ""):
 		return o, errors.New("--backend s3 needs --s3-endpoint, --s3-access-key and --s3-secret-key (or REGISTRY_TEST_S3_* env)")
 	}
