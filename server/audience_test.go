@@ -405,8 +405,9 @@ func TestAudienceUpstreamHeader(t *testing.T) {
 	}
 }
 
-// The audience check reads a constant number of rows per request, however
-// many upstreams need an approval.
+// The audience check costs a constant number of queries per request,
+// however many upstreams need an approval (mia's, for each private
+// upstream of the public ga/all).
 func TestAudienceQueriesDoNotGrowWithUpstreams(t *testing.T) {
 	a := newAudEnv(t)
 	a.virtual(a.mia, "ga", "all", "PUBLIC")
@@ -415,17 +416,21 @@ func TestAudienceQueriesDoNotGrowWithUpstreams(t *testing.T) {
 		for i := len(policies); i < n; i++ {
 			path := fmt.Sprintf("p%d", i)
 			a.CreateProject(t, a.root, "ga", path, "PRIVATE")
+			if status, body := a.g.put(tok(a.mia), "ga%2F"+path, "tool/1.0/t.bin", []byte(path)); status != 201 {
+				t.Fatalf("publish to ga/%s: %d %s", path, status, body)
+			}
 			policies = append(policies, map[string]any{"id": path, "repositoryPath": "ga/" + path, "priority": i})
 		}
 		if errs := payloadErrors(t, setUpstreams(t, a.Env, a.mia, "ga/all", policies), "updateVirtualRepositoryUpstreams"); len(errs) > 0 {
 			t.Fatalf("linking %d upstreams: %v", n, errs)
 		}
 		a.Queries.Store(0)
-		if got := a.read(nil, "ga/all", "none/1.0/x.bin"); got != "404" {
-			t.Fatalf("missing file: %s", got)
+		want := fmt.Sprintf(`200 "p%d" from "p%d"`, n-1, n-1)
+		if got := a.read(nil, "ga/all", "tool/1.0/t.bin"); got != want {
+			t.Fatalf("anonymous download through %d approved upstreams: %s, want %s", n, got, want)
 		}
-		if got := a.listed(nil, "ga/all"); got != "[]" {
-			t.Fatalf("listing: %s", got)
+		if got := a.listed(nil, "ga/all"); got != "[tool@1.0]" {
+			t.Fatalf("anonymous listing through %d approved upstreams: %s", n, got)
 		}
 		return a.Queries.Load()
 	}
@@ -433,4 +438,5 @@ func TestAudienceQueriesDoNotGrowWithUpstreams(t *testing.T) {
 	if large := queries(10); large != small {
 		t.Fatalf("queries for a download and a listing through a public virtual project: 2 private upstreams %d, 10: %d", small, large)
 	}
+	t.Logf("a download and a listing through a public virtual project over private upstreams: %d queries", small)
 }
