@@ -440,3 +440,28 @@ func TestAudienceQueriesDoNotGrowWithUpstreams(t *testing.T) {
 	}
 	t.Logf("a download and a listing through a public virtual project over private upstreams: %d queries", small)
 }
+
+// The PyPI simple page names the upstreams it merged the same way.
+func TestAudiencePyPIPageHeader(t *testing.T) {
+	a := newAudEnv(t)
+	up := createPyPIProject(t, a.Env, a.mia, "ga", "pyu", "STANDARD", "")
+	virt := createPyPIProject(t, a.Env, a.mia, "ga", "pyall", "VIRTUAL", "")
+	a.setVisibility(a.mia, "ga/pyall", "PUBLIC")
+	body, ctype := pypiForm(t, map[string]string{"name": "lib", "version": "1.0"}, "lib-1.0.tar.gz", []byte("lib"))
+	if status, out, _ := a.Do(t, "POST", fmt.Sprintf("/api/v4/projects/%d/packages/pypi", up), strings.NewReader(string(body)),
+		map[string]string{"PRIVATE-TOKEN": a.mia, "Content-Type": ctype}); status != 201 {
+		t.Fatalf("upload: %d %s", status, out)
+	}
+	if errs := payloadErrors(t, a.link(a.mia, "ga/pyall", "ga/pyu", 1), "updateVirtualRepositoryUpstreams"); len(errs) > 0 {
+		t.Fatalf("mia linking: %v", errs)
+	}
+	for who, c := range map[string]struct {
+		h    map[string]string
+		want string
+	}{"anonymous": {nil, "up"}, "mia": {tok(a.mia), "ga/pyu"}} {
+		status, page, h := a.Do(t, "GET", fmt.Sprintf("/api/v4/projects/%d/packages/pypi/simple/lib/", virt), nil, c.h)
+		if status != 200 || !strings.Contains(string(page), "lib-1.0.tar.gz") || h.Get("X-Registry-Upstream") != c.want {
+			t.Errorf("%s: %d from %q, want %q: %s", who, status, h.Get("X-Registry-Upstream"), c.want, page)
+		}
+	}
+}
