@@ -221,11 +221,7 @@ func (a *API) pypiProjectPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Vary", "Accept")
-	var served []string
-	for _, p := range page.Repositories {
-		served = append(served, p.FullPath)
-	}
-	w.Header().Set("X-Registry-Upstream", strings.Join(served, ", "))
+	w.Header().Set("X-Registry-Upstream", strings.Join(page.Upstreams, ", "))
 	filesURL := a.baseURL(r) + "/api/v4/projects/" + url.PathEscape(r.PathValue("id")) + "/packages/pypi/files/"
 	fileURL := func(f registry.PyPIFile) string { return filesURL + f.SHA256 + "/" + url.PathEscape(f.FileName) }
 	if ctype == pypiJSON {
