@@ -43,6 +43,11 @@ const (
 	// repeat a field a handful of times when fragments overlap; validation
 	// compares each pair, so this keeps that work linear in maxFields.
 	maxSamePath = 20
+	// maxExpanded bounds the selections (fields, fragment spreads, inline
+	// fragments) the check itself visits with fragments expanded, so that
+	// fragments spreading each other many times over, or in a cycle, cannot
+	// make the check slow before any field is counted.
+	maxExpanded = 4 * maxFields
 	// RequestTimeout is the most one GraphQL request may take. Resolvers
 	// stop at the deadline (database calls take the context), and so does
 	// the request between its phases.
@@ -92,7 +97,7 @@ func (l queryLimits) MutateOperationParameters(ctx context.Context, p *graphql.R
 		var gerr *gqlerror.Error
 		if errors.As(err, &gerr) {
 			if gerr.Message == fmt.Sprintf("exceeded token limit of %d", maxTokens) {
-				return tooLarge("query has more than %d tokens; the limit is %d", maxTokens, maxTokens)
+				return tooLarge("query has more than %d tokens (names, punctuation and values); that is the limit", maxTokens)
 			}
 			errcode.Set(gerr, errcode.ParseFailed)
 			return gerr
@@ -142,12 +147,17 @@ type shapeCounter struct {
 	fragments map[string]*ast.FragmentDefinition
 	active    map[string]bool // fragments being expanded; a cycle is validation's to report
 	fields    int
+	visits    int
 	msg       string
 }
 
 func (c *shapeCounter) walk(set ast.SelectionSet, at *pathNode) {
 	for _, sel := range set {
 		if c.msg != "" {
+			return
+		}
+		if c.visits++; c.visits > maxExpanded {
+			c.msg = fmt.Sprintf("query has more than %d selections once its fragments are expanded; the limit is %d", maxExpanded, maxExpanded)
 			return
 		}
 		switch s := sel.(type) {

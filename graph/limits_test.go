@@ -1,3 +1,5 @@
+//go:build unix
+
 package graph
 
 import (
@@ -6,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -82,19 +85,21 @@ func TestWorstAcceptedQueryValidatesQuickly(t *testing.T) {
 			t.Errorf("%s: the limits refuse it; it is meant to be the worst accepted document", name)
 			continue
 		}
+		// CPU time of the process, not wall time: the figure is the work
+		// done, whatever else the machine runs; the best of 5 runs.
 		best := time.Hour
-		for range 3 {
-			start := time.Now()
+		for range 5 {
+			start := cpuTime(t)
 			doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: q}, maxTokens)
 			if err != nil {
 				t.Fatal(err)
 			}
 			_ = validator.ValidateWithRules(schema, doc, rules.NewDefaultRules())
-			best = min(best, time.Since(start))
+			best = min(best, cpuTime(t)-start)
 		}
-		t.Logf("%-16s %6d bytes: parse+validate %v", name, len(q), best)
+		t.Logf("%-16s %6d bytes: parse+validate %v of CPU", name, len(q), best)
 		if best > 50*time.Millisecond {
-			t.Errorf("%s: parse+validate took %v; the budget is 50ms", name, best)
+			t.Errorf("%s: parse+validate took %v of CPU; the budget is 50ms", name, best)
 		}
 	}
 
@@ -106,6 +111,7 @@ func TestWorstAcceptedQueryValidatesQuickly(t *testing.T) {
 		"too many fields":      "{ currentUser { " + repeat(maxFields+1, func(i int) string { return fmt.Sprintf("u%d: username", i) }) + "} }",
 		"fragment fan-out":     "fragment F on User { " + same("username", 10) + "} " + repeat(maxFields/10+1, func(i int) string { return fmt.Sprintf("query q%d { currentUser { ...F } }", i) }),
 		"fragment bomb":        repeat(30, func(i int) string { return fmt.Sprintf("fragment F%d on User { ...F%d ...F%d } ", i, i+1, i+1) }) + "fragment F30 on User { id } { currentUser { ...F0 } }",
+		"fragment cycle bomb":  repeat(30, func(i int) string { return fmt.Sprintf("fragment F%d on User { ...F%d ...F%d } ", i, i+1, i+1) }) + "fragment F30 on User { ...F0 } { currentUser { ...F0 } }",
 		"too many tokens":      "{ currentUser { username(" + repeat(maxTokens, func(i int) string { return fmt.Sprintf("a%d: 1", i) }) + ") } }",
 		"too many query bytes": "{ currentUser { username } }" + strings.Repeat(" ", maxQueryBytes),
 	} {
@@ -133,4 +139,13 @@ func TestRequestsHaveADeadlineAndStopWhenCancelled(t *testing.T) {
 	if err := (contextCheck{}).MutateOperationContext(ctx, nil); err == nil {
 		t.Fatal("cancelled request passed the check before execution")
 	}
+}
+
+// cpuTime is the CPU time the process has used (user and system).
+func cpuTime(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
