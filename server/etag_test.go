@@ -125,7 +125,7 @@ func TestNPMPackumentsRevalidate(t *testing.T) {
 		}
 		full.changed(fullTag, `"latest":"1.0.0"`)
 		abbr.changed(abbrTag, `"latest":"1.0.0"`)
-		version.changed(versionTag, `"version":"1.0.0"`)
+		version.changed(versionTag, "acme-lib-1.0.0.tgz")
 		virt.changed(virtTag, `"latest":"1.0.0"`)
 	})
 	t.Run("remote", func(t *testing.T) {
