@@ -85,14 +85,27 @@ func (a *API) servePackument(w http.ResponseWriter, r *http.Request, name, versi
 	h := w.Header()
 	h.Set("Vary", "Accept")
 	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
+	// The revision covers what the document is made of (versions, files,
+	// dist-tags, and for REMOTE and VIRTUAL projects the upstream documents
+	// and the tier that owns the name), so a 304 skips rendering.
 	if version != "" {
 		body, err := pk.VersionManifest(a.npmBase(r), version)
 		if err != nil {
 			npmError(w, r, err)
 			return
 		}
+		if notModified(w, r, revisionETag(pk.Rev, "version:"+version)) {
+			return
+		}
 		h.Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
+		return
+	}
+	form := "full"
+	if abbreviated {
+		form = "abbreviated"
+	}
+	if notModified(w, r, revisionETag(pk.Rev, form)) {
 		return
 	}
 	h.Set("Content-Type", "application/json")
