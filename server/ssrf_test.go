@@ -365,6 +365,7 @@ func TestRemoteLoopAnswersAtOnce(t *testing.T) {
 		if status != 502 || !strings.Contains(body, "loop of remote repositories") || took > 5*time.Second {
 			t.Fatalf("GET %s: %d %s after %s; want a prompt 502 naming the loop", path, status, body, took)
 		}
+		t.Logf("GET %s: %d after %s", path, status, took)
 	}
 	if n := storedFiles(t, e); n != 0 {
 		t.Fatalf("%d files stored", n)
