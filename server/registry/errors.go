@@ -21,6 +21,9 @@ const (
 	KindMethodNotAllowed
 	KindBadGateway
 	KindGatewayTimeout
+	// KindLoopDetected is a request that came back to a remote project it
+	// already passed through (508).
+	KindLoopDetected
 )
 
 func (k Kind) String() string {
@@ -45,6 +48,8 @@ func (k Kind) String() string {
 		return "BAD_GATEWAY"
 	case KindGatewayTimeout:
 		return "GATEWAY_TIMEOUT"
+	case KindLoopDetected:
+		return "LOOP_DETECTED"
 	}
 	return "INTERNAL"
 }

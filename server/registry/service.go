@@ -10,6 +10,7 @@ import (
 	"fmt"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/pkgreg/registry/ent"
@@ -29,6 +30,9 @@ type Options struct {
 	MaxFileSize int64
 	// ExternalURL is the base URL written into responses ("" = from the request).
 	ExternalURL string
+	// RemoteAllowCIDRs are the otherwise refused addresses (loopback,
+	// private, ...) remote projects may connect to (egress.go).
+	RemoteAllowCIDRs []netip.Prefix
 }
 
 // Service is the domain layer.
@@ -63,7 +67,7 @@ func New(o Options) (*Service, error) {
 	}
 	pypiPages, _ := lru.New[string, pypiCachedFiles](pypiPageCacheSize)
 	return &Service{db: o.DB, blobs: o.Blobs, log: o.Logger, now: o.Now, sealer: sl,
-		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, remote: newRemoteFetcher(),
+		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, remote: newRemoteFetcher(o.RemoteAllowCIDRs),
 		pypiPages: pypiPages, npmDocs: newNPMCache()}, nil
 }
 

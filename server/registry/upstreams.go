@@ -225,6 +225,9 @@ func (s *Service) UpdateRemoteConfig(ctx context.Context, p *Principal, projectP
 		if pointsAtItself(*in.URL, prj) {
 			return nil, Invalid("remoteUrl points at this project itself")
 		}
+		if err := s.checkRemoteHost(ctx, *in.URL); err != nil {
+			return nil, err
+		}
 		u.SetRemoteURL(*in.URL)
 	}
 	if in.CacheTTLSeconds != nil {

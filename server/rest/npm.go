@@ -3,7 +3,6 @@ package rest
 import (
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,12 +43,7 @@ func npmError(w http.ResponseWriter, r *http.Request, err error) {
 		err = registry.Unauthenticated("401 Unauthorized")
 	}
 	status := Status(registry.KindOf(err))
-	if status >= 500 {
-		slog.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method, "path", r.URL.Path)
-	}
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Basic realm="registry"`)
-	}
+	errorHeaders(w, r, status, err)
 	WriteJSON(w, status, map[string]string{"error": Message(status, err)})
 }
 
