@@ -79,10 +79,25 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method, "path", r.URL.Path)
 	}
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Basic realm="registry"`)
-	}
+	setChallenge(w, status)
 	WriteJSON(w, status, map[string]string{"message": Message(status, err)})
+}
+
+// retryAfter is the Retry-After of a 503 (seconds). Unavailable means a
+// dependency failed in a way that passes (a lost database connection that
+// retries inside the request could not ride out, a blob store blip); a
+// client that waits a moment and repeats the request is expected to succeed.
+const retryAfter = "1"
+
+// setChallenge sets the headers a status asks of the client: credentials
+// for a 401, when to come back for a 503.
+func setChallenge(w http.ResponseWriter, status int) {
+	switch status {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Basic realm="registry"`)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryAfter)
+	}
 }
 
 // WriteJSON writes v as JSON with the status.

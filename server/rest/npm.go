@@ -47,9 +47,7 @@ func npmError(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method, "path", r.URL.Path)
 	}
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Basic realm="registry"`)
-	}
+	setChallenge(w, status)
 	WriteJSON(w, status, map[string]string{"error": Message(status, err)})
 }
 
