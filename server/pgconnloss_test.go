@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -193,5 +194,155 @@ func TestPostgresConnectionLoss(t *testing.T) {
 	created := statuses[http.StatusCreated]
 	if files != created || blobs != created || objects != created {
 		t.Errorf("stored state does not match the %d uploads that succeeded: files=%d blobs=%d objects=%d", created, files, blobs, objects)
+	}
+}
+
+// commitCutter is a TCP proxy between the registry and PostgreSQL that,
+// when armed, breaks the connection that sends the next COMMIT: either
+// after the server got it (the transaction commits, its reply is lost) or
+// before (the server never sees it and aborts). That is the one moment a
+// client cannot know the outcome of its transaction.
+type commitCutter struct {
+	ln      net.Listener
+	target  string
+	deliver atomic.Int32 // 1: forward the COMMIT before cutting, 2: drop it
+	cuts    atomic.Int32
+}
+
+func newCommitCutter(t *testing.T, target string) *commitCutter {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &commitCutter{ln: ln, target: target}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.relay(c)
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	return p
+}
+
+func (p *commitCutter) relay(client net.Conn) {
+	server, err := net.Dial("tcp", p.target)
+	if err != nil {
+		client.Close()
+		return
+	}
+	var cut atomic.Bool
+	go func() {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := server.Read(buf)
+			if n > 0 && !cut.Load() {
+				if _, werr := client.Write(buf[:n]); werr != nil {
+					break
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
+		client.Close()
+	}()
+	defer server.Close()
+	defer client.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := client.Read(buf)
+		if n > 0 {
+			msg := buf[:n]
+			// pgx sends COMMIT as a simple query: 'Q', length, "commit\0".
+			if mode := p.deliver.Load(); mode != 0 && bytes.Contains(bytes.ToLower(msg), []byte("commit\x00")) &&
+				p.deliver.CompareAndSwap(mode, 0) {
+				cut.Store(true)
+				if mode == 1 {
+					_, _ = server.Write(msg)
+					time.Sleep(300 * time.Millisecond) // the server commits; its reply is dropped
+				}
+				p.cuts.Add(1)
+				return
+			}
+			if _, werr := server.Write(msg); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// TestPostgresCommitConnectionLost cuts the database connection exactly at
+// an upload's COMMIT. Whether the server committed or not, the client gets
+// 201 and the file is stored once and downloadable: a commit that happened
+// is recognised (not repeated into a duplicate, not undone by deleting the
+// object its row points at), one that did not is retried.
+func TestPostgresCommitConnectionLost(t *testing.T) {
+	if os.Getenv("REGISTRY_TEST_POSTGRES_URL") == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("REGISTRY_TEST_POSTGRES_URL is not set, and CI=true requires PostgreSQL for this test")
+		}
+		t.Skip("REGISTRY_TEST_POSTGRES_URL is not set: the commit connection-loss test needs PostgreSQL")
+	}
+	for _, tc := range []struct {
+		name    string
+		deliver int32
+	}{
+		{"committed, reply lost", 1},
+		{"commit never arrived", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := servertest.NewConfig(t)
+			u, err := url.Parse(cfg.DatabaseURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			proxy := newCommitCutter(t, u.Host)
+			u.Host = proxy.ln.Addr().String()
+			direct := cfg.DatabaseURL
+			cfg.DatabaseURL = u.String()
+			e := servertest.NewWithConfig(t, cfg)
+			alice := e.CreateUser(t, "alice")
+			e.CreateGroup(t, alice, "", "acme", "PRIVATE")
+			e.CreateProject(t, alice, "acme", "tools", "PRIVATE")
+			g := gen{e, t}
+
+			body := []byte("the one upload whose COMMIT loses its connection\n")
+			proxy.deliver.Store(tc.deliver)
+			status, resp := g.put(tok(alice), "acme%2Ftools", "cut/1.0.0/file.txt", body)
+			if proxy.cuts.Load() != 1 {
+				t.Fatalf("the proxy cut %d connections at COMMIT; the test did not run as meant", proxy.cuts.Load())
+			}
+			if status != http.StatusCreated {
+				t.Errorf("upload: %d %s", status, resp)
+			}
+			check, err := sql.Open("pgx", direct)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer check.Close()
+			var files, blobs int
+			if err := check.QueryRow(`SELECT (SELECT count(*) FROM package_files), (SELECT count(*) FROM blobs)`).Scan(&files, &blobs); err != nil {
+				t.Fatal(err)
+			}
+			objects := 0
+			if err := e.Server.Blobs.Walk(t.Context(), registry.ObjectPrefix, func(blob.Info) error { objects++; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if files != 1 || blobs != 1 || objects != 1 {
+				t.Errorf("stored files=%d blobs=%d objects=%d; want one of each", files, blobs, objects)
+			}
+			status, got, _ := g.get(tok(alice), "acme%2Ftools", "cut/1.0.0/file.txt")
+			if status != http.StatusOK || got != string(body) {
+				t.Errorf("download after the cut: %d %q", status, got)
+			}
+		})
 	}
 }
