@@ -21,7 +21,8 @@ import (
 // statement did not complete; whether a COMMIT that failed this way took
 // effect is unknown (see registry.retryTx).
 func ConnLost(err error) bool {
-	if err == nil {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		// The caller gave up (context.DeadlineExceeded is also a net.Error).
 		return false
 	}
 	var pg *pgconn.PgError
