@@ -109,6 +109,10 @@ func (s *Service) retryTx(ctx context.Context, fn func(tx *ent.Tx) error) error 
 					Message: "the database connection was lost while committing; the change may have been recorded"}
 			}
 		}
+		if atCommit && ent.IsConstraintError(err) {
+			// A deferred check failed against a concurrent change: as withTx.
+			err = Conflict("a concurrent change conflicted with this one; try again")
+		}
 		if !transient(err) || attempt == maxTxAttempts {
 			break
 		}
