@@ -7,7 +7,6 @@ package registry
 import (
 	"context"
 	"errors"
-	"fmt"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"log/slog"
 	"net/netip"
@@ -33,6 +32,8 @@ type Options struct {
 	// RemoteAllowCIDRs are the otherwise refused addresses (loopback,
 	// private, ...) remote projects may connect to (egress.go).
 	RemoteAllowCIDRs []netip.Prefix
+	// Dialect is the database's ent dialect ("postgres", "sqlite3").
+	Dialect string
 }
 
 // Service is the domain layer.
@@ -45,6 +46,7 @@ type Service struct {
 
 	maxFileSize int64
 	externalURL string
+	dialect     string
 	remote      *remoteFetcher
 	pypiPages   *lru.Cache[string, pypiCachedFiles]
 	npmDocs     *npmCache
@@ -67,7 +69,7 @@ func New(o Options) (*Service, error) {
 	}
 	pypiPages, _ := lru.New[string, pypiCachedFiles](pypiPageCacheSize)
 	return &Service{db: o.DB, blobs: o.Blobs, log: o.Logger, now: o.Now, sealer: sl,
-		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, remote: newRemoteFetcher(o.RemoteAllowCIDRs),
+		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, dialect: o.Dialect, remote: newRemoteFetcher(o.RemoteAllowCIDRs),
 		pypiPages: pypiPages, npmDocs: newNPMCache()}, nil
 }
 
@@ -86,29 +88,16 @@ func (s *Service) Ping(ctx context.Context) error {
 
 // withTx runs fn in a transaction, rolling back on error or panic.
 func (s *Service) withTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
-	tx, err := s.db.Tx(ctx)
-	if err != nil {
-		return Internal(err, "could not start a transaction")
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			_ = tx.Rollback()
-			panic(v)
-		}
-	}()
-	if err := fn(tx); err != nil {
-		if rerr := tx.Rollback(); rerr != nil {
-			err = fmt.Errorf("%w (rollback: %v)", err, rerr)
-		}
+	atCommit, err := s.txOnce(ctx, fn, nil)
+	switch {
+	case err == nil:
+		return nil
+	case !atCommit:
 		return err
+	case ent.IsConstraintError(err):
+		return Conflict("a concurrent change conflicted with this one; try again")
 	}
-	if err := tx.Commit(); err != nil {
-		if ent.IsConstraintError(err) {
-			return Conflict("a concurrent change conflicted with this one; try again")
-		}
-		return Internal(err, "could not commit the transaction")
-	}
-	return nil
+	return Internal(err, "could not commit the transaction")
 }
 
 // dbErr turns a database error into a domain error: constraint violations

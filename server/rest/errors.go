@@ -83,17 +83,33 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // errorHeaders logs a server-side failure and sets the headers an error
-// response needs: the Basic challenge on 401, and the loop mark that lets
+// response needs: the Basic challenge on 401, Retry-After on 503, and the
+// loop mark that lets
 // a remote project reading this one report the loop.
 func errorHeaders(w http.ResponseWriter, r *http.Request, status int, err error) {
 	if status >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method, "path", r.URL.Path)
 	}
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Basic realm="registry"`)
-	}
+	setChallenge(w, status)
 	if registry.IsLoop(err) {
 		w.Header().Set(registry.LoopHeader, "1")
+	}
+}
+
+// retryAfter is the Retry-After of a 503 (seconds). Unavailable means a
+// dependency failed in a way that passes (a lost database connection that
+// retries inside the request could not ride out, a blob store blip); a
+// client that waits a moment and repeats the request is expected to succeed.
+const retryAfter = "1"
+
+// setChallenge sets the headers a status asks of the client: credentials
+// for a 401, when to come back for a 503.
+func setChallenge(w http.ResponseWriter, status int) {
+	switch status {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Basic realm="registry"`)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryAfter)
 	}
 }
 
