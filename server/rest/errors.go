@@ -84,8 +84,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 
 // errorHeaders logs a server-side failure and sets the headers an error
 // response needs: the Basic challenge on 401, Retry-After on 503, and the
-// loop mark that lets
-// a remote project reading this one report the loop.
+// loop mark that lets a remote project reading this one report the loop.
 func errorHeaders(w http.ResponseWriter, r *http.Request, status int, err error) {
 	if status >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method, "path", r.URL.Path)
