@@ -2310,6 +2310,22 @@ func (c *UpstreamClient) QueryUpstreamProject(_m *Upstream) *ProjectQuery {
 	return query
 }
 
+// QueryCreatedBy queries the created_by edge of a Upstream.
+func (c *UpstreamClient) QueryCreatedBy(_m *Upstream) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(upstream.Table, upstream.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, upstream.CreatedByTable, upstream.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *UpstreamClient) Hooks() []Hook {
 	return c.hooks.Upstream

@@ -11226,11 +11226,14 @@ type UpstreamMutation struct {
 	policy_id               *string
 	priority                *int
 	addpriority             *int
+	approved_visibility     *enum.Visibility
 	clearedFields           map[string]struct{}
 	virtual_project         *int
 	clearedvirtual_project  bool
 	upstream_project        *int
 	clearedupstream_project bool
+	created_by              *int
+	clearedcreated_by       bool
 	done                    bool
 	oldValue                func(context.Context) (*Upstream, error)
 	predicates              []predicate.Upstream
@@ -11570,6 +11573,104 @@ func (m *UpstreamMutation) ResetPriority() {
 	m.addpriority = nil
 }
 
+// SetCreatedByID sets the "created_by_id" field.
+func (m *UpstreamMutation) SetCreatedByID(i int) {
+	m.created_by = &i
+}
+
+// CreatedByID returns the value of the "created_by_id" field in the mutation.
+func (m *UpstreamMutation) CreatedByID() (r int, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedByID returns the old "created_by_id" field's value of the Upstream entity.
+// If the Upstream object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UpstreamMutation) OldCreatedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedByID: %w", err)
+	}
+	return oldValue.CreatedByID, nil
+}
+
+// ClearCreatedByID clears the value of the "created_by_id" field.
+func (m *UpstreamMutation) ClearCreatedByID() {
+	m.created_by = nil
+	m.clearedFields[upstream.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByIDCleared returns if the "created_by_id" field was cleared in this mutation.
+func (m *UpstreamMutation) CreatedByIDCleared() bool {
+	_, ok := m.clearedFields[upstream.FieldCreatedByID]
+	return ok
+}
+
+// ResetCreatedByID resets all changes to the "created_by_id" field.
+func (m *UpstreamMutation) ResetCreatedByID() {
+	m.created_by = nil
+	delete(m.clearedFields, upstream.FieldCreatedByID)
+}
+
+// SetApprovedVisibility sets the "approved_visibility" field.
+func (m *UpstreamMutation) SetApprovedVisibility(e enum.Visibility) {
+	m.approved_visibility = &e
+}
+
+// ApprovedVisibility returns the value of the "approved_visibility" field in the mutation.
+func (m *UpstreamMutation) ApprovedVisibility() (r enum.Visibility, exists bool) {
+	v := m.approved_visibility
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApprovedVisibility returns the old "approved_visibility" field's value of the Upstream entity.
+// If the Upstream object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UpstreamMutation) OldApprovedVisibility(ctx context.Context) (v *enum.Visibility, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApprovedVisibility is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApprovedVisibility requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApprovedVisibility: %w", err)
+	}
+	return oldValue.ApprovedVisibility, nil
+}
+
+// ClearApprovedVisibility clears the value of the "approved_visibility" field.
+func (m *UpstreamMutation) ClearApprovedVisibility() {
+	m.approved_visibility = nil
+	m.clearedFields[upstream.FieldApprovedVisibility] = struct{}{}
+}
+
+// ApprovedVisibilityCleared returns if the "approved_visibility" field was cleared in this mutation.
+func (m *UpstreamMutation) ApprovedVisibilityCleared() bool {
+	_, ok := m.clearedFields[upstream.FieldApprovedVisibility]
+	return ok
+}
+
+// ResetApprovedVisibility resets all changes to the "approved_visibility" field.
+func (m *UpstreamMutation) ResetApprovedVisibility() {
+	m.approved_visibility = nil
+	delete(m.clearedFields, upstream.FieldApprovedVisibility)
+}
+
 // ClearVirtualProject clears the "virtual_project" edge to the Project entity.
 func (m *UpstreamMutation) ClearVirtualProject() {
 	m.clearedvirtual_project = true
@@ -11624,6 +11725,33 @@ func (m *UpstreamMutation) ResetUpstreamProject() {
 	m.clearedupstream_project = false
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *UpstreamMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[upstream.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *UpstreamMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *UpstreamMutation) CreatedByIDs() (ids []int) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *UpstreamMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
 // Where appends a list predicates to the UpstreamMutation builder.
 func (m *UpstreamMutation) Where(ps ...predicate.Upstream) {
 	m.predicates = append(m.predicates, ps...)
@@ -11658,7 +11786,7 @@ func (m *UpstreamMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UpstreamMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 8)
 	if m.created_at != nil {
 		fields = append(fields, upstream.FieldCreatedAt)
 	}
@@ -11676,6 +11804,12 @@ func (m *UpstreamMutation) Fields() []string {
 	}
 	if m.priority != nil {
 		fields = append(fields, upstream.FieldPriority)
+	}
+	if m.created_by != nil {
+		fields = append(fields, upstream.FieldCreatedByID)
+	}
+	if m.approved_visibility != nil {
+		fields = append(fields, upstream.FieldApprovedVisibility)
 	}
 	return fields
 }
@@ -11697,6 +11831,10 @@ func (m *UpstreamMutation) Field(name string) (ent.Value, bool) {
 		return m.PolicyID()
 	case upstream.FieldPriority:
 		return m.Priority()
+	case upstream.FieldCreatedByID:
+		return m.CreatedByID()
+	case upstream.FieldApprovedVisibility:
+		return m.ApprovedVisibility()
 	}
 	return nil, false
 }
@@ -11718,6 +11856,10 @@ func (m *UpstreamMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldPolicyID(ctx)
 	case upstream.FieldPriority:
 		return m.OldPriority(ctx)
+	case upstream.FieldCreatedByID:
+		return m.OldCreatedByID(ctx)
+	case upstream.FieldApprovedVisibility:
+		return m.OldApprovedVisibility(ctx)
 	}
 	return nil, fmt.Errorf("unknown Upstream field %s", name)
 }
@@ -11769,6 +11911,20 @@ func (m *UpstreamMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPriority(v)
 		return nil
+	case upstream.FieldCreatedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedByID(v)
+		return nil
+	case upstream.FieldApprovedVisibility:
+		v, ok := value.(enum.Visibility)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApprovedVisibility(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Upstream field %s", name)
 }
@@ -11813,7 +11969,14 @@ func (m *UpstreamMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *UpstreamMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(upstream.FieldCreatedByID) {
+		fields = append(fields, upstream.FieldCreatedByID)
+	}
+	if m.FieldCleared(upstream.FieldApprovedVisibility) {
+		fields = append(fields, upstream.FieldApprovedVisibility)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -11826,6 +11989,14 @@ func (m *UpstreamMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *UpstreamMutation) ClearField(name string) error {
+	switch name {
+	case upstream.FieldCreatedByID:
+		m.ClearCreatedByID()
+		return nil
+	case upstream.FieldApprovedVisibility:
+		m.ClearApprovedVisibility()
+		return nil
+	}
 	return fmt.Errorf("unknown Upstream nullable field %s", name)
 }
 
@@ -11851,18 +12022,27 @@ func (m *UpstreamMutation) ResetField(name string) error {
 	case upstream.FieldPriority:
 		m.ResetPriority()
 		return nil
+	case upstream.FieldCreatedByID:
+		m.ResetCreatedByID()
+		return nil
+	case upstream.FieldApprovedVisibility:
+		m.ResetApprovedVisibility()
+		return nil
 	}
 	return fmt.Errorf("unknown Upstream field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UpstreamMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.virtual_project != nil {
 		edges = append(edges, upstream.EdgeVirtualProject)
 	}
 	if m.upstream_project != nil {
 		edges = append(edges, upstream.EdgeUpstreamProject)
+	}
+	if m.created_by != nil {
+		edges = append(edges, upstream.EdgeCreatedBy)
 	}
 	return edges
 }
@@ -11879,13 +12059,17 @@ func (m *UpstreamMutation) AddedIDs(name string) []ent.Value {
 		if id := m.upstream_project; id != nil {
 			return []ent.Value{*id}
 		}
+	case upstream.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UpstreamMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	return edges
 }
 
@@ -11897,12 +12081,15 @@ func (m *UpstreamMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UpstreamMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedvirtual_project {
 		edges = append(edges, upstream.EdgeVirtualProject)
 	}
 	if m.clearedupstream_project {
 		edges = append(edges, upstream.EdgeUpstreamProject)
+	}
+	if m.clearedcreated_by {
+		edges = append(edges, upstream.EdgeCreatedBy)
 	}
 	return edges
 }
@@ -11915,6 +12102,8 @@ func (m *UpstreamMutation) EdgeCleared(name string) bool {
 		return m.clearedvirtual_project
 	case upstream.EdgeUpstreamProject:
 		return m.clearedupstream_project
+	case upstream.EdgeCreatedBy:
+		return m.clearedcreated_by
 	}
 	return false
 }
@@ -11929,6 +12118,9 @@ func (m *UpstreamMutation) ClearEdge(name string) error {
 	case upstream.EdgeUpstreamProject:
 		m.ClearUpstreamProject()
 		return nil
+	case upstream.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
 	}
 	return fmt.Errorf("unknown Upstream unique edge %s", name)
 }
@@ -11942,6 +12134,9 @@ func (m *UpstreamMutation) ResetEdge(name string) error {
 		return nil
 	case upstream.EdgeUpstreamProject:
 		m.ResetUpstreamProject()
+		return nil
+	case upstream.EdgeCreatedBy:
+		m.ResetCreatedBy()
 		return nil
 	}
 	return fmt.Errorf("unknown Upstream edge %s", name)

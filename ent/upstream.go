@@ -11,6 +11,8 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/pkgreg/registry/ent/project"
 	"github.com/pkgreg/registry/ent/upstream"
+	"github.com/pkgreg/registry/ent/user"
+	"github.com/pkgreg/registry/server/registry/enum"
 )
 
 // Upstream is the model entity for the Upstream schema.
@@ -30,6 +32,10 @@ type Upstream struct {
 	PolicyID string `json:"policy_id,omitempty"`
 	// Priority holds the value of the "priority" field.
 	Priority int `json:"priority,omitempty"`
+	// CreatedByID holds the value of the "created_by_id" field.
+	CreatedByID *int `json:"created_by_id,omitempty"`
+	// ApprovedVisibility holds the value of the "approved_visibility" field.
+	ApprovedVisibility *enum.Visibility `json:"approved_visibility,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UpstreamQuery when eager-loading is set.
 	Edges        UpstreamEdges `json:"edges"`
@@ -42,9 +48,11 @@ type UpstreamEdges struct {
 	VirtualProject *Project `json:"virtual_project,omitempty"`
 	// UpstreamProject holds the value of the upstream_project edge.
 	UpstreamProject *Project `json:"upstream_project,omitempty"`
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 }
 
 // VirtualProjectOrErr returns the VirtualProject value or an error if the edge
@@ -69,14 +77,25 @@ func (e UpstreamEdges) UpstreamProjectOrErr() (*Project, error) {
 	return nil, &NotLoadedError{edge: "upstream_project"}
 }
 
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e UpstreamEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Upstream) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case upstream.FieldID, upstream.FieldVirtualProjectID, upstream.FieldUpstreamProjectID, upstream.FieldPriority:
+		case upstream.FieldID, upstream.FieldVirtualProjectID, upstream.FieldUpstreamProjectID, upstream.FieldPriority, upstream.FieldCreatedByID:
 			values[i] = new(sql.NullInt64)
-		case upstream.FieldPolicyID:
+		case upstream.FieldPolicyID, upstream.FieldApprovedVisibility:
 			values[i] = new(sql.NullString)
 		case upstream.FieldCreatedAt, upstream.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -137,6 +156,20 @@ func (_m *Upstream) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Priority = int(value.Int64)
 			}
+		case upstream.FieldCreatedByID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field created_by_id", values[i])
+			} else if value.Valid {
+				_m.CreatedByID = new(int)
+				*_m.CreatedByID = int(value.Int64)
+			}
+		case upstream.FieldApprovedVisibility:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field approved_visibility", values[i])
+			} else if value.Valid {
+				_m.ApprovedVisibility = new(enum.Visibility)
+				*_m.ApprovedVisibility = enum.Visibility(value.String)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -158,6 +191,11 @@ func (_m *Upstream) QueryVirtualProject() *ProjectQuery {
 // QueryUpstreamProject queries the "upstream_project" edge of the Upstream entity.
 func (_m *Upstream) QueryUpstreamProject() *ProjectQuery {
 	return NewUpstreamClient(_m.config).QueryUpstreamProject(_m)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the Upstream entity.
+func (_m *Upstream) QueryCreatedBy() *UserQuery {
+	return NewUpstreamClient(_m.config).QueryCreatedBy(_m)
 }
 
 // Update returns a builder for updating this Upstream.
@@ -200,6 +238,16 @@ func (_m *Upstream) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("priority=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Priority))
+	builder.WriteString(", ")
+	if v := _m.CreatedByID; v != nil {
+		builder.WriteString("created_by_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.ApprovedVisibility; v != nil {
+		builder.WriteString("approved_visibility=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -13,6 +13,8 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/pkgreg/registry/ent/project"
 	"github.com/pkgreg/registry/ent/upstream"
+	"github.com/pkgreg/registry/ent/user"
+	"github.com/pkgreg/registry/server/registry/enum"
 )
 
 // UpstreamCreate is the builder for creating a Upstream entity.
@@ -75,6 +77,34 @@ func (_c *UpstreamCreate) SetPriority(v int) *UpstreamCreate {
 	return _c
 }
 
+// SetCreatedByID sets the "created_by_id" field.
+func (_c *UpstreamCreate) SetCreatedByID(v int) *UpstreamCreate {
+	_c.mutation.SetCreatedByID(v)
+	return _c
+}
+
+// SetNillableCreatedByID sets the "created_by_id" field if the given value is not nil.
+func (_c *UpstreamCreate) SetNillableCreatedByID(v *int) *UpstreamCreate {
+	if v != nil {
+		_c.SetCreatedByID(*v)
+	}
+	return _c
+}
+
+// SetApprovedVisibility sets the "approved_visibility" field.
+func (_c *UpstreamCreate) SetApprovedVisibility(v enum.Visibility) *UpstreamCreate {
+	_c.mutation.SetApprovedVisibility(v)
+	return _c
+}
+
+// SetNillableApprovedVisibility sets the "approved_visibility" field if the given value is not nil.
+func (_c *UpstreamCreate) SetNillableApprovedVisibility(v *enum.Visibility) *UpstreamCreate {
+	if v != nil {
+		_c.SetApprovedVisibility(*v)
+	}
+	return _c
+}
+
 // SetVirtualProject sets the "virtual_project" edge to the Project entity.
 func (_c *UpstreamCreate) SetVirtualProject(v *Project) *UpstreamCreate {
 	return _c.SetVirtualProjectID(v.ID)
@@ -83,6 +113,11 @@ func (_c *UpstreamCreate) SetVirtualProject(v *Project) *UpstreamCreate {
 // SetUpstreamProject sets the "upstream_project" edge to the Project entity.
 func (_c *UpstreamCreate) SetUpstreamProject(v *Project) *UpstreamCreate {
 	return _c.SetUpstreamProjectID(v.ID)
+}
+
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *UpstreamCreate) SetCreatedBy(v *User) *UpstreamCreate {
+	return _c.SetCreatedByID(v.ID)
 }
 
 // Mutation returns the UpstreamMutation object of the builder.
@@ -160,6 +195,11 @@ func (_c *UpstreamCreate) check() error {
 			return &ValidationError{Name: "priority", err: fmt.Errorf(`ent: validator failed for field "Upstream.priority": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.ApprovedVisibility(); ok {
+		if err := upstream.ApprovedVisibilityValidator(v); err != nil {
+			return &ValidationError{Name: "approved_visibility", err: fmt.Errorf(`ent: validator failed for field "Upstream.approved_visibility": %w`, err)}
+		}
+	}
 	if len(_c.mutation.VirtualProjectIDs()) == 0 {
 		return &ValidationError{Name: "virtual_project", err: errors.New(`ent: missing required edge "Upstream.virtual_project"`)}
 	}
@@ -209,6 +249,10 @@ func (_c *UpstreamCreate) createSpec() (*Upstream, *sqlgraph.CreateSpec) {
 		_spec.SetField(upstream.FieldPriority, field.TypeInt, value)
 		_node.Priority = value
 	}
+	if value, ok := _c.mutation.ApprovedVisibility(); ok {
+		_spec.SetField(upstream.FieldApprovedVisibility, field.TypeEnum, value)
+		_node.ApprovedVisibility = &value
+	}
 	if nodes := _c.mutation.VirtualProjectIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -241,6 +285,23 @@ func (_c *UpstreamCreate) createSpec() (*Upstream, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.UpstreamProjectID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   upstream.CreatedByTable,
+			Columns: []string{upstream.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -358,6 +419,42 @@ func (u *UpstreamUpsert) UpdatePriority() *UpstreamUpsert {
 // AddPriority adds v to the "priority" field.
 func (u *UpstreamUpsert) AddPriority(v int) *UpstreamUpsert {
 	u.Add(upstream.FieldPriority, v)
+	return u
+}
+
+// SetCreatedByID sets the "created_by_id" field.
+func (u *UpstreamUpsert) SetCreatedByID(v int) *UpstreamUpsert {
+	u.Set(upstream.FieldCreatedByID, v)
+	return u
+}
+
+// UpdateCreatedByID sets the "created_by_id" field to the value that was provided on create.
+func (u *UpstreamUpsert) UpdateCreatedByID() *UpstreamUpsert {
+	u.SetExcluded(upstream.FieldCreatedByID)
+	return u
+}
+
+// ClearCreatedByID clears the value of the "created_by_id" field.
+func (u *UpstreamUpsert) ClearCreatedByID() *UpstreamUpsert {
+	u.SetNull(upstream.FieldCreatedByID)
+	return u
+}
+
+// SetApprovedVisibility sets the "approved_visibility" field.
+func (u *UpstreamUpsert) SetApprovedVisibility(v enum.Visibility) *UpstreamUpsert {
+	u.Set(upstream.FieldApprovedVisibility, v)
+	return u
+}
+
+// UpdateApprovedVisibility sets the "approved_visibility" field to the value that was provided on create.
+func (u *UpstreamUpsert) UpdateApprovedVisibility() *UpstreamUpsert {
+	u.SetExcluded(upstream.FieldApprovedVisibility)
+	return u
+}
+
+// ClearApprovedVisibility clears the value of the "approved_visibility" field.
+func (u *UpstreamUpsert) ClearApprovedVisibility() *UpstreamUpsert {
+	u.SetNull(upstream.FieldApprovedVisibility)
 	return u
 }
 
@@ -480,6 +577,48 @@ func (u *UpstreamUpsertOne) AddPriority(v int) *UpstreamUpsertOne {
 func (u *UpstreamUpsertOne) UpdatePriority() *UpstreamUpsertOne {
 	return u.Update(func(s *UpstreamUpsert) {
 		s.UpdatePriority()
+	})
+}
+
+// SetCreatedByID sets the "created_by_id" field.
+func (u *UpstreamUpsertOne) SetCreatedByID(v int) *UpstreamUpsertOne {
+	return u.Update(func(s *UpstreamUpsert) {
+		s.SetCreatedByID(v)
+	})
+}
+
+// UpdateCreatedByID sets the "created_by_id" field to the value that was provided on create.
+func (u *UpstreamUpsertOne) UpdateCreatedByID() *UpstreamUpsertOne {
+	return u.Update(func(s *UpstreamUpsert) {
+		s.UpdateCreatedByID()
+	})
+}
+
+// ClearCreatedByID clears the value of the "created_by_id" field.
+func (u *UpstreamUpsertOne) ClearCreatedByID() *UpstreamUpsertOne {
+	return u.Update(func(s *UpstreamUpsert) {
+		s.ClearCreatedByID()
+	})
+}
+
+// SetApprovedVisibility sets the "approved_visibility" field.
+func (u *UpstreamUpsertOne) SetApprovedVisibility(v enum.Visibility) *UpstreamUpsertOne {
+	return u.Update(func(s *UpstreamUpsert) {
+		s.SetApprovedVisibility(v)
+	})
+}
+
+// UpdateApprovedVisibility sets the "approved_visibility" field to the value that was provided on create.
+func (u *UpstreamUpsertOne) UpdateApprovedVisibility() *UpstreamUpsertOne {
+	return u.Update(func(s *UpstreamUpsert) {
+		s.UpdateApprovedVisibility()
+	})
+}
+
+// ClearApprovedVisibility clears the value of the "approved_visibility" field.
+func (u *UpstreamUpsertOne) ClearApprovedVisibility() *UpstreamUpsertOne {
+	return u.Update(func(s *UpstreamUpsert) {
+		s.ClearApprovedVisibility()
 	})
 }
 
@@ -768,6 +907,48 @@ func (u *UpstreamUpsertBulk) AddPriority(v int) *UpstreamUpsertBulk {
 func (u *UpstreamUpsertBulk) UpdatePriority() *UpstreamUpsertBulk {
 	return u.Update(func(s *UpstreamUpsert) {
 		s.UpdatePriority()
+	})
+}
+
+// SetCreatedByID sets the "created_by_id" field.
+func (u *UpstreamUpsertBulk) SetCreatedByID(v int) *UpstreamUpsertBulk {
+	return u.Update(func(s *UpstreamUpsert) {
+		s.SetCreatedByID(v)
+	})
+}
+
+// UpdateCreatedByID sets the "created_by_id" field to the value that was provided on create.
+func (u *UpstreamUpsertBulk) UpdateCreatedByID() *UpstreamUpsertBulk {
+	return u.Update(func(s *UpstreamUpsert) {
+		s.UpdateCreatedByID()
+	})
+}
+
+// ClearCreatedByID clears the value of the "created_by_id" field.
+func (u *UpstreamUpsertBulk) ClearCreatedByID() *UpstreamUpsertBulk {
+	return u.Update(func(s *UpstreamUpsert) {
+		s.ClearCreatedByID()
+	})
+}
+
+// SetApprovedVisibility sets the "approved_visibility" field.
+func (u *UpstreamUpsertBulk) SetApprovedVisibility(v enum.Visibility) *UpstreamUpsertBulk {
+	return u.Update(func(s *UpstreamUpsert) {
+		s.SetApprovedVisibility(v)
+	})
+}
+
+// UpdateApprovedVisibility sets the "approved_visibility" field to the value that was provided on create.
+func (u *UpstreamUpsertBulk) UpdateApprovedVisibility() *UpstreamUpsertBulk {
+	return u.Update(func(s *UpstreamUpsert) {
+		s.UpdateApprovedVisibility()
+	})
+}
+
+// ClearApprovedVisibility clears the value of the "approved_visibility" field.
+func (u *UpstreamUpsertBulk) ClearApprovedVisibility() *UpstreamUpsertBulk {
+	return u.Update(func(s *UpstreamUpsert) {
+		s.ClearApprovedVisibility()
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/pkgreg/registry/ent/predicate"
 	"github.com/pkgreg/registry/ent/project"
 	"github.com/pkgreg/registry/ent/upstream"
+	"github.com/pkgreg/registry/ent/user"
 )
 
 // UpstreamQuery is the builder for querying Upstream entities.
@@ -26,6 +27,7 @@ type UpstreamQuery struct {
 	predicates          []predicate.Upstream
 	withVirtualProject  *ProjectQuery
 	withUpstreamProject *ProjectQuery
+	withCreatedBy       *UserQuery
 	modifiers           []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -100,6 +102,28 @@ func (_q *UpstreamQuery) QueryUpstreamProject() *ProjectQuery {
 			sqlgraph.From(upstream.Table, upstream.FieldID, selector),
 			sqlgraph.To(project.Table, project.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, upstream.UpstreamProjectTable, upstream.UpstreamProjectColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCreatedBy chains the current query on the "created_by" edge.
+func (_q *UpstreamQuery) QueryCreatedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(upstream.Table, upstream.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, upstream.CreatedByTable, upstream.CreatedByColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -301,6 +325,7 @@ func (_q *UpstreamQuery) Clone() *UpstreamQuery {
 		predicates:          append([]predicate.Upstream{}, _q.predicates...),
 		withVirtualProject:  _q.withVirtualProject.Clone(),
 		withUpstreamProject: _q.withUpstreamProject.Clone(),
+		withCreatedBy:       _q.withCreatedBy.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -326,6 +351,17 @@ func (_q *UpstreamQuery) WithUpstreamProject(opts ...func(*ProjectQuery)) *Upstr
 		opt(query)
 	}
 	_q.withUpstreamProject = query
+	return _q
+}
+
+// WithCreatedBy tells the query-builder to eager-load the nodes that are connected to
+// the "created_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UpstreamQuery) WithCreatedBy(opts ...func(*UserQuery)) *UpstreamQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCreatedBy = query
 	return _q
 }
 
@@ -407,9 +443,10 @@ func (_q *UpstreamQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Ups
 	var (
 		nodes       = []*Upstream{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withVirtualProject != nil,
 			_q.withUpstreamProject != nil,
+			_q.withCreatedBy != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -442,6 +479,12 @@ func (_q *UpstreamQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Ups
 	if query := _q.withUpstreamProject; query != nil {
 		if err := _q.loadUpstreamProject(ctx, query, nodes, nil,
 			func(n *Upstream, e *Project) { n.Edges.UpstreamProject = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCreatedBy; query != nil {
+		if err := _q.loadCreatedBy(ctx, query, nodes, nil,
+			func(n *Upstream, e *User) { n.Edges.CreatedBy = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -506,6 +549,38 @@ func (_q *UpstreamQuery) loadUpstreamProject(ctx context.Context, query *Project
 	}
 	return nil
 }
+func (_q *UpstreamQuery) loadCreatedBy(ctx context.Context, query *UserQuery, nodes []*Upstream, init func(*Upstream), assign func(*Upstream, *User)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Upstream)
+	for i := range nodes {
+		if nodes[i].CreatedByID == nil {
+			continue
+		}
+		fk := *nodes[i].CreatedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "created_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 
 func (_q *UpstreamQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -540,6 +615,9 @@ func (_q *UpstreamQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withUpstreamProject != nil {
 			_spec.Node.AddColumnOnce(upstream.FieldUpstreamProjectID)
+		}
+		if _q.withCreatedBy != nil {
+			_spec.Node.AddColumnOnce(upstream.FieldCreatedByID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

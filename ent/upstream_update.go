@@ -14,6 +14,8 @@ import (
 	"github.com/pkgreg/registry/ent/predicate"
 	"github.com/pkgreg/registry/ent/project"
 	"github.com/pkgreg/registry/ent/upstream"
+	"github.com/pkgreg/registry/ent/user"
+	"github.com/pkgreg/registry/server/registry/enum"
 )
 
 // UpstreamUpdate is the builder for updating Upstream entities.
@@ -98,6 +100,46 @@ func (_u *UpstreamUpdate) AddPriority(v int) *UpstreamUpdate {
 	return _u
 }
 
+// SetCreatedByID sets the "created_by_id" field.
+func (_u *UpstreamUpdate) SetCreatedByID(v int) *UpstreamUpdate {
+	_u.mutation.SetCreatedByID(v)
+	return _u
+}
+
+// SetNillableCreatedByID sets the "created_by_id" field if the given value is not nil.
+func (_u *UpstreamUpdate) SetNillableCreatedByID(v *int) *UpstreamUpdate {
+	if v != nil {
+		_u.SetCreatedByID(*v)
+	}
+	return _u
+}
+
+// ClearCreatedByID clears the value of the "created_by_id" field.
+func (_u *UpstreamUpdate) ClearCreatedByID() *UpstreamUpdate {
+	_u.mutation.ClearCreatedByID()
+	return _u
+}
+
+// SetApprovedVisibility sets the "approved_visibility" field.
+func (_u *UpstreamUpdate) SetApprovedVisibility(v enum.Visibility) *UpstreamUpdate {
+	_u.mutation.SetApprovedVisibility(v)
+	return _u
+}
+
+// SetNillableApprovedVisibility sets the "approved_visibility" field if the given value is not nil.
+func (_u *UpstreamUpdate) SetNillableApprovedVisibility(v *enum.Visibility) *UpstreamUpdate {
+	if v != nil {
+		_u.SetApprovedVisibility(*v)
+	}
+	return _u
+}
+
+// ClearApprovedVisibility clears the value of the "approved_visibility" field.
+func (_u *UpstreamUpdate) ClearApprovedVisibility() *UpstreamUpdate {
+	_u.mutation.ClearApprovedVisibility()
+	return _u
+}
+
 // SetVirtualProject sets the "virtual_project" edge to the Project entity.
 func (_u *UpstreamUpdate) SetVirtualProject(v *Project) *UpstreamUpdate {
 	return _u.SetVirtualProjectID(v.ID)
@@ -106,6 +148,11 @@ func (_u *UpstreamUpdate) SetVirtualProject(v *Project) *UpstreamUpdate {
 // SetUpstreamProject sets the "upstream_project" edge to the Project entity.
 func (_u *UpstreamUpdate) SetUpstreamProject(v *Project) *UpstreamUpdate {
 	return _u.SetUpstreamProjectID(v.ID)
+}
+
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_u *UpstreamUpdate) SetCreatedBy(v *User) *UpstreamUpdate {
+	return _u.SetCreatedByID(v.ID)
 }
 
 // Mutation returns the UpstreamMutation object of the builder.
@@ -122,6 +169,12 @@ func (_u *UpstreamUpdate) ClearVirtualProject() *UpstreamUpdate {
 // ClearUpstreamProject clears the "upstream_project" edge to the Project entity.
 func (_u *UpstreamUpdate) ClearUpstreamProject() *UpstreamUpdate {
 	_u.mutation.ClearUpstreamProject()
+	return _u
+}
+
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (_u *UpstreamUpdate) ClearCreatedBy() *UpstreamUpdate {
+	_u.mutation.ClearCreatedBy()
 	return _u
 }
 
@@ -173,6 +226,11 @@ func (_u *UpstreamUpdate) check() error {
 			return &ValidationError{Name: "priority", err: fmt.Errorf(`ent: validator failed for field "Upstream.priority": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ApprovedVisibility(); ok {
+		if err := upstream.ApprovedVisibilityValidator(v); err != nil {
+			return &ValidationError{Name: "approved_visibility", err: fmt.Errorf(`ent: validator failed for field "Upstream.approved_visibility": %w`, err)}
+		}
+	}
 	if _u.mutation.VirtualProjectCleared() && len(_u.mutation.VirtualProjectIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Upstream.virtual_project"`)
 	}
@@ -205,6 +263,12 @@ func (_u *UpstreamUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedPriority(); ok {
 		_spec.AddField(upstream.FieldPriority, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.ApprovedVisibility(); ok {
+		_spec.SetField(upstream.FieldApprovedVisibility, field.TypeEnum, value)
+	}
+	if _u.mutation.ApprovedVisibilityCleared() {
+		_spec.ClearField(upstream.FieldApprovedVisibility, field.TypeEnum)
 	}
 	if _u.mutation.VirtualProjectCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -257,6 +321,35 @@ func (_u *UpstreamUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(project.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CreatedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   upstream.CreatedByTable,
+			Columns: []string{upstream.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   upstream.CreatedByTable,
+			Columns: []string{upstream.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -353,6 +446,46 @@ func (_u *UpstreamUpdateOne) AddPriority(v int) *UpstreamUpdateOne {
 	return _u
 }
 
+// SetCreatedByID sets the "created_by_id" field.
+func (_u *UpstreamUpdateOne) SetCreatedByID(v int) *UpstreamUpdateOne {
+	_u.mutation.SetCreatedByID(v)
+	return _u
+}
+
+// SetNillableCreatedByID sets the "created_by_id" field if the given value is not nil.
+func (_u *UpstreamUpdateOne) SetNillableCreatedByID(v *int) *UpstreamUpdateOne {
+	if v != nil {
+		_u.SetCreatedByID(*v)
+	}
+	return _u
+}
+
+// ClearCreatedByID clears the value of the "created_by_id" field.
+func (_u *UpstreamUpdateOne) ClearCreatedByID() *UpstreamUpdateOne {
+	_u.mutation.ClearCreatedByID()
+	return _u
+}
+
+// SetApprovedVisibility sets the "approved_visibility" field.
+func (_u *UpstreamUpdateOne) SetApprovedVisibility(v enum.Visibility) *UpstreamUpdateOne {
+	_u.mutation.SetApprovedVisibility(v)
+	return _u
+}
+
+// SetNillableApprovedVisibility sets the "approved_visibility" field if the given value is not nil.
+func (_u *UpstreamUpdateOne) SetNillableApprovedVisibility(v *enum.Visibility) *UpstreamUpdateOne {
+	if v != nil {
+		_u.SetApprovedVisibility(*v)
+	}
+	return _u
+}
+
+// ClearApprovedVisibility clears the value of the "approved_visibility" field.
+func (_u *UpstreamUpdateOne) ClearApprovedVisibility() *UpstreamUpdateOne {
+	_u.mutation.ClearApprovedVisibility()
+	return _u
+}
+
 // SetVirtualProject sets the "virtual_project" edge to the Project entity.
 func (_u *UpstreamUpdateOne) SetVirtualProject(v *Project) *UpstreamUpdateOne {
 	return _u.SetVirtualProjectID(v.ID)
@@ -361,6 +494,11 @@ func (_u *UpstreamUpdateOne) SetVirtualProject(v *Project) *UpstreamUpdateOne {
 // SetUpstreamProject sets the "upstream_project" edge to the Project entity.
 func (_u *UpstreamUpdateOne) SetUpstreamProject(v *Project) *UpstreamUpdateOne {
 	return _u.SetUpstreamProjectID(v.ID)
+}
+
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_u *UpstreamUpdateOne) SetCreatedBy(v *User) *UpstreamUpdateOne {
+	return _u.SetCreatedByID(v.ID)
 }
 
 // Mutation returns the UpstreamMutation object of the builder.
@@ -377,6 +515,12 @@ func (_u *UpstreamUpdateOne) ClearVirtualProject() *UpstreamUpdateOne {
 // ClearUpstreamProject clears the "upstream_project" edge to the Project entity.
 func (_u *UpstreamUpdateOne) ClearUpstreamProject() *UpstreamUpdateOne {
 	_u.mutation.ClearUpstreamProject()
+	return _u
+}
+
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (_u *UpstreamUpdateOne) ClearCreatedBy() *UpstreamUpdateOne {
+	_u.mutation.ClearCreatedBy()
 	return _u
 }
 
@@ -441,6 +585,11 @@ func (_u *UpstreamUpdateOne) check() error {
 			return &ValidationError{Name: "priority", err: fmt.Errorf(`ent: validator failed for field "Upstream.priority": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ApprovedVisibility(); ok {
+		if err := upstream.ApprovedVisibilityValidator(v); err != nil {
+			return &ValidationError{Name: "approved_visibility", err: fmt.Errorf(`ent: validator failed for field "Upstream.approved_visibility": %w`, err)}
+		}
+	}
 	if _u.mutation.VirtualProjectCleared() && len(_u.mutation.VirtualProjectIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Upstream.virtual_project"`)
 	}
@@ -490,6 +639,12 @@ func (_u *UpstreamUpdateOne) sqlSave(ctx context.Context) (_node *Upstream, err 
 	}
 	if value, ok := _u.mutation.AddedPriority(); ok {
 		_spec.AddField(upstream.FieldPriority, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.ApprovedVisibility(); ok {
+		_spec.SetField(upstream.FieldApprovedVisibility, field.TypeEnum, value)
+	}
+	if _u.mutation.ApprovedVisibilityCleared() {
+		_spec.ClearField(upstream.FieldApprovedVisibility, field.TypeEnum)
 	}
 	if _u.mutation.VirtualProjectCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -542,6 +697,35 @@ func (_u *UpstreamUpdateOne) sqlSave(ctx context.Context) (_node *Upstream, err 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(project.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CreatedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   upstream.CreatedByTable,
+			Columns: []string{upstream.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   upstream.CreatedByTable,
+			Columns: []string{upstream.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -29,8 +29,6 @@ const (
 	MaxComplexity = 2000
 	// MaxDepth bounds query nesting.
 	MaxDepth = 12
-	// maxBodyBytes bounds a GraphQL request body.
-	maxBodyBytes = 1 << 20
 )
 
 // NewHandler builds the GraphQL endpoint (POST and GET queries; no
@@ -42,13 +40,24 @@ func NewHandler(svc *registry.Service, log *slog.Logger) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	queries := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(queries)
+	srv.SetParserTokenLimit(maxTokens)
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	// After APQ, which may fill in the query text from its hash.
+	srv.Use(queryLimits{cache: queries})
+	srv.Use(contextCheck{})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.Use(depthLimit{max: MaxDepth})
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			// The request's deadline passed or its client left: not a fault to log.
+			cerr := contextError(err)
+			cerr.Path = gerr.Path
+			return cerr
+		}
 		var de *registry.Error
 		if !errors.As(err, &de) {
 			var ge *gqlerror.Error
@@ -71,7 +80,7 @@ func NewHandler(svc *registry.Service, log *slog.Logger) http.Handler {
 		log.ErrorContext(ctx, "panic in graphql resolver", "panic", fmt.Sprint(v))
 		return registry.Internal(fmt.Errorf("panic: %v", v), "internal server error")
 	})
-	return http.MaxBytesHandler(requireAPIScope(srv), maxBodyBytes)
+	return guardRequest(requireAPIScope(srv))
 }
 
 // requireAPIScope turns away tokens that may not use the API before any

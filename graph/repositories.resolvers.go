@@ -49,7 +49,7 @@ func (r *projectResolver) VirtualRepositoryConfig(ctx context.Context, obj *ent.
 	if obj.RepositoryMode != enum.Virtual {
 		return nil, nil
 	}
-	ups, err := r.Svc.Upstreams(ctx, obj)
+	ups, err := r.Svc.UpstreamPolicies(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func (r *projectResolver) RemoteRepositoryConfig(ctx context.Context, obj *ent.P
 }
 
 // Repository is the resolver for the repository field.
-func (r *upstreamPolicyResolver) Repository(ctx context.Context, obj *ent.Upstream) (*ent.Project, error) {
+func (r *upstreamPolicyResolver) Repository(ctx context.Context, obj *registry.UpstreamPolicy) (*ent.Project, error) {
 	// Shown only to callers who may see the upstream project themselves.
 	pa, err := r.Svc.ProjectByID(ctx, principal(ctx), obj.UpstreamProjectID)
 	if err != nil {

@@ -68,8 +68,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		db.Close()
 		return nil, err
 	}
+	allow, _ := cfg.RemoteAllowPrefixes() // checked by Validate
 	svc, err := registry.New(registry.Options{DB: db, Blobs: blobs, Logger: log, Now: opt.Now, SecretKey: key,
-		MaxFileSize: cfg.MaxFileSize, ExternalURL: cfg.ExternalURL, Dialect: dialect})
+		MaxFileSize: cfg.MaxFileSize, ExternalURL: cfg.ExternalURL, RemoteAllowCIDRs: allow, Dialect: dialect})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -125,7 +126,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		rest.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "404 Not Found"})
 	})
-	return middleware.Wrap(rest.RejectTraversal(mux), s.Log, metrics)
+	return middleware.Wrap(rest.RejectTraversal(rest.CarryHops(mux)), s.Log, metrics)
 }
 
 // Handler is the whole HTTP surface (for tests with httptest).

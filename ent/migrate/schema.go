@@ -417,8 +417,10 @@ var (
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "policy_id", Type: field.TypeString, Size: 63},
 		{Name: "priority", Type: field.TypeInt},
+		{Name: "approved_visibility", Type: field.TypeEnum, Nullable: true, Enums: []string{"public", "internal", "private"}},
 		{Name: "virtual_project_id", Type: field.TypeInt},
 		{Name: "upstream_project_id", Type: field.TypeInt},
+		{Name: "created_by_id", Type: field.TypeInt, Nullable: true},
 	}
 	// UpstreamsTable holds the schema information for the "upstreams" table.
 	UpstreamsTable = &schema.Table{
@@ -428,27 +430,33 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "upstreams_projects_upstreams",
-				Columns:    []*schema.Column{UpstreamsColumns[5]},
+				Columns:    []*schema.Column{UpstreamsColumns[6]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "upstreams_projects_downstreams",
-				Columns:    []*schema.Column{UpstreamsColumns[6]},
+				Columns:    []*schema.Column{UpstreamsColumns[7]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "upstreams_users_created_by",
+				Columns:    []*schema.Column{UpstreamsColumns[8]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "upstream_virtual_project_id_upstream_project_id",
 				Unique:  true,
-				Columns: []*schema.Column{UpstreamsColumns[5], UpstreamsColumns[6]},
+				Columns: []*schema.Column{UpstreamsColumns[6], UpstreamsColumns[7]},
 			},
 			{
 				Name:    "upstream_virtual_project_id_policy_id",
 				Unique:  true,
-				Columns: []*schema.Column{UpstreamsColumns[5], UpstreamsColumns[3]},
+				Columns: []*schema.Column{UpstreamsColumns[6], UpstreamsColumns[3]},
 			},
 		},
 	}
@@ -506,4 +514,5 @@ func init() {
 	RemoteDocumentsTable.ForeignKeys[0].RefTable = ProjectsTable
 	UpstreamsTable.ForeignKeys[0].RefTable = ProjectsTable
 	UpstreamsTable.ForeignKeys[1].RefTable = ProjectsTable
+	UpstreamsTable.ForeignKeys[2].RefTable = UsersTable
 }

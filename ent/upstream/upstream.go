@@ -3,10 +3,12 @@
 package upstream
 
 import (
+	"fmt"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/pkgreg/registry/server/registry/enum"
 )
 
 const (
@@ -26,10 +28,16 @@ const (
 	FieldPolicyID = "policy_id"
 	// FieldPriority holds the string denoting the priority field in the database.
 	FieldPriority = "priority"
+	// FieldCreatedByID holds the string denoting the created_by_id field in the database.
+	FieldCreatedByID = "created_by_id"
+	// FieldApprovedVisibility holds the string denoting the approved_visibility field in the database.
+	FieldApprovedVisibility = "approved_visibility"
 	// EdgeVirtualProject holds the string denoting the virtual_project edge name in mutations.
 	EdgeVirtualProject = "virtual_project"
 	// EdgeUpstreamProject holds the string denoting the upstream_project edge name in mutations.
 	EdgeUpstreamProject = "upstream_project"
+	// EdgeCreatedBy holds the string denoting the created_by edge name in mutations.
+	EdgeCreatedBy = "created_by"
 	// Table holds the table name of the upstream in the database.
 	Table = "upstreams"
 	// VirtualProjectTable is the table that holds the virtual_project relation/edge.
@@ -46,6 +54,13 @@ const (
 	UpstreamProjectInverseTable = "projects"
 	// UpstreamProjectColumn is the table column denoting the upstream_project relation/edge.
 	UpstreamProjectColumn = "upstream_project_id"
+	// CreatedByTable is the table that holds the created_by relation/edge.
+	CreatedByTable = "upstreams"
+	// CreatedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	CreatedByInverseTable = "users"
+	// CreatedByColumn is the table column denoting the created_by relation/edge.
+	CreatedByColumn = "created_by_id"
 )
 
 // Columns holds all SQL columns for upstream fields.
@@ -57,6 +72,8 @@ var Columns = []string{
 	FieldUpstreamProjectID,
 	FieldPolicyID,
 	FieldPriority,
+	FieldCreatedByID,
+	FieldApprovedVisibility,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -81,6 +98,16 @@ var (
 	// PriorityValidator is a validator for the "priority" field. It is called by the builders before save.
 	PriorityValidator func(int) error
 )
+
+// ApprovedVisibilityValidator is a validator for the "approved_visibility" field enum values. It is called by the builders before save.
+func ApprovedVisibilityValidator(av enum.Visibility) error {
+	switch av {
+	case "public", "internal", "private":
+		return nil
+	default:
+		return fmt.Errorf("upstream: invalid enum value for approved_visibility field: %q", av)
+	}
+}
 
 // OrderOption defines the ordering options for the Upstream queries.
 type OrderOption func(*sql.Selector)
@@ -120,6 +147,16 @@ func ByPriority(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPriority, opts...).ToFunc()
 }
 
+// ByCreatedByID orders the results by the created_by_id field.
+func ByCreatedByID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreatedByID, opts...).ToFunc()
+}
+
+// ByApprovedVisibility orders the results by the approved_visibility field.
+func ByApprovedVisibility(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldApprovedVisibility, opts...).ToFunc()
+}
+
 // ByVirtualProjectField orders the results by virtual_project field.
 func ByVirtualProjectField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -131,6 +168,13 @@ func ByVirtualProjectField(field string, opts ...sql.OrderTermOption) OrderOptio
 func ByUpstreamProjectField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newUpstreamProjectStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByCreatedByField orders the results by created_by field.
+func ByCreatedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCreatedByStep(), sql.OrderByField(field, opts...))
 	}
 }
 func newVirtualProjectStep() *sqlgraph.Step {
@@ -145,5 +189,12 @@ func newUpstreamProjectStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(UpstreamProjectInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, UpstreamProjectTable, UpstreamProjectColumn),
+	)
+}
+func newCreatedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CreatedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, CreatedByTable, CreatedByColumn),
 	)
 }

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/pkgreg/registry/ent/predicate"
+	"github.com/pkgreg/registry/server/registry/enum"
 )
 
 // ID filters vertices based on their ID field.
@@ -83,6 +84,11 @@ func PolicyID(v string) predicate.Upstream {
 // Priority applies equality check predicate on the "priority" field. It's identical to PriorityEQ.
 func Priority(v int) predicate.Upstream {
 	return predicate.Upstream(sql.FieldEQ(FieldPriority, v))
+}
+
+// CreatedByID applies equality check predicate on the "created_by_id" field. It's identical to CreatedByIDEQ.
+func CreatedByID(v int) predicate.Upstream {
+	return predicate.Upstream(sql.FieldEQ(FieldCreatedByID, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
@@ -310,6 +316,76 @@ func PriorityLTE(v int) predicate.Upstream {
 	return predicate.Upstream(sql.FieldLTE(FieldPriority, v))
 }
 
+// CreatedByIDEQ applies the EQ predicate on the "created_by_id" field.
+func CreatedByIDEQ(v int) predicate.Upstream {
+	return predicate.Upstream(sql.FieldEQ(FieldCreatedByID, v))
+}
+
+// CreatedByIDNEQ applies the NEQ predicate on the "created_by_id" field.
+func CreatedByIDNEQ(v int) predicate.Upstream {
+	return predicate.Upstream(sql.FieldNEQ(FieldCreatedByID, v))
+}
+
+// CreatedByIDIn applies the In predicate on the "created_by_id" field.
+func CreatedByIDIn(vs ...int) predicate.Upstream {
+	return predicate.Upstream(sql.FieldIn(FieldCreatedByID, vs...))
+}
+
+// CreatedByIDNotIn applies the NotIn predicate on the "created_by_id" field.
+func CreatedByIDNotIn(vs ...int) predicate.Upstream {
+	return predicate.Upstream(sql.FieldNotIn(FieldCreatedByID, vs...))
+}
+
+// CreatedByIDIsNil applies the IsNil predicate on the "created_by_id" field.
+func CreatedByIDIsNil() predicate.Upstream {
+	return predicate.Upstream(sql.FieldIsNull(FieldCreatedByID))
+}
+
+// CreatedByIDNotNil applies the NotNil predicate on the "created_by_id" field.
+func CreatedByIDNotNil() predicate.Upstream {
+	return predicate.Upstream(sql.FieldNotNull(FieldCreatedByID))
+}
+
+// ApprovedVisibilityEQ applies the EQ predicate on the "approved_visibility" field.
+func ApprovedVisibilityEQ(v enum.Visibility) predicate.Upstream {
+	vc := v
+	return predicate.Upstream(sql.FieldEQ(FieldApprovedVisibility, vc))
+}
+
+// ApprovedVisibilityNEQ applies the NEQ predicate on the "approved_visibility" field.
+func ApprovedVisibilityNEQ(v enum.Visibility) predicate.Upstream {
+	vc := v
+	return predicate.Upstream(sql.FieldNEQ(FieldApprovedVisibility, vc))
+}
+
+// ApprovedVisibilityIn applies the In predicate on the "approved_visibility" field.
+func ApprovedVisibilityIn(vs ...enum.Visibility) predicate.Upstream {
+	v := make([]any, len(vs))
+	for i := range v {
+		v[i] = vs[i]
+	}
+	return predicate.Upstream(sql.FieldIn(FieldApprovedVisibility, v...))
+}
+
+// ApprovedVisibilityNotIn applies the NotIn predicate on the "approved_visibility" field.
+func ApprovedVisibilityNotIn(vs ...enum.Visibility) predicate.Upstream {
+	v := make([]any, len(vs))
+	for i := range v {
+		v[i] = vs[i]
+	}
+	return predicate.Upstream(sql.FieldNotIn(FieldApprovedVisibility, v...))
+}
+
+// ApprovedVisibilityIsNil applies the IsNil predicate on the "approved_visibility" field.
+func ApprovedVisibilityIsNil() predicate.Upstream {
+	return predicate.Upstream(sql.FieldIsNull(FieldApprovedVisibility))
+}
+
+// ApprovedVisibilityNotNil applies the NotNil predicate on the "approved_visibility" field.
+func ApprovedVisibilityNotNil() predicate.Upstream {
+	return predicate.Upstream(sql.FieldNotNull(FieldApprovedVisibility))
+}
+
 // HasVirtualProject applies the HasEdge predicate on the "virtual_project" edge.
 func HasVirtualProject() predicate.Upstream {
 	return predicate.Upstream(func(s *sql.Selector) {
@@ -348,6 +424,29 @@ func HasUpstreamProject() predicate.Upstream {
 func HasUpstreamProjectWith(preds ...predicate.Project) predicate.Upstream {
 	return predicate.Upstream(func(s *sql.Selector) {
 		step := newUpstreamProjectStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasCreatedBy applies the HasEdge predicate on the "created_by" edge.
+func HasCreatedBy() predicate.Upstream {
+	return predicate.Upstream(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, CreatedByTable, CreatedByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCreatedByWith applies the HasEdge predicate on the "created_by" edge with a given conditions (other predicates).
+func HasCreatedByWith(preds ...predicate.User) predicate.Upstream {
+	return predicate.Upstream(func(s *sql.Selector) {
+		step := newCreatedByStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -358,6 +358,7 @@ type ComplexityRoot struct {
 	}
 
 	UpstreamPolicy struct {
+		Effective  func(childComplexity int) int
 		PolicyID   func(childComplexity int) int
 		Priority   func(childComplexity int) int
 		Repository func(childComplexity int) int
@@ -462,7 +463,7 @@ type QueryResolver interface {
 	Package(ctx context.Context, id string) (*ent.Pkg, error)
 }
 type UpstreamPolicyResolver interface {
-	Repository(ctx context.Context, obj *ent.Upstream) (*ent.Project, error)
+	Repository(ctx context.Context, obj *registry.UpstreamPolicy) (*ent.Project, error)
 }
 type UserResolver interface {
 	Namespace(ctx context.Context, obj *ent.User) (*ent.Namespace, error)
@@ -1854,6 +1855,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateVirtualRepositoryUpstreamsPayload.VirtualRepositoryConfig(childComplexity), true
 
+	case "UpstreamPolicy.effective":
+		if e.ComplexityRoot.UpstreamPolicy.Effective == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpstreamPolicy.Effective(childComplexity), true
 	case "UpstreamPolicy.id":
 		if e.ComplexityRoot.UpstreamPolicy.PolicyID == nil {
 			break
@@ -2525,6 +2532,17 @@ type UpstreamPolicy {
   id: String!
   repository: Project
   priority: Int!
+  """
+  Whether reads through the virtual project use this upstream. False when
+  the upstream's visibility does not admit the virtual project's readers
+  and no person who now holds MAINTAINER or higher on the upstream approved
+  the link for the virtual project's present visibility (the approver lost
+  the role, the upstream became less visible, or the virtual project more
+  visible): reads skip it as if it were absent. An INTERNAL upstream
+  without such an approval serves signed-in people only, not deploy, job,
+  project or group tokens.
+  """
+  effective: Boolean!
 }
 
 type VirtualRepositoryConfig {
@@ -2568,7 +2586,12 @@ type UpdateVirtualRepositoryUpstreamsPayload {
 }
 
 extend type Mutation {
-  "MAINTAINER on the virtual project, and read access to every upstream."
+  """
+  MAINTAINER on the virtual project, and read access to every upstream. An
+  upstream whose visibility does not admit the virtual project's readers (a
+  PRIVATE one; an INTERNAL one under a PUBLIC virtual project) also needs
+  MAINTAINER or higher on it, with a personal access token.
+  """
   updateVirtualRepositoryUpstreams(input: UpdateVirtualRepositoryUpstreamsInput!): UpdateVirtualRepositoryUpstreamsPayload
 }
 
@@ -3298,6 +3321,8 @@ func (ec *executionContext) childFields_UpstreamPolicy(ctx context.Context, fiel
 		return ec.fieldContext_UpstreamPolicy_repository(ctx, field)
 	case "priority":
 		return ec.fieldContext_UpstreamPolicy_priority(ctx, field)
+	case "effective":
+		return ec.fieldContext_UpstreamPolicy_effective(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpstreamPolicy", field.Name)
 }
@@ -9885,7 +9910,7 @@ func (ec *executionContext) fieldContext_UpdateVirtualRepositoryUpstreamsPayload
 	return graphql.NewScalarFieldContext("UpdateVirtualRepositoryUpstreamsPayload", field, false, false, "String")
 }
 
-func (ec *executionContext) _UpstreamPolicy_id(ctx context.Context, field graphql.CollectedField, obj *ent.Upstream) (ret graphql.Marshaler) {
+func (ec *executionContext) _UpstreamPolicy_id(ctx context.Context, field graphql.CollectedField, obj *registry.UpstreamPolicy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9908,7 +9933,7 @@ func (ec *executionContext) fieldContext_UpstreamPolicy_id(_ context.Context, fi
 	return graphql.NewScalarFieldContext("UpstreamPolicy", field, false, false, "String")
 }
 
-func (ec *executionContext) _UpstreamPolicy_repository(ctx context.Context, field graphql.CollectedField, obj *ent.Upstream) (ret graphql.Marshaler) {
+func (ec *executionContext) _UpstreamPolicy_repository(ctx context.Context, field graphql.CollectedField, obj *registry.UpstreamPolicy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9940,7 +9965,7 @@ func (ec *executionContext) fieldContext_UpstreamPolicy_repository(_ context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _UpstreamPolicy_priority(ctx context.Context, field graphql.CollectedField, obj *ent.Upstream) (ret graphql.Marshaler) {
+func (ec *executionContext) _UpstreamPolicy_priority(ctx context.Context, field graphql.CollectedField, obj *registry.UpstreamPolicy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9961,6 +9986,29 @@ func (ec *executionContext) _UpstreamPolicy_priority(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_UpstreamPolicy_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UpstreamPolicy", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UpstreamPolicy_effective(ctx context.Context, field graphql.CollectedField, obj *registry.UpstreamPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpstreamPolicy_effective(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Effective, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpstreamPolicy_effective(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpstreamPolicy", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
@@ -10145,8 +10193,8 @@ func (ec *executionContext) _VirtualRepositoryConfig_upstreamPolicies(ctx contex
 			return obj.UpstreamPolicies, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Upstream) graphql.Marshaler {
-			return ec.marshalNUpstreamPolicy2ᚕᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐUpstreamᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*registry.UpstreamPolicy) graphql.Marshaler {
+			return ec.marshalNUpstreamPolicy2ᚕᚖgithubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚐUpstreamPolicyᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14872,7 +14920,7 @@ func (ec *executionContext) _UpdateVirtualRepositoryUpstreamsPayload(ctx context
 
 var upstreamPolicyImplementors = []string{"UpstreamPolicy"}
 
-func (ec *executionContext) _UpstreamPolicy(ctx context.Context, sel ast.SelectionSet, obj *ent.Upstream) graphql.Marshaler {
+func (ec *executionContext) _UpstreamPolicy(ctx context.Context, sel ast.SelectionSet, obj *registry.UpstreamPolicy) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, upstreamPolicyImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -14894,6 +14942,11 @@ func (ec *executionContext) _UpstreamPolicy(ctx context.Context, sel ast.Selecti
 				})
 		case "priority":
 			out.Values[i] = ec._UpstreamPolicy_priority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "effective":
+			out.Values[i] = ec._UpstreamPolicy_effective(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -16004,11 +16057,11 @@ func (ec *executionContext) unmarshalNUpdateVirtualRepositoryUpstreamsInput2gith
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNUpstreamPolicy2ᚕᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐUpstreamᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Upstream) graphql.Marshaler {
+func (ec *executionContext) marshalNUpstreamPolicy2ᚕᚖgithubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚐUpstreamPolicyᚄ(ctx context.Context, sel ast.SelectionSet, v []*registry.UpstreamPolicy) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNUpstreamPolicy2ᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐUpstream(ctx, sel, v[i])
+		return ec.marshalNUpstreamPolicy2ᚖgithubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚐUpstreamPolicy(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -16020,7 +16073,7 @@ func (ec *executionContext) marshalNUpstreamPolicy2ᚕᚖgithubᚗcomᚋpkgreg�
 	return ret
 }
 
-func (ec *executionContext) marshalNUpstreamPolicy2ᚖgithubᚗcomᚋpkgregᚋregistryᚋentᚐUpstream(ctx context.Context, sel ast.SelectionSet, v *ent.Upstream) graphql.Marshaler {
+func (ec *executionContext) marshalNUpstreamPolicy2ᚖgithubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚐUpstreamPolicy(ctx context.Context, sel ast.SelectionSet, v *registry.UpstreamPolicy) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "UpstreamPolicy!")
 		return graphql.Null

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pkgreg/registry/ent"
+	"github.com/pkgreg/registry/server/registry"
 	"github.com/pkgreg/registry/server/registry/enum"
 )
 
@@ -380,7 +381,7 @@ type UpstreamPolicyInput struct {
 
 type VirtualRepositoryConfig struct {
 	// In resolution order.
-	UpstreamPolicies []*ent.Upstream `json:"upstreamPolicies"`
+	UpstreamPolicies []*registry.UpstreamPolicy `json:"upstreamPolicies"`
 }
 
 type YankPypiReleaseInput struct {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -33,7 +34,11 @@ type Config struct {
 	GCInterval time.Duration
 	// GCGrace is how long an unreferenced blob is kept before deletion.
 	GCGrace time.Duration
-	S3      S3
+	// RemoteAllowCIDRs (comma-separated CIDRs) are the loopback, private,
+	// link-local... addresses remote projects may connect to; by default
+	// none (see RemoteAllowPrefixes).
+	RemoteAllowCIDRs string
+	S3               S3
 }
 
 // S3 configures the S3-compatible blob store; Endpoint empty means the local
@@ -70,6 +75,7 @@ func (c *Config) options() []option {
 		{flag: "max-file-size", env: "REGISTRY_MAX_FILE_SIZE", help: "largest package file in bytes (0: unlimited); larger uploads get 413", i64: &c.MaxFileSize},
 		{flag: "gc-interval", env: "REGISTRY_GC_INTERVAL", help: "how often to delete blobs no file references (0: never)", dur: &c.GCInterval},
 		{flag: "gc-grace", env: "REGISTRY_GC_GRACE", help: "how long an unreferenced blob is kept, so downloads in flight finish", dur: &c.GCGrace},
+		{flag: "remote-allow-cidrs", env: "REGISTRY_REMOTE_ALLOW_CIDRS", help: "comma-separated CIDRs such as 10.1.0.0/16,::1/128 that remote projects may reach although they are loopback, private, link-local or otherwise internal (default: none)", str: &c.RemoteAllowCIDRs},
 		{flag: "shutdown-timeout", env: "REGISTRY_SHUTDOWN_TIMEOUT", help: "how long a graceful shutdown waits for in-flight requests", dur: &c.ShutdownTimeout},
 		{flag: "s3-endpoint", env: "REGISTRY_S3_ENDPOINT", help: "host:port of an S3-compatible store (MinIO, AWS S3, Ceph); empty for the local filesystem", str: &c.S3.Endpoint},
 		{flag: "s3-bucket", env: "REGISTRY_S3_BUCKET", help: "bucket for blobs, created if missing", str: &c.S3.Bucket},
@@ -199,6 +205,9 @@ func (c *Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown-timeout must be positive"))
 	}
+	if _, err := c.RemoteAllowPrefixes(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.S3.Endpoint != "" {
 		if c.S3.Bucket == "" {
 			errs = append(errs, errors.New("s3-bucket is required with s3-endpoint"))
@@ -211,6 +220,22 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// RemoteAllowPrefixes parses RemoteAllowCIDRs.
+func (c *Config) RemoteAllowPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.RemoteAllowCIDRs, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("remote-allow-cidrs: %q is not a CIDR such as 127.0.0.0/8 or ::1/128", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // SecretKey returns the 32-byte sealing key: the configured one, or the one

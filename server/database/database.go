@@ -13,8 +13,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver (pure Go: no cgo)
+	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go: no cgo)
 
 	"github.com/pkgreg/registry/ent"
 	"github.com/pkgreg/registry/ent/migrate"
@@ -32,7 +31,7 @@ func Open(ctx context.Context, url, dataDir string, onQuery func(context.Context
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		dial = dialect.Postgres
-		if db, err = sql.Open("pgx", url); err != nil {
+		if db, err = openPostgres(url); err != nil {
 			return nil, "", err
 		}
 		db.SetMaxOpenConns(20)

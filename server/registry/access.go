@@ -110,23 +110,38 @@ func (s *Service) userLevel(ctx context.Context, u *ent.User, chain []*ent.Names
 	if u == nil {
 		return enum.NoAccess, nil
 	}
-	if u.Admin {
-		return enum.Owner, nil
-	}
-	for _, n := range chain {
-		if n.Kind == enum.UserNamespace && n.OwnerID != nil && *n.OwnerID == u.ID {
-			return enum.Owner, nil
-		}
+	if l := ownLevel(u, chain); l == enum.Owner {
+		return l, nil
 	}
 	ms, err := s.userMemberships(ctx, u, chain, projectID)
 	if err != nil {
 		return 0, Internal(err, "could not read memberships")
 	}
-	level := enum.NoAccess
+	return levelFrom(u, chain, ms), nil
+}
+
+// ownLevel is OWNER for administrators and for the owner of a personal
+// namespace in chain, else no access (memberships decide).
+func ownLevel(u *ent.User, chain []*ent.Namespace) enum.AccessLevel {
+	if u.Admin {
+		return enum.Owner
+	}
+	for _, n := range chain {
+		if n.Kind == enum.UserNamespace && n.OwnerID != nil && *n.OwnerID == u.ID {
+			return enum.Owner
+		}
+	}
+	return enum.NoAccess
+}
+
+// levelFrom is u's level given its memberships ms that bear on chain (and
+// the project): the one place that turns memberships into a level.
+func levelFrom(u *ent.User, chain []*ent.Namespace, ms []*ent.Member) enum.AccessLevel {
+	level := ownLevel(u, chain)
 	for _, m := range ms {
 		level = max(level, m.AccessLevel)
 	}
-	return level, nil
+	return level
 }
 
 // effectiveLevel is what principal p may do on a project (projectID > 0) or

@@ -22,6 +22,11 @@ type Source struct {
 	Project *ent.Project
 	// Priority is the upstream policy's priority (0 for a direct read).
 	Priority int
+	// PolicyID names the upstream policy ("" for a direct read).
+	PolicyID string
+	// reader is who reads through the source (for what a response may
+	// say about it).
+	reader *Principal
 }
 
 // sameTier reports sources that rank equally: same priority and same kind
@@ -33,14 +38,17 @@ func (a Source) sameTier(b Source) bool {
 
 // readSources lists the projects a read of prj looks in, in order: the
 // project itself, or for a VIRTUAL project its upstreams in resolution
-// order (read on the virtual project's behalf; the caller needs read access
-// to the virtual project only). Upstreams with packages disabled are skipped.
-func (s *Service) readSources(ctx context.Context, prj *ent.Project, format enum.Format) ([]Source, error) {
+// order (read on the virtual project's behalf; the caller p needs read
+// access to the virtual project only). Upstreams with packages disabled are
+// skipped, and so are links that do not serve p (see audience.go): every
+// read, listing and name resolution goes through here, so none of them
+// widens an upstream's audience.
+func (s *Service) readSources(ctx context.Context, p *Principal, prj *ent.Project, format enum.Format) ([]Source, error) {
 	if prj.RepositoryMode != enum.Virtual {
 		if prj.Format != nil && *prj.Format != format {
 			return nil, NotFound("404 Not found")
 		}
-		return []Source{{Project: prj}}, nil
+		return []Source{{Project: prj, reader: p}}, nil
 	}
 	if prj.Format == nil || *prj.Format != format {
 		return nil, NotFound("404 Not found")
@@ -49,10 +57,18 @@ func (s *Service) readSources(ctx context.Context, prj *ent.Project, format enum
 	if err != nil {
 		return nil, err
 	}
+	need := reachAll
+	if p.signedInPerson() {
+		need = reachPersons
+	}
+	reach, err := s.linkReaches(ctx, prj, ups, need)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Source, 0, len(ups))
-	for _, u := range ups {
-		if up := u.Edges.UpstreamProject; up.PackagesEnabled {
-			out = append(out, Source{Project: up, Priority: u.Priority})
+	for i, u := range ups {
+		if up := u.Edges.UpstreamProject; up.PackagesEnabled && reach[i].serves(p) {
+			out = append(out, Source{Project: up, Priority: u.Priority, PolicyID: u.PolicyID, reader: p})
 		}
 	}
 	return out, nil

@@ -3,6 +3,8 @@ package registry
 import (
 	"errors"
 	"fmt"
+
+	"github.com/pkgreg/registry/server/database"
 )
 
 // Kind classifies a domain error; the REST and GraphQL layers map kinds to
@@ -21,6 +23,9 @@ const (
 	KindMethodNotAllowed
 	KindBadGateway
 	KindGatewayTimeout
+	// KindLoopDetected is a request that came back to a remote project it
+	// already passed through (508).
+	KindLoopDetected
 )
 
 func (k Kind) String() string {
@@ -45,6 +50,8 @@ func (k Kind) String() string {
 		return "BAD_GATEWAY"
 	case KindGatewayTimeout:
 		return "GATEWAY_TIMEOUT"
+	case KindLoopDetected:
+		return "LOOP_DETECTED"
 	}
 	return "INTERNAL"
 }
@@ -95,8 +102,14 @@ func MethodNotAllowed(format string, args ...any) *Error {
 	return newErr(KindMethodNotAllowed, format, args...)
 }
 
-// Internal wraps an unexpected failure; the caller sees only msg.
+// Internal wraps an unexpected failure; the caller sees only msg. A
+// database failure that is not the request's fault and may pass (a lost
+// connection, a serialization failure) is Unavailable instead: the client
+// gets 503 and Retry-After, not 500.
 func Internal(cause error, msg string) *Error {
+	if database.Transient(cause) {
+		return Unavailable(cause, msg)
+	}
 	return &Error{Kind: KindInternal, Message: msg, Cause: cause}
 }
 
@@ -105,11 +118,15 @@ func Unavailable(cause error, msg string) *Error {
 	return &Error{Kind: KindUnavailable, Message: msg, Cause: cause}
 }
 
-// KindOf returns the kind of err (KindInternal for foreign errors).
+// KindOf returns the kind of err (KindInternal for foreign errors, but
+// KindUnavailable for transient database failures, as in Internal).
 func KindOf(err error) Kind {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Kind
+	}
+	if database.Transient(err) {
+		return KindUnavailable
 	}
 	return KindInternal
 }
@@ -119,6 +136,9 @@ func PublicMessage(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Message
+	}
+	if database.Transient(err) {
+		return "the database is unavailable; try again"
 	}
 	return "internal server error"
 }

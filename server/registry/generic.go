@@ -152,6 +152,10 @@ type Download struct {
 	// Repository is the project that served the file (an upstream, for
 	// reads through a virtual project).
 	Repository *ent.Project
+	// Upstream names it as the caller may see it (X-Registry-Upstream): its
+	// path, or the upstream policy's id when the caller could not read the
+	// upstream directly.
+	Upstream string
 }
 
 // Close releases the object or the live stream.
@@ -182,7 +186,7 @@ func (s *Service) OpenGeneric(ctx context.Context, p *Principal, ref, name, vers
 	if err := ValidateGenericCoordinates(name, version, filePath); err != nil {
 		return nil, err
 	}
-	sources, err := s.readSources(ctx, pa.Project, enum.Generic)
+	sources, err := s.readSources(ctx, p, pa.Project, enum.Generic)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +247,7 @@ func (s *Service) openFirst(ctx context.Context, sources []Source, opt ReadOptio
 			}
 			switch {
 			case live != nil:
-				return &Download{Live: live, Repository: src.Project}, nil
+				return &Download{Live: live, Repository: src.Project, Upstream: s.upstreamLabel(ctx, src)}, nil
 			case err == nil:
 				if pf, err = reread(ctx, src); err != nil {
 					return nil, err
@@ -256,7 +260,7 @@ func (s *Service) openFirst(ctx context.Context, sources []Source, opt ReadOptio
 		if pf != nil {
 			d, err := s.openFile(ctx, pf)
 			if err == nil {
-				d.Repository = src.Project
+				d.Repository, d.Upstream = src.Project, s.upstreamLabel(ctx, src)
 			}
 			return d, err
 		}

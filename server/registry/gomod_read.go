@@ -53,7 +53,7 @@ func (s *Service) goModuleRead(ctx context.Context, p *Principal, ref, escPath s
 	if err != nil {
 		return nil, NotFound("invalid module path: %v", err)
 	}
-	sources, err := s.readSources(ctx, pa.Project, enum.Golang)
+	sources, err := s.readSources(ctx, p, pa.Project, enum.Golang)
 	if err != nil {
 		return nil, err
 	}

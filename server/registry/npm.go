@@ -413,7 +413,7 @@ func (s *Service) npmRead(ctx context.Context, p *Principal, ref, name string) (
 	if err := ValidateNPMName(name); err != nil {
 		return nil, nil, err
 	}
-	sources, err := s.readSources(ctx, pa.Project, enum.NPM)
+	sources, err := s.readSources(ctx, p, pa.Project, enum.NPM)
 	return pa, sources, err
 }
 

@@ -129,7 +129,7 @@ func (s *Service) ProjectPackageScope(ctx context.Context, p *Principal, ref str
 	if pa.Project.RepositoryMode != enum.Virtual {
 		return pa, &PackageScope{pred: pkg.ProjectID(pa.Project.ID)}, nil
 	}
-	pred, err := s.virtualPackages(ctx, pa.Project)
+	pred, err := s.virtualPackages(ctx, p, pa.Project)
 	return pa, &PackageScope{pred: pred}, err
 }
 
@@ -138,8 +138,8 @@ func (s *Service) ProjectPackageScope(ctx context.Context, p *Principal, ref str
 // package of upstream i is listed only if no upstream before i has the
 // same name/version in a downloadable status, which is exactly the one a
 // download would serve.
-func (s *Service) virtualPackages(ctx context.Context, virtual *ent.Project) (predicate.Pkg, error) {
-	sources, err := s.readSources(ctx, virtual, *virtual.Format)
+func (s *Service) virtualPackages(ctx context.Context, p *Principal, virtual *ent.Project) (predicate.Pkg, error) {
+	sources, err := s.readSources(ctx, p, virtual, *virtual.Format)
 	if err != nil {
 		return nil, err
 	}

@@ -44,6 +44,11 @@ func (s *Service) CreateProject(ctx context.Context, p *Principal, in CreateProj
 	if err := require(p, na.Level, enum.Maintainer, writeAPIScopes, "creating projects in this namespace"); err != nil {
 		return nil, err
 	}
+	if in.RepositoryMode == enum.Remote {
+		if err := s.checkRemoteHost(ctx, *in.RemoteURL); err != nil {
+			return nil, err
+		}
+	}
 	ns := na.Namespace
 	if in.Visibility.Rank() > ns.Visibility.Rank() {
 		return nil, Invalid("visibility %s is not allowed: the namespace is %s", strings.ToUpper(string(in.Visibility)), strings.ToUpper(string(ns.Visibility)))

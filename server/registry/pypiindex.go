@@ -42,6 +42,8 @@ type PyPIPage struct {
 	// Repositories are the projects whose files are listed (more than one
 	// when equal-priority upstreams merge).
 	Repositories []*ent.Project
+	// Upstreams name them as the caller may see them (upstreamLabel).
+	Upstreams []string
 }
 
 // Versions lists the page's versions in first-seen order (PEP 700).
@@ -75,7 +77,7 @@ func (s *Service) PyPIPage(ctx context.Context, p *Principal, ref, name string) 
 	if !ValidPyPIName(name) {
 		return nil, NotFound("404 Not found")
 	}
-	sources, err := s.readSources(ctx, pa.Project, enum.PyPI)
+	sources, err := s.readSources(ctx, p, pa.Project, enum.PyPI)
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +92,7 @@ func (s *Service) PyPIPage(ctx context.Context, p *Principal, ref, name string) 
 	seen := map[string]bool{}
 	for _, f := range found {
 		page.Repositories = append(page.Repositories, f.Source.Project)
+		page.Upstreams = append(page.Upstreams, s.upstreamLabel(ctx, f.Source))
 		for _, file := range f.Value {
 			if !seen[file.FileName] {
 				seen[file.FileName] = true
@@ -356,7 +359,7 @@ func (s *Service) PyPIProjectNames(ctx context.Context, p *Principal, ref string
 	if err := s.CanReadPackages(p, pa); err != nil {
 		return nil, err
 	}
-	sources, err := s.readSources(ctx, pa.Project, enum.PyPI)
+	sources, err := s.readSources(ctx, p, pa.Project, enum.PyPI)
 	if err != nil {
 		return nil, err
 	}
@@ -391,7 +394,7 @@ func (s *Service) OpenPyPIFile(ctx context.Context, p *Principal, ref, sha256, f
 	if kind == pypiUnknown || len(sha256) != 64 {
 		return nil, NotFound("404 Not found")
 	}
-	sources, err := s.readSources(ctx, pa.Project, enum.PyPI)
+	sources, err := s.readSources(ctx, p, pa.Project, enum.PyPI)
 	if err != nil {
 		return nil, err
 	}

@@ -2,12 +2,15 @@ package registry
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -22,7 +25,11 @@ import (
 // remoteFetcher fills REMOTE projects from their upstream registries.
 type remoteFetcher struct {
 	client *http.Client
-	flight singleflight.Group
+	// egress decides where remote fetches may connect (egress.go).
+	egress egressPolicy
+	// instanceID tells this process apart in hop chains (hops.go).
+	instanceID string
+	flight     singleflight.Group
 	// misses caches definitive 404/410 answers for files briefly, per
 	// project and upstream URL.
 	mu     sync.Mutex
@@ -45,22 +52,16 @@ const negativeTTL = time.Minute
 // fillTimeout bounds one upstream file fetch, however slow the upstream.
 const fillTimeout = 30 * time.Minute
 
-func newRemoteFetcher() *remoteFetcher {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
-	// A dead upstream must not hold reads for long: a read through a
-	// virtual project moves on to lower-priority upstreams after this.
-	tr.ResponseHeaderTimeout = 30 * time.Second
-	tr.TLSHandshakeTimeout = 10 * time.Second
+func newRemoteFetcher(allow []netip.Prefix) *remoteFetcher {
+	id := make([]byte, 16)
+	_, _ = rand.Read(id)
+	egress := egressPolicy{allow: allow}
 	return &remoteFetcher{
-		client: &http.Client{Transport: tr, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
-				return errors.New("too many redirects")
-			}
-			return nil
-		}},
-		misses: map[string]time.Time{},
-		down:   map[int]time.Time{},
+		client:     newEgressClient(egress),
+		egress:     egress,
+		instanceID: hex.EncodeToString(id),
+		misses:     map[string]time.Time{},
+		down:       map[int]time.Time{},
 	}
 }
 
@@ -114,6 +115,10 @@ func (s *Service) upstreamGet(ctx context.Context, prj *ent.Project, rawURL stri
 		req.Header[k] = v
 	}
 	req.Header.Set("User-Agent", "pkgreg-registry")
+	if err := s.checkLoop(ctx, prj); err != nil {
+		return nil, err
+	}
+	s.setHops(ctx, req, prj)
 	if err := s.authorizeUpstream(req, prj); err != nil {
 		return nil, err
 	}
@@ -126,6 +131,19 @@ func (s *Service) upstreamGet(ctx context.Context, prj *ent.Project, rawURL stri
 	}
 	resp, err := s.remote.client.Do(req)
 	if err != nil {
+		var refused *refusedAddrError
+		if errors.As(err, &refused) {
+			// Not a failing upstream: nothing to remember as down.
+			host := req.URL.Hostname()
+			var ue *url.Error
+			if errors.As(err, &ue) { // the URL of the hop that was refused
+				if u, perr := url.Parse(ue.URL); perr == nil {
+					host = u.Hostname()
+				}
+			}
+			return nil, upstreamError(err, "502 Bad Gateway - the upstream of %s is not reachable from this registry: %s; %s",
+				prj.FullPath, refused.describe(host), refusedRule)
+		}
 		if ctx.Err() == nil { // the upstream failed, not our caller
 			s.remote.mu.Lock()
 			s.remote.down[prj.ID] = s.now().Add(downFor)
@@ -147,13 +165,15 @@ func (s *Service) upstreamGet(ctx context.Context, prj *ent.Project, rawURL stri
 
 // authorizeUpstream adds the stored credentials: Basic when a username is
 // set, else the secret as a Bearer token (GitLab and this registry accept
-// both). They go only to the host of the configured upstream URL (an index
-// may link files on another host), and are never logged.
+// both). They go only to the origin (scheme, host and port) of the
+// configured upstream URL: an index may link files on another host, and a
+// redirect may lead anywhere (checkUpstreamRedirect drops them there). They
+// are never logged.
 func (s *Service) authorizeUpstream(req *http.Request, prj *ent.Project) error {
 	if prj.RemoteURL == nil {
 		return nil
 	}
-	if base, err := url.Parse(*prj.RemoteURL); err != nil || !strings.EqualFold(base.Host, req.URL.Host) {
+	if base, err := url.Parse(*prj.RemoteURL); err != nil || !sameOrigin(base, req.URL) {
 		return nil
 	}
 	var secret string
@@ -217,6 +237,11 @@ func (s *Service) fillRemote(ctx context.Context, rf remoteFile, stream bool) (*
 	if s.remote.missed(key, s.now()) {
 		return nil, errUpstreamMiss
 	}
+	// Before joining a fill: in a loop, the fill in flight is the one
+	// waiting for this request.
+	if err := s.checkLoop(ctx, rf.Project); err != nil {
+		return nil, err
+	}
 	var started chan *Live // stays nil (never ready) without stream
 	if stream {
 		started = make(chan *Live, 1)
@@ -259,7 +284,7 @@ func (s *Service) fillRemoteOnce(ctx, callerCtx context.Context, rf remoteFile, 
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
 		return errUpstreamMiss
 	case resp.StatusCode != http.StatusOK:
-		return upstreamError(nil, "502 Bad Gateway - the upstream registry answered %d", resp.StatusCode)
+		return upstreamStatusError(resp)
 	case s.maxFileSize > 0 && resp.ContentLength > s.maxFileSize:
 		return upstreamError(nil, "502 Bad Gateway - the upstream's file is %d bytes; the limit is %d bytes", resp.ContentLength, s.maxFileSize)
 	}

@@ -49,6 +49,11 @@ func (s *Service) remoteDocument(ctx context.Context, prj *ent.Project, key, raw
 	if doc, fresh, err := s.freshDocument(prj, cached); fresh {
 		return doc, err
 	}
+	// Before joining a fetch: in a loop, the fetch in flight is the one
+	// waiting for this request.
+	if err := s.checkLoop(ctx, prj); err != nil {
+		return nil, err
+	}
 	v, err, _ := s.remote.flight.Do(flightKey, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
@@ -132,5 +137,5 @@ func (s *Service) fetchDocument(ctx context.Context, prj *ent.Project, key, rawU
 		}
 		return nil, errUpstreamMiss
 	}
-	return nil, upstreamError(nil, "502 Bad Gateway - the upstream registry answered %d", resp.StatusCode)
+	return nil, upstreamStatusError(resp)
 }

@@ -7,9 +7,9 @@ package registry
 import (
 	"context"
 	"errors"
-	"fmt"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/pkgreg/registry/ent"
@@ -29,8 +29,10 @@ type Options struct {
 	MaxFileSize int64
 	// ExternalURL is the base URL written into responses ("" = from the request).
 	ExternalURL string
-	// Dialect is the database's ent dialect name ("" = SQLite), for the few
-	// statements built by hand.
+	// RemoteAllowCIDRs are the otherwise refused addresses (loopback,
+	// private, ...) remote projects may connect to (egress.go).
+	RemoteAllowCIDRs []netip.Prefix
+	// Dialect is the database's ent dialect ("postgres", "sqlite3").
 	Dialect string
 }
 
@@ -44,10 +46,10 @@ type Service struct {
 
 	maxFileSize int64
 	externalURL string
+	dialect     string
 	remote      *remoteFetcher
 	pypiPages   *lru.Cache[string, pypiCachedFiles]
 	npmDocs     *npmCache
-	dialect     string
 	usage       *usage
 }
 
@@ -68,8 +70,8 @@ func New(o Options) (*Service, error) {
 	}
 	pypiPages, _ := lru.New[string, pypiCachedFiles](pypiPageCacheSize)
 	s := &Service{db: o.DB, blobs: o.Blobs, log: o.Logger, now: o.Now, sealer: sl,
-		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, remote: newRemoteFetcher(),
-		pypiPages: pypiPages, npmDocs: newNPMCache(), dialect: dialectOr(o.Dialect)}
+		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, dialect: dialectOr(o.Dialect), remote: newRemoteFetcher(o.RemoteAllowCIDRs),
+		pypiPages: pypiPages, npmDocs: newNPMCache()}
 	s.usage = newUsage(usageFlushInterval, s.flushUsageInBackground)
 	return s, nil
 }
@@ -89,29 +91,16 @@ func (s *Service) Ping(ctx context.Context) error {
 
 // withTx runs fn in a transaction, rolling back on error or panic.
 func (s *Service) withTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
-	tx, err := s.db.Tx(ctx)
-	if err != nil {
-		return Internal(err, "could not start a transaction")
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			_ = tx.Rollback()
-			panic(v)
-		}
-	}()
-	if err := fn(tx); err != nil {
-		if rerr := tx.Rollback(); rerr != nil {
-			err = fmt.Errorf("%w (rollback: %v)", err, rerr)
-		}
+	atCommit, err := s.txOnce(ctx, fn, nil)
+	switch {
+	case err == nil:
+		return nil
+	case !atCommit:
 		return err
+	case ent.IsConstraintError(err):
+		return Conflict("a concurrent change conflicted with this one; try again")
 	}
-	if err := tx.Commit(); err != nil {
-		if ent.IsConstraintError(err) {
-			return Conflict("a concurrent change conflicted with this one; try again")
-		}
-		return Internal(err, "could not commit the transaction")
-	}
-	return nil
+	return Internal(err, "could not commit the transaction")
 }
 
 // dbErr turns a database error into a domain error: constraint violations

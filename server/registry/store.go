@@ -7,10 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pkgreg/registry/ent"
 	"github.com/pkgreg/registry/ent/blob"
@@ -122,7 +119,9 @@ func (s *Service) addPackageFile(ctx context.Context, f newFile) (*ent.PackageFi
 		return err
 	})
 	if err != nil {
-		s.deleteObject(key)
+		if !errors.Is(err, errCommitUnknown) {
+			s.deleteObject(key)
+		} // else a row may point at it; unreferenced, the sweeper removes it
 		return nil, err
 	}
 	if storedKey != key {
@@ -232,46 +231,4 @@ func (s *Service) deleteObject(key string) {
 	if err := s.blobs.Delete(ctx, key); err != nil {
 		s.log.Warn("could not delete an unreferenced object; the sweeper will retry", "key", key, "err", err)
 	}
-}
-
-// retryTx runs fn in a transaction and retries it when the database reports
-// a transient conflict (PostgreSQL deadlock or serialization failure, SQLite
-// busy). Domain errors end the attempt at once.
-func (s *Service) retryTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
-	var err error
-	for attempt := range 6 {
-		err = s.withTx(ctx, fn)
-		if err == nil || !transient(err) {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(attempt+1) * 15 * time.Millisecond):
-		}
-	}
-	if err != nil {
-		var de *Error
-		if errors.As(err, &de) {
-			return err
-		}
-		if ent.IsConstraintError(err) {
-			return Conflict("a concurrent change conflicted with this one; try again")
-		}
-		return Internal(err, "could not record the file")
-	}
-	return nil
-}
-
-func transient(err error) bool {
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) {
-		return pg.Code == "40001" || pg.Code == "40P01"
-	}
-	var de *Error
-	if errors.As(err, &de) && de.Kind == KindConflict && de.Cause == nil && strings.Contains(de.Message, "try again") {
-		return true
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
 }

@@ -59,8 +59,11 @@ func (s *Service) Upstreams(ctx context.Context, virtual *ent.Project) ([]*ent.U
 // UpdateVirtualUpstreams replaces a virtual project's upstream list
 // atomically. The caller needs MAINTAINER on the virtual project and must
 // be able to read the packages of every upstream: nobody exposes a
-// repository they cannot read.
-func (s *Service) UpdateVirtualUpstreams(ctx context.Context, p *Principal, projectPath string, in []UpstreamPolicyInput) ([]*ent.Upstream, error) {
+// repository they cannot read. An upstream less visible than the virtual
+// project also needs an approval (audience.go): the caller's, as a person
+// with MAINTAINER or higher on it, or one the link already carries that
+// still holds (so V's maintainers may reorder what U's maintainers linked).
+func (s *Service) UpdateVirtualUpstreams(ctx context.Context, p *Principal, projectPath string, in []UpstreamPolicyInput) ([]*UpstreamPolicy, error) {
 	pa, err := s.projectForAdmin(ctx, p, projectPath, enum.Maintainer, "changing upstreams")
 	if err != nil {
 		return nil, err
@@ -74,6 +77,7 @@ func (s *Service) UpdateVirtualUpstreams(ctx context.Context, p *Principal, proj
 	}
 	seenIDs, seenProjects := map[string]bool{}, map[int]bool{}
 	targets := make([]*ent.Project, len(in))
+	callerApproves := make([]bool, len(in))
 	for i, pol := range in {
 		if pol.Priority < 0 || pol.Priority > maxUpstreamPrio {
 			return nil, Invalid("priority %d is outside 0..%d", pol.Priority, maxUpstreamPrio)
@@ -107,14 +111,23 @@ func (s *Service) UpdateVirtualUpstreams(ctx context.Context, p *Principal, proj
 		}
 		seenProjects[up.Project.ID] = true
 		targets[i] = up.Project
+		callerApproves[i] = p.signedInPerson() && p.User.ID > 0 && up.Level >= enum.Maintainer
+	}
+	approvals, err := s.upstreamApprovals(ctx, p, virtual, targets, callerApproves)
+	if err != nil {
+		return nil, err
 	}
 	err = s.retryTx(ctx, func(tx *ent.Tx) error {
 		if _, err := tx.Upstream.Delete().Where(upstream.VirtualProjectID(virtual.ID)).Exec(ctx); err != nil {
 			return err
 		}
 		for i, pol := range in {
-			err := tx.Upstream.Create().SetVirtualProjectID(virtual.ID).SetUpstreamProjectID(targets[i].ID).
-				SetPolicyID(pol.ID).SetPriority(pol.Priority).Exec(ctx)
+			c := tx.Upstream.Create().SetVirtualProjectID(virtual.ID).SetUpstreamProjectID(targets[i].ID).
+				SetPolicyID(pol.ID).SetPriority(pol.Priority)
+			if a := approvals[i]; a != nil {
+				c.SetCreatedByID(a.userID).SetApprovedVisibility(a.visibility)
+			}
+			err := c.Exec(ctx)
 			if err != nil {
 				return err
 			}
@@ -124,7 +137,61 @@ func (s *Service) UpdateVirtualUpstreams(ctx context.Context, p *Principal, proj
 	if err != nil {
 		return nil, err
 	}
-	return s.Upstreams(ctx, virtual)
+	return s.UpstreamPolicies(ctx, virtual)
+}
+
+// approval is who approved a link and for which visibility of the virtual
+// project.
+type approval struct {
+	userID     int
+	visibility enum.Visibility
+}
+
+// upstreamApprovals decides, for each new link to targets[i], the approval
+// it is saved with: none when the upstream's visibility serves all of the
+// virtual project's readers; the caller's when they may give it; else the
+// one the existing link carries, if it still holds. A link that would then
+// serve none of the virtual project's readers is refused, naming the rule.
+func (s *Service) upstreamApprovals(ctx context.Context, p *Principal, virtual *ent.Project, targets []*ent.Project, callerApproves []bool) ([]*approval, error) {
+	out := make([]*approval, len(targets))
+	existing, err := s.db.Upstream.Query().Where(upstream.VirtualProjectID(virtual.ID)).All(ctx)
+	if err != nil {
+		return nil, Internal(err, "could not read upstreams")
+	}
+	prev := map[int]*ent.Upstream{}
+	for _, e := range existing {
+		prev[e.UpstreamProjectID] = e
+	}
+	var checks []roleCheck
+	var idx []int
+	for i, t := range targets {
+		switch e := prev[t.ID]; {
+		case reachByVisibility(virtual, t) == reachAll:
+		case callerApproves[i]:
+			out[i] = &approval{userID: p.User.ID, visibility: virtual.Visibility}
+		case e != nil && approvalCovers(e, virtual):
+			checks = append(checks, roleCheck{userID: *e.CreatedByID, project: t})
+			idx = append(idx, i)
+		}
+	}
+	ok, err := s.maintainers(ctx, checks)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range idx {
+		if ok[j] {
+			e := prev[targets[i].ID]
+			out[i] = &approval{userID: *e.CreatedByID, visibility: *e.ApprovedVisibility}
+		}
+	}
+	for i, t := range targets {
+		if out[i] == nil && reachByVisibility(virtual, t) == reachNone {
+			return nil, Forbidden("you cannot add %s as an upstream of %s: %s is %s and %s is %s, and readers of a virtual project need no access to its upstreams; "+
+				"linking a project whose visibility does not admit the virtual project's readers needs the MAINTAINER role on it (with a personal access token)",
+				t.FullPath, virtual.FullPath, t.FullPath, strings.ToUpper(string(t.Visibility)), virtual.FullPath, strings.ToUpper(string(virtual.Visibility)))
+		}
+	}
+	return out, nil
 }
 
 // RemoteConfigInput holds changes to a REMOTE project (nil: unchanged).
@@ -157,6 +224,9 @@ func (s *Service) UpdateRemoteConfig(ctx context.Context, p *Principal, projectP
 		}
 		if pointsAtItself(*in.URL, prj) {
 			return nil, Invalid("remoteUrl points at this project itself")
+		}
+		if err := s.checkRemoteHost(ctx, *in.URL); err != nil {
+			return nil, err
 		}
 		u.SetRemoteURL(*in.URL)
 	}

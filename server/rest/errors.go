@@ -37,6 +37,8 @@ func Status(k registry.Kind) int {
 		return http.StatusBadGateway
 	case registry.KindGatewayTimeout:
 		return http.StatusGatewayTimeout
+	case registry.KindLoopDetected:
+		return http.StatusLoopDetected
 	}
 	return http.StatusInternalServerError
 }
@@ -45,7 +47,7 @@ func Status(k registry.Kind) int {
 var gitlabReason = map[int]string{
 	400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method Not Allowed",
 	409: "Conflict", 413: "Payload Too Large", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
-	504: "Gateway Timeout",
+	504: "Gateway Timeout", 508: "Loop Detected",
 }
 
 // Message renders a domain error the way GitLab's API does: messages that
@@ -76,13 +78,38 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	status := Status(registry.KindOf(err))
+	errorHeaders(w, r, status, err)
+	WriteJSON(w, status, map[string]string{"message": Message(status, err)})
+}
+
+// errorHeaders logs a server-side failure and sets the headers an error
+// response needs: the Basic challenge on 401, Retry-After on 503, and the
+// loop mark that lets a remote project reading this one report the loop.
+func errorHeaders(w http.ResponseWriter, r *http.Request, status int, err error) {
 	if status >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method, "path", r.URL.Path)
 	}
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Basic realm="registry"`)
+	setChallenge(w, status)
+	if registry.IsLoop(err) {
+		w.Header().Set(registry.LoopHeader, "1")
 	}
-	WriteJSON(w, status, map[string]string{"message": Message(status, err)})
+}
+
+// retryAfter is the Retry-After of a 503 (seconds). Unavailable means a
+// dependency failed in a way that passes (a lost database connection that
+// retries inside the request could not ride out, a blob store blip); a
+// client that waits a moment and repeats the request is expected to succeed.
+const retryAfter = "1"
+
+// setChallenge sets the headers a status asks of the client: credentials
+// for a 401, when to come back for a 503.
+func setChallenge(w http.ResponseWriter, status int) {
+	switch status {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Basic realm="registry"`)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryAfter)
+	}
 }
 
 // WriteJSON writes v as JSON with the status.

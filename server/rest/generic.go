@@ -146,7 +146,7 @@ func serveDownload(w http.ResponseWriter, r *http.Request, d *registry.Download)
 // incomplete response rather than a complete bad one.
 func serveLive(w http.ResponseWriter, d *registry.Download) {
 	h := w.Header()
-	setFileHeaders(h, d.Live.FileName, d.Repository)
+	setFileHeaders(h, d.Live.FileName, d.Upstream)
 	if d.Live.SHA256 != "" {
 		h.Set("X-Checksum-SHA256", d.Live.SHA256)
 	}
@@ -162,14 +162,14 @@ func serveLive(w http.ResponseWriter, d *registry.Download) {
 }
 
 // setFileHeaders are the headers every file download carries.
-func setFileHeaders(h http.Header, fileName string, repo *ent.Project) {
+func setFileHeaders(h http.Header, fileName, upstream string) {
 	base := path.Base(fileName)
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`,
 		strings.ReplaceAll(base, `"`, ""), url.PathEscape(base)))
 	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
-	if repo != nil {
-		h.Set("X-Registry-Upstream", repo.FullPath)
+	if upstream != "" {
+		h.Set("X-Registry-Upstream", upstream)
 	}
 }
 
@@ -179,7 +179,7 @@ func setFileHeaders(h http.Header, fileName string, repo *ent.Project) {
 func serveFile(w http.ResponseWriter, r *http.Request, d *registry.Download) {
 	h := w.Header()
 	base := path.Base(d.File.FileName)
-	setFileHeaders(h, d.File.FileName, d.Repository)
+	setFileHeaders(h, d.File.FileName, d.Upstream)
 	h.Set("X-Checksum-SHA256", d.File.Sha256)
 	h.Set("ETag", `"`+d.File.Sha256+`"`)
 	h.Set("Accept-Ranges", "bytes")

@@ -71,7 +71,7 @@ func (a *API) goProxyGet(w http.ResponseWriter, r *http.Request) {
 		for _, v := range versions {
 			b.WriteString(v + "\n")
 		}
-		writeGoDocument(w, "text/plain; charset=utf-8", []byte(b.String()))
+		writeGoDocument(w, r, "text/plain; charset=utf-8", []byte(b.String()))
 	case "latest":
 		info, err := a.Svc.GoLatest(ctx, p, ref, req.escPath)
 		if err != nil {
@@ -79,7 +79,7 @@ func (a *API) goProxyGet(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		body, _ := json.Marshal(info)
-		writeGoDocument(w, "application/json", body)
+		writeGoDocument(w, r, "application/json", body)
 	case ".info", ".mod":
 		read, ctype := a.Svc.GoInfoFile, "application/json"
 		if req.what == ".mod" {
@@ -90,7 +90,7 @@ func (a *API) goProxyGet(w http.ResponseWriter, r *http.Request) {
 			packageError(w, r, err)
 			return
 		}
-		writeGoDocument(w, ctype, body)
+		writeGoDocument(w, r, ctype, body)
 	case ".zip":
 		d, err := a.Svc.OpenGoZip(ctx, p, ref, req.escPath, req.escVersion, readOptions(r))
 		if err != nil {
@@ -103,11 +103,14 @@ func (a *API) goProxyGet(w http.ResponseWriter, r *http.Request) {
 
 // writeGoDocument writes a small protocol document. The go command caches
 // what it downloads itself, so only the HTTP layer's freshness matters:
-// revalidate every time.
-func writeGoDocument(w http.ResponseWriter, ctype string, body []byte) {
+// revalidate every time, against an ETag that digests the (small) document.
+func writeGoDocument(w http.ResponseWriter, r *http.Request, ctype string, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", ctype)
 	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
+	if notModified(w, r, bodyETag(ctype, body)) {
+		return
+	}
+	h.Set("Content-Type", ctype)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 }

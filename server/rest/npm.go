@@ -3,7 +3,6 @@ package rest
 import (
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,12 +43,7 @@ func npmError(w http.ResponseWriter, r *http.Request, err error) {
 		err = registry.Unauthenticated("401 Unauthorized")
 	}
 	status := Status(registry.KindOf(err))
-	if status >= 500 {
-		slog.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method, "path", r.URL.Path)
-	}
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Basic realm="registry"`)
-	}
+	errorHeaders(w, r, status, err)
 	WriteJSON(w, status, map[string]string{"error": Message(status, err)})
 }
 
@@ -85,14 +79,27 @@ func (a *API) servePackument(w http.ResponseWriter, r *http.Request, name, versi
 	h := w.Header()
 	h.Set("Vary", "Accept")
 	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
+	// The revision covers what the document is made of (versions, files,
+	// dist-tags, and for REMOTE and VIRTUAL projects the upstream documents
+	// and the tier that owns the name), so a 304 skips rendering.
 	if version != "" {
 		body, err := pk.VersionManifest(a.npmBase(r), version)
 		if err != nil {
 			npmError(w, r, err)
 			return
 		}
+		if notModified(w, r, revisionETag(pk.Rev, "version:"+version)) {
+			return
+		}
 		h.Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
+		return
+	}
+	form := "full"
+	if abbreviated {
+		form = "abbreviated"
+	}
+	if notModified(w, r, revisionETag(pk.Rev, form)) {
 		return
 	}
 	h.Set("Content-Type", "application/json")

@@ -182,7 +182,7 @@ func (a *API) pypiRootIndex(w http.ResponseWriter, r *http.Request) {
 		for _, n := range names {
 			out.Projects = append(out.Projects, project{n})
 		}
-		writePyPI(w, ctype, out)
+		writePyPI(w, r, ctype, out)
 		return
 	}
 	var b strings.Builder
@@ -191,7 +191,7 @@ func (a *API) pypiRootIndex(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(&b, "<a href=\"%s/\">%s</a><br/>\n", html.EscapeString(url.PathEscape(n)), html.EscapeString(n))
 	}
 	b.WriteString("</body></html>\n")
-	writePyPI(w, ctype, b.String())
+	writePyPI(w, r, ctype, b.String())
 }
 
 func (a *API) pypiProjectPage(w http.ResponseWriter, r *http.Request) {
@@ -221,18 +221,14 @@ func (a *API) pypiProjectPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Vary", "Accept")
-	var served []string
-	for _, p := range page.Repositories {
-		served = append(served, p.FullPath)
-	}
-	w.Header().Set("X-Registry-Upstream", strings.Join(served, ", "))
+	w.Header().Set("X-Registry-Upstream", strings.Join(page.Upstreams, ", "))
 	filesURL := a.baseURL(r) + "/api/v4/projects/" + url.PathEscape(r.PathValue("id")) + "/packages/pypi/files/"
 	fileURL := func(f registry.PyPIFile) string { return filesURL + f.SHA256 + "/" + url.PathEscape(f.FileName) }
 	if ctype == pypiJSON {
-		writePyPI(w, ctype, pypiPageJSON(page, fileURL))
+		writePyPI(w, r, ctype, pypiPageJSON(page, fileURL))
 		return
 	}
-	writePyPI(w, ctype, pypiPageHTML(page, fileURL))
+	writePyPI(w, r, ctype, pypiPageHTML(page, fileURL))
 }
 
 func pypiPageJSON(page *registry.PyPIPage, fileURL func(registry.PyPIFile) string) any {
@@ -308,20 +304,25 @@ func writeNotAcceptable(w http.ResponseWriter) {
 		"message": "406 Not Acceptable - ask for " + pypiJSON + ", " + pypiHTML + " or text/html"})
 }
 
-// writePyPI sends an index response; v is HTML text or a JSON value.
-func writePyPI(w http.ResponseWriter, ctype string, v any) {
+// writePyPI sends an index response; v is HTML text or a JSON value. Its
+// ETag is a digest of the rendered page (pages are small, and one page may
+// merge several upstreams' documents), answering If-None-Match with 304.
+func writePyPI(w http.ResponseWriter, r *http.Request, ctype string, v any) {
 	w.Header().Set("Cache-Control", "private, max-age=0, must-revalidate")
+	var body []byte
 	if s, ok := v.(string); ok {
-		w.Header().Set("Content-Type", ctype+"; charset=utf-8")
-		w.Header().Set("Content-Length", strconv.Itoa(len(s)))
-		_, _ = io.WriteString(w, s)
+		ctype += "; charset=utf-8"
+		body = []byte(s)
+	} else {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false) // requires-python holds "<" and ">"
+		_ = enc.Encode(v)
+		body = buf.Bytes()
+	}
+	if notModified(w, r, bodyETag(ctype, body)) {
 		return
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // requires-python holds "<" and ">"
-	_ = enc.Encode(v)
-	body := buf.Bytes()
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	_, _ = w.Write(body)

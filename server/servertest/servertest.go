@@ -93,6 +93,9 @@ func NewConfig(t testing.TB) config.Config {
 	cfg.Addr = "127.0.0.1:0"
 	cfg.InitialRootToken = RootToken
 	cfg.ShutdownTimeout = 10 * time.Second
+	// Test upstreams listen on loopback; tests of the default refusal
+	// clear this.
+	cfg.RemoteAllowCIDRs = "127.0.0.0/8,::1/128"
 	if admin := os.Getenv("REGISTRY_TEST_POSTGRES_URL"); admin != "" {
 		cfg.DatabaseURL = freshPostgresDB(t, admin)
 	}
