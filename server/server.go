@@ -125,7 +125,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		rest.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "404 Not Found"})
 	})
-	return middleware.Wrap(rest.RejectTraversal(mux), s.Log, metrics)
+	return middleware.Wrap(middleware.BodyIdleTimeout(rest.RejectTraversal(mux), s.Config.BodyIdleTimeout), s.Log, metrics)
 }
 
 // Handler is the whole HTTP surface (for tests with httptest).
