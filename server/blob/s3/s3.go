@@ -16,6 +16,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -58,9 +59,15 @@ type Store struct {
 	bucket   string
 	prefix   string
 	partSize uint64
+	// live holds the object names of Puts running in this process: the
+	// sweep never aborts their multipart uploads.
+	live sync.Map
 }
 
-var _ blob.Store = (*Store)(nil)
+var (
+	_ blob.Store          = (*Store)(nil)
+	_ blob.StagingCleaner = (*Store)(nil)
+)
 
 // New connects to the endpoint and creates the bucket if it is missing.
 func New(ctx context.Context, cfg Config) (*Store, error) {
@@ -156,6 +163,8 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	s.live.Store(name, struct{}{})
+	defer s.live.Delete(name)
 	cr := blobutil.NewReader(ctx, r, size)
 	opts := minio.PutObjectOptions{ContentType: "application/octet-stream"}
 	if size < 0 {
@@ -292,4 +301,76 @@ func (s *Store) Ping(ctx context.Context) error {
 		return fmt.Errorf("blob/s3: ping: bucket %q does not exist", s.bucket)
 	}
 	return nil
+}
+
+// RemoveStaleUploads implements blob.StagingCleaner: it aborts incomplete
+// multipart uploads under the prefix that a killed Put left behind (S3
+// keeps their parts, and bills them, forever; minio-go aborts only the
+// uploads whose Put returned).
+//
+// S3 gives an upload's initiation time only, and a multi-GiB upload from a
+// slow client may run for hours, so initiation alone cannot tell a live
+// upload from a dead one. An upload counts as stale when it was initiated
+// before the cutoff and none of its parts was stored after it; live Puts
+// of this process are skipped regardless. A Put of another replica sending
+// one part (16 MiB, or more for files above 160 GiB) takes less than the
+// grace unless the client is slower than 16 MiB per grace period.
+func (s *Store) RemoveStaleUploads(ctx context.Context, before time.Time) (int, int64, error) {
+	lctx, cancel := context.WithCancel(ctx)
+	ch := s.client.ListIncompleteUploads(lctx, s.bucket, s.prefix, true)
+	defer func() {
+		cancel()
+		for range ch {
+		}
+	}()
+	core := minio.Core{Client: s.client}
+	removed, bytes := 0, int64(0)
+	for u := range ch {
+		if u.Err != nil {
+			return removed, bytes, fmt.Errorf("blob/s3: list incomplete uploads: %w", u.Err)
+		}
+		if _, ok := s.live.Load(u.Key); ok || !u.Initiated.Before(before) {
+			continue
+		}
+		last, size, err := partsActivity(ctx, core, s.bucket, u.Key, u.UploadID)
+		if err != nil {
+			if isNotExist(err) {
+				continue // completed or aborted meanwhile
+			}
+			return removed, bytes, fmt.Errorf("blob/s3: list parts: %w", err)
+		}
+		if !last.Before(before) {
+			continue // still receiving parts
+		}
+		if err := core.AbortMultipartUpload(ctx, s.bucket, u.Key, u.UploadID); err != nil && !isNotExist(err) {
+			return removed, bytes, fmt.Errorf("blob/s3: abort stale upload: %w", err)
+		}
+		removed++
+		bytes += size
+	}
+	return removed, bytes, ctx.Err()
+}
+
+// partsActivity returns the time the upload's newest part was stored (zero
+// without parts) and the bytes its parts hold.
+func partsActivity(ctx context.Context, core minio.Core, bucket, name, uploadID string) (time.Time, int64, error) {
+	var last time.Time
+	var size int64
+	marker := 0
+	for {
+		res, err := core.ListObjectParts(ctx, bucket, name, uploadID, marker, 1000)
+		if err != nil {
+			return last, size, err
+		}
+		for _, p := range res.ObjectParts {
+			size += p.Size
+			if p.LastModified.After(last) {
+				last = p.LastModified
+			}
+		}
+		if !res.IsTruncated {
+			return last, size, nil
+		}
+		marker = res.NextPartNumberMarker
+	}
 }
