@@ -153,17 +153,41 @@ func leftovers(t *testing.T, cfg config.Config) (n int, bytes int64) {
 		t.Fatal(err)
 	}
 	core := minio.Core{Client: c}
+	// MinIO lists incomplete uploads only by exact object name; the
+	// store's upload markers (.uploads/<key>) name them, and a prefix
+	// listing finds them on AWS S3.
+	names := map[string]bool{}
+	for oi := range c.ListObjects(t.Context(), cfg.S3.Bucket, minio.ListObjectsOptions{Prefix: cfg.S3.Prefix + ".uploads/", Recursive: true}) {
+		if oi.Err != nil {
+			t.Fatal(oi.Err)
+		}
+		names[cfg.S3.Prefix+strings.TrimPrefix(oi.Key, cfg.S3.Prefix+".uploads/")] = true
+	}
 	for u := range c.ListIncompleteUploads(t.Context(), cfg.S3.Bucket, cfg.S3.Prefix, true) {
 		if u.Err != nil {
 			t.Fatal(u.Err)
 		}
-		n++
-		parts, err := core.ListObjectParts(t.Context(), cfg.S3.Bucket, u.Key, u.UploadID, 0, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range parts.ObjectParts {
-			bytes += p.Size
+		names[u.Key] = true
+	}
+	for name := range names {
+		for u := range c.ListIncompleteUploads(t.Context(), cfg.S3.Bucket, name, false) {
+			if u.Err != nil {
+				t.Fatal(u.Err)
+			}
+			if u.Key != name {
+				continue
+			}
+			parts, err := core.ListObjectParts(t.Context(), cfg.S3.Bucket, u.Key, u.UploadID, 0, 1000)
+			if minio.ToErrorResponse(err).Code == "NoSuchUpload" {
+				continue // aborted meanwhile
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+			for _, p := range parts.ObjectParts {
+				bytes += p.Size
+			}
 		}
 	}
 	return n, bytes

@@ -133,8 +133,24 @@ func (s *Store) objectName(key string) (string, error) {
 	if err := blobutil.ValidateKey(key); err != nil {
 		return "", err
 	}
+	if key == uploadsDir || strings.HasPrefix(key, uploadsDir+"/") {
+		return "", fmt.Errorf("blob/s3: key %q uses the reserved %q prefix", key, uploadsDir)
+	}
 	return s.prefix + key, nil
 }
+
+// uploadsDir holds one empty marker object per multipart Put in flight,
+// named after the Put's key. MinIO lists incomplete multipart uploads only
+// for an exact object name, never by prefix, so a crashed upload would
+// otherwise be impossible to find; the marker names it. Single-request
+// PUTs (known size up to one part) are atomic and need none.
+const uploadsDir = ".uploads"
+
+// multipartFrom is minio-go's threshold: a known size above it, or an
+// unknown size, is uploaded in parts.
+const multipartFrom = 16 << 20
+
+func (s *Store) markerName(key string) string { return s.prefix + uploadsDir + "/" + key }
 
 // mapErr makes missing objects match blob.ErrNotExist while keeping the
 // original error in the chain.
@@ -165,6 +181,15 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 	}
 	s.live.Store(name, struct{}{})
 	defer s.live.Delete(name)
+	if size < 0 || size > multipartFrom {
+		marker := s.markerName(key)
+		if _, err := s.client.PutObject(ctx, s.bucket, marker, strings.NewReader(""), 0, minio.PutObjectOptions{}); err != nil {
+			return 0, fmt.Errorf("blob/s3: put %q: upload marker: %w", key, err)
+		}
+		// Removed once the multipart upload is complete or aborted; a
+		// crash leaves it for RemoveStaleUploads.
+		defer s.removeDetached(ctx, marker)
+	}
 	cr := blobutil.NewReader(ctx, r, size)
 	opts := minio.PutObjectOptions{ContentType: "application/octet-stream"}
 	if size < 0 {
@@ -206,7 +231,10 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 // cleanupFailedPut makes sure nothing is left at name. It uses a fresh
 // context because ctx may be why the upload failed. (minio-go aborts failed
 // multipart uploads itself, also after cancellation.)
-func (s *Store) cleanupFailedPut(ctx context.Context, name string) {
+func (s *Store) cleanupFailedPut(ctx context.Context, name string) { s.removeDetached(ctx, name) }
+
+// removeDetached removes name with a context that outlives ctx.
+func (s *Store) removeDetached(ctx context.Context, name string) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	_ = s.client.RemoveObject(cctx, s.bucket, name, minio.RemoveObjectOptions{})
@@ -283,6 +311,9 @@ func (s *Store) Walk(ctx context.Context, prefix string, fn func(blob.Info) erro
 		if !ok || key == "" || strings.HasSuffix(key, "/") {
 			continue // directory markers created by other tools
 		}
+		if strings.HasPrefix(key, uploadsDir+"/") {
+			continue // upload markers are not objects
+		}
 		if err := fn(blob.Info{Key: key, Size: oi.Size, ModTime: oi.LastModified}); err != nil {
 			return err
 		}
@@ -304,20 +335,90 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // RemoveStaleUploads implements blob.StagingCleaner: it aborts incomplete
-// multipart uploads under the prefix that a killed Put left behind (S3
-// keeps their parts, and bills them, forever; minio-go aborts only the
-// uploads whose Put returned).
+// multipart uploads that a killed Put left behind (S3 keeps their parts,
+// and bills them, until a lifecycle rule or this aborts them; minio-go
+// aborts only the uploads whose Put returned). It finds them by listing
+// the prefix (AWS S3, Ceph) and through the upload markers (MinIO, which
+// lists uploads only by exact name).
 //
 // S3 gives an upload's initiation time only, and a multi-GiB upload from a
 // slow client may run for hours, so initiation alone cannot tell a live
 // upload from a dead one. An upload counts as stale when it was initiated
 // before the cutoff and none of its parts was stored after it; live Puts
-// of this process are skipped regardless. A Put of another replica sending
-// one part (16 MiB, or more for files above 160 GiB) takes less than the
-// grace unless the client is slower than 16 MiB per grace period.
+// of this process are skipped regardless. A Put running in another
+// replica is therefore safe as long as its client sends at least one part
+// (16 MiB; more above 160 GiB) per grace period.
 func (s *Store) RemoveStaleUploads(ctx context.Context, before time.Time) (int, int64, error) {
+	removed, bytes, err := s.abortStale(ctx, s.prefix, before)
+	if err != nil {
+		return removed, bytes, err
+	}
+	var markers []minio.ObjectInfo
+	err = s.list(ctx, s.prefix+uploadsDir+"/", func(oi minio.ObjectInfo) error {
+		if oi.LastModified.Before(before) {
+			markers = append(markers, oi)
+		}
+		return nil
+	})
+	if err != nil {
+		return removed, bytes, err
+	}
+	for _, m := range markers {
+		name := s.prefix + strings.TrimPrefix(m.Key, s.prefix+uploadsDir+"/")
+		if _, ok := s.live.Load(name); ok {
+			continue
+		}
+		n, b, err := s.abortStale(ctx, name, before)
+		removed, bytes = removed+n, bytes+b
+		if err != nil {
+			return removed, bytes, err
+		}
+		if s.hasUploads(ctx, name) {
+			continue // still live elsewhere: keep its marker
+		}
+		if err := s.client.RemoveObject(ctx, s.bucket, m.Key, minio.RemoveObjectOptions{}); err != nil && !isNotExist(err) {
+			return removed, bytes, fmt.Errorf("blob/s3: remove upload marker: %w", err)
+		}
+	}
+	return removed, bytes, nil
+}
+
+// list calls fn for every object under the full object-name prefix.
+func (s *Store) list(ctx context.Context, prefix string, fn func(minio.ObjectInfo) error) error {
 	lctx, cancel := context.WithCancel(ctx)
-	ch := s.client.ListIncompleteUploads(lctx, s.bucket, s.prefix, true)
+	ch := s.client.ListObjects(lctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true})
+	defer func() {
+		cancel()
+		for range ch {
+		}
+	}()
+	for oi := range ch {
+		if oi.Err != nil {
+			return fmt.Errorf("blob/s3: list %q: %w", prefix, oi.Err)
+		}
+		if err := fn(oi); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+func (s *Store) hasUploads(ctx context.Context, name string) bool {
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for u := range s.client.ListIncompleteUploads(lctx, s.bucket, name, false) {
+		if u.Err != nil || u.Key == name {
+			return true // unsure counts as live
+		}
+	}
+	return false
+}
+
+// abortStale aborts the stale incomplete uploads whose object name starts
+// with prefix.
+func (s *Store) abortStale(ctx context.Context, prefix string, before time.Time) (int, int64, error) {
+	lctx, cancel := context.WithCancel(ctx)
+	ch := s.client.ListIncompleteUploads(lctx, s.bucket, prefix, true)
 	defer func() {
 		cancel()
 		for range ch {
@@ -328,6 +429,9 @@ func (s *Store) RemoveStaleUploads(ctx context.Context, before time.Time) (int, 
 	for u := range ch {
 		if u.Err != nil {
 			return removed, bytes, fmt.Errorf("blob/s3: list incomplete uploads: %w", u.Err)
+		}
+		if !strings.HasPrefix(u.Key, s.prefix) {
+			continue
 		}
 		if _, ok := s.live.Load(u.Key); ok || !u.Initiated.Before(before) {
 			continue
