@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -88,10 +89,15 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
+	tr, err := minio.DefaultTransport(cfg.UseSSL)
+	if err != nil {
+		return nil, fmt.Errorf("blob/s3: %w", err)
+	}
 	client, err := minio.New(cfg.Endpoint, &minio.Options{
-		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
-		Secure: cfg.UseSSL,
-		Region: cfg.Region,
+		Creds:     credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure:    cfg.UseSSL,
+		Region:    cfg.Region,
+		Transport: &failFast{base: tr},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("blob/s3: %w", err)
@@ -181,14 +187,22 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 	}
 	s.live.Store(name, struct{}{})
 	defer s.live.Delete(name)
+	// The upload ends at the first connection the store refuses (see
+	// failFast): minio-go would otherwise retry for seconds while the
+	// client waits.
+	uctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	g := &putGuard{down: make(chan struct{}), cancel: cancel}
+	uctx = context.WithValue(uctx, failFastKey{}, g)
+	marker := ""
 	if size < 0 || size > multipartFrom {
-		marker := s.markerName(key)
-		if _, err := s.client.PutObject(ctx, s.bucket, marker, strings.NewReader(""), 0, minio.PutObjectOptions{}); err != nil {
+		marker = s.markerName(key)
+		if _, err := s.client.PutObject(uctx, s.bucket, marker, strings.NewReader(""), 0, minio.PutObjectOptions{}); err != nil {
+			if g.failed() {
+				err = g.err
+			}
 			return 0, fmt.Errorf("blob/s3: put %q: upload marker: %w", key, err)
 		}
-		// Removed once the multipart upload is complete or aborted; a
-		// crash leaves it for RemoveStaleUploads.
-		defer s.removeDetached(ctx, marker)
 	}
 	cr := blobutil.NewReader(ctx, r, size)
 	opts := minio.PutObjectOptions{ContentType: "application/octet-stream"}
@@ -201,8 +215,28 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 		// anything is stored.
 		err = cr.Finish()
 	}
+	var background chan struct{}
 	if err == nil {
-		info, err = s.client.PutObject(ctx, s.bucket, name, cr, size, opts)
+		// In a goroutine so that Put can answer as soon as the store is
+		// found unreachable: minio-go then still aborts the multipart
+		// upload with retries, which take seconds against a dead store.
+		type result struct {
+			info minio.UploadInfo
+			err  error
+		}
+		done := make(chan result, 1)
+		go func() {
+			info, err := s.client.PutObject(uctx, s.bucket, name, cr, size, opts)
+			done <- result{info, err}
+		}()
+		select {
+		case r := <-done:
+			info, err = r.info, r.err
+		case <-g.down:
+			err = g.err
+			background = make(chan struct{})
+			go func() { <-done; close(background) }()
+		}
 	}
 	if err == nil {
 		err = cr.Finish()
@@ -215,29 +249,114 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 		err = fmt.Errorf("%w: announced %d bytes, stored %d", blob.ErrSizeMismatch, size, cr.N())
 	}
 	if err == nil {
+		if marker != "" {
+			s.removeDetached(ctx, marker)
+		}
 		return cr.N(), nil
 	}
 
 	// Report the root cause rather than minio-go's view of it.
-	if rerr := cr.Err(); rerr != nil {
+	if g.failed() {
+		err = g.err
+	} else if rerr := cr.Err(); rerr != nil {
 		err = rerr
 	} else if cerr := ctx.Err(); cerr != nil {
 		err = cerr
 	}
-	s.cleanupFailedPut(ctx, name)
+	if g.failed() {
+		// The store is down: answer now and clean up after minio-go is
+		// done, in case it is back by then. Until then the marker names
+		// the upload for the sweeper.
+		go func() {
+			if background != nil {
+				<-background
+			}
+			s.cleanupFailedPut(ctx, name, marker)
+		}()
+	} else {
+		s.cleanupFailedPut(ctx, name, marker)
+	}
 	return 0, fmt.Errorf("blob/s3: put %q: %w", key, err)
 }
 
-// cleanupFailedPut makes sure nothing is left at name. It uses a fresh
-// context because ctx may be why the upload failed. (minio-go aborts failed
-// multipart uploads itself, also after cancellation.)
-func (s *Store) cleanupFailedPut(ctx context.Context, name string) { s.removeDetached(ctx, name) }
+// cleanupFailedPut makes sure nothing is left at name: no object, no
+// incomplete multipart upload (minio-go aborts its own, but not once the
+// upload's context is over), and then no marker. It uses a fresh context
+// because ctx may be why the upload failed.
+func (s *Store) cleanupFailedPut(ctx context.Context, name, marker string) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	_ = s.client.RemoveObject(cctx, s.bucket, name, minio.RemoveObjectOptions{})
+	if marker == "" {
+		return
+	}
+	if s.client.RemoveIncompleteUpload(cctx, s.bucket, name) == nil {
+		_ = s.client.RemoveObject(cctx, s.bucket, marker, minio.RemoveObjectOptions{})
+	}
+}
 
 // removeDetached removes name with a context that outlives ctx.
 func (s *Store) removeDetached(ctx context.Context, name string) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	_ = s.client.RemoveObject(cctx, s.bucket, name, minio.RemoveObjectOptions{})
+}
+
+// failFastKey carries a Put's putGuard to failFast.
+type failFastKey struct{}
+
+// putGuard records that one Put found the store unreachable.
+type putGuard struct {
+	once   sync.Once
+	down   chan struct{}
+	err    error
+	cancel context.CancelCauseFunc
+}
+
+func (g *putGuard) unreachable(err error) {
+	g.once.Do(func() {
+		g.err = &unreachableError{err}
+		g.cancel(g.err)
+		close(g.down)
+	})
+}
+
+func (g *putGuard) failed() bool {
+	select {
+	case <-g.down:
+		return true
+	default:
+		return false
+	}
+}
+
+// unreachableError is why a Put ended early: the store refused a new
+// connection (or its name did not resolve).
+type unreachableError struct{ err error }
+
+func (e *unreachableError) Error() string { return "blob store unreachable: " + e.err.Error() }
+func (e *unreachableError) Unwrap() error { return e.err }
+
+// failFast ends an upload as soon as the store cannot be connected to.
+// minio-go retries a failed request up to 10 times over several seconds;
+// for an upload that means the client's stream waits (or, before, kept
+// being read) for nothing, since a store that refuses connections does not
+// come back within a request. Only dial failures count: a reset on a
+// reused connection (an idle keep-alive the store closed) is retried as
+// before, and its retry dials, which tells the two apart. Requests outside
+// Put (reads, Stat, the sweeper) carry no cancel function and keep
+// minio-go's retries.
+type failFast struct{ base http.RoundTripper }
+
+func (f *failFast) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := f.base.RoundTrip(req)
+	if err != nil {
+		var op *net.OpError
+		if g, ok := req.Context().Value(failFastKey{}).(*putGuard); ok && errors.As(err, &op) && op.Op == "dial" {
+			g.unreachable(err)
+		}
+	}
+	return resp, err
 }
 
 type object struct {
