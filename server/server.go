@@ -126,7 +126,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		rest.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "404 Not Found"})
 	})
-	return middleware.Wrap(rest.RejectTraversal(rest.CarryHops(mux)), s.Log, metrics)
+	return middleware.Wrap(middleware.BodyIdleTimeout(rest.RejectTraversal(rest.CarryHops(mux)), s.Config.BodyIdleTimeout), s.Log, metrics)
 }
 
 // Handler is the whole HTTP surface (for tests with httptest).
