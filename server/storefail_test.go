@@ -212,7 +212,9 @@ func TestUploadStopsWhenBlobStoreDies(t *testing.T) {
 	if status != http.StatusServiceUnavailable {
 		t.Errorf("upload after the store died: %d, want 503", status)
 	}
-	t.Logf("Retry-After: %q", hdr.Get("Retry-After"))
+	if got := hdr.Get("Retry-After"); got == "" {
+		t.Errorf("503 without Retry-After: a client cannot tell when to try again")
+	}
 	if wait > 2*time.Second {
 		t.Errorf("the answer came %s after the store died, want under 2 s", wait.Round(time.Millisecond))
 	}
