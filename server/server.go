@@ -69,8 +69,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		return nil, err
 	}
 	svc, err := registry.New(registry.Options{DB: db, Blobs: blobs, Logger: log, Now: opt.Now, SecretKey: key,
-		MaxFileSize: cfg.MaxFileSize, ExternalURL: cfg.ExternalURL})
+		MaxFileSize: cfg.MaxFileSize, ExternalURL: cfg.ExternalURL, MetadataCacheBytes: cfg.MetadataCacheBytes})
 	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := svc.DropInlineRemoteDocuments(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}

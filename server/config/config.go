@@ -33,7 +33,10 @@ type Config struct {
 	GCInterval time.Duration
 	// GCGrace is how long an unreferenced blob is kept before deletion.
 	GCGrace time.Duration
-	S3      S3
+	// MetadataCacheBytes bounds the in-memory cache of parsed and rendered
+	// package metadata (npm packuments, PyPI file lists).
+	MetadataCacheBytes int64
+	S3                 S3
 }
 
 // S3 configures the S3-compatible blob store; Endpoint empty means the local
@@ -70,6 +73,7 @@ func (c *Config) options() []option {
 		{flag: "max-file-size", env: "REGISTRY_MAX_FILE_SIZE", help: "largest package file in bytes (0: unlimited); larger uploads get 413", i64: &c.MaxFileSize},
 		{flag: "gc-interval", env: "REGISTRY_GC_INTERVAL", help: "how often to delete blobs no file references (0: never)", dur: &c.GCInterval},
 		{flag: "gc-grace", env: "REGISTRY_GC_GRACE", help: "how long an unreferenced blob is kept, so downloads in flight finish", dur: &c.GCGrace},
+		{flag: "metadata-cache-bytes", env: "REGISTRY_METADATA_CACHE_BYTES", help: "memory for cached package metadata (parsed and rendered npm packuments, PyPI file lists), in bytes, shared by all projects", i64: &c.MetadataCacheBytes},
 		{flag: "shutdown-timeout", env: "REGISTRY_SHUTDOWN_TIMEOUT", help: "how long a graceful shutdown waits for in-flight requests", dur: &c.ShutdownTimeout},
 		{flag: "s3-endpoint", env: "REGISTRY_S3_ENDPOINT", help: "host:port of an S3-compatible store (MinIO, AWS S3, Ceph); empty for the local filesystem", str: &c.S3.Endpoint},
 		{flag: "s3-bucket", env: "REGISTRY_S3_BUCKET", help: "bucket for blobs, created if missing", str: &c.S3.Bucket},
@@ -92,7 +96,10 @@ func Defaults() Config {
 		MaxFileSize:     5 << 30, // GitLab's default generic package limit
 		GCInterval:      15 * time.Minute,
 		GCGrace:         time.Hour,
-		S3:              S3{Bucket: "registry", Region: "us-east-1"},
+		// With the collector's headroom and requests in flight, the
+		// process stays under about 256 MiB.
+		MetadataCacheBytes: 64 << 20,
+		S3:                 S3{Bucket: "registry", Region: "us-east-1"},
 	}
 }
 
@@ -192,6 +199,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxFileSize < 0 {
 		errs = append(errs, errors.New("max-file-size must be 0 (unlimited) or positive"))
+	}
+	if c.MetadataCacheBytes < 0 {
+		errs = append(errs, errors.New("metadata-cache-bytes must not be negative"))
 	}
 	if c.GCInterval < 0 || c.GCGrace < 0 {
 		errs = append(errs, errors.New("gc-interval and gc-grace must not be negative"))

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	lru "github.com/hashicorp/golang-lru/v2"
 	"log/slog"
 	"time"
 
@@ -29,6 +28,9 @@ type Options struct {
 	MaxFileSize int64
 	// ExternalURL is the base URL written into responses ("" = from the request).
 	ExternalURL string
+	// MetadataCacheBytes bounds the in-memory metadata cache (parsed and
+	// rendered packuments, file lists); 0 means DefaultMetadataCacheBytes.
+	MetadataCacheBytes int64
 }
 
 // Service is the domain layer.
@@ -42,8 +44,7 @@ type Service struct {
 	maxFileSize int64
 	externalURL string
 	remote      *remoteFetcher
-	pypiPages   *lru.Cache[string, pypiCachedFiles]
-	npmDocs     *npmCache
+	meta        *metaCache
 }
 
 // New builds a Service.
@@ -61,10 +62,12 @@ func New(o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	pypiPages, _ := lru.New[string, pypiCachedFiles](pypiPageCacheSize)
+	if o.MetadataCacheBytes == 0 {
+		o.MetadataCacheBytes = DefaultMetadataCacheBytes
+	}
 	return &Service{db: o.DB, blobs: o.Blobs, log: o.Logger, now: o.Now, sealer: sl,
 		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, remote: newRemoteFetcher(),
-		pypiPages: pypiPages, npmDocs: newNPMCache()}, nil
+		meta: newMetaCache(o.MetadataCacheBytes)}, nil
 }
 
 // DB exposes the client for read-only listings that the GraphQL layer
