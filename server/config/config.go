@@ -98,7 +98,7 @@ func Defaults() Config {
 		GCGrace:         time.Hour,
 		// With the collector's headroom and requests in flight, the
 		// process stays under about 256 MiB.
-		MetadataCacheBytes: 64 << 20,
+		MetadataCacheBytes: 32 << 20,
 		S3:                 S3{Bucket: "registry", Region: "us-east-1"},
 	}
 }

@@ -64,6 +64,8 @@ func main() {
 	}
 	if !*keep {
 		defer os.RemoveAll(work)
+	} else {
+		fmt.Printf("work dir (kept): %s\n", work)
 	}
 	dataDir := filepath.Join(work, "data")
 	addr := freeAddr()
@@ -257,7 +259,7 @@ func reportStorage(dataDir string) {
 		}
 		return nil
 	})
-	docs := sqlite(db, "SELECT count(*) || ' rows, ' || coalesce(sum(pgsize), 0) FROM dbstat WHERE name = 'remote_documents'")
+	docs := sqlite(db, "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name = 'remote_documents'")
 	fmt.Printf("storage:          database %s (remote_documents: %s bytes), blobs %s\n", mib(dbSize), docs, mib(blobs))
 }
 
