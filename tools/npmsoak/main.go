@@ -46,6 +46,7 @@ func main() {
 	large := flag.Int("large", 30, "after the install, read the full and abbreviated packuments of this many of the largest names")
 	keep := flag.Bool("keep", false, "keep the data dir")
 	extra := flag.String("registry-args", "", "extra arguments for the registry, space separated")
+	npmArgs := flag.String("npm-args", "", "extra arguments for npm install, space separated (--before=2100-01-01 makes npm ask for full packuments)")
 	flag.Parse()
 	if *registryBin == "" {
 		log.Fatal("--registry is required")
@@ -119,6 +120,7 @@ func main() {
 	must(os.WriteFile(filepath.Join(proj, ".npmrc"), []byte("registry="+reg+"\n"+host+":_authToken="+token+"\n"), 0o600))
 	npm := exec.Command("npm", "install", "--cache", filepath.Join(work, "npm-cache"), "--ignore-scripts", "--no-audit",
 		"--no-fund", "--prefer-online")
+	npm.Args = append(npm.Args, strings.Fields(*npmArgs)...)
 	npm.Dir = proj
 	npm.Env = append(os.Environ(), "npm_config_userconfig="+filepath.Join(work, "no-user-npmrc"))
 	start := time.Now()
