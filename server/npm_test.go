@@ -759,7 +759,11 @@ func TestNPMRemoteVerifiesUpstreamTarballs(t *testing.T) {
 	rem := newNPM(t, npmRegistry(e, ref), m.alice)
 
 	// Swapped tarballs do not match the upstream packument's integrity:
-	// the read fails (502), and nothing is cached.
+	// the read fails (502), and nothing is cached. (The packument is read
+	// first: its cached body is a blob too, and legitimately stored.)
+	if status, body, _ := e.Do(t, "GET", npmPath(ref, "shared-lib"), nil, tok(m.alice)); status != 200 {
+		t.Fatalf("packument: %d %s", status, body)
+	}
 	before := storedState(t, e)
 	mode.Store("swap")
 	status, body, _ := e.Do(t, "GET", npmPath(ref, "shared-lib/-/shared-lib-1.0.0.tgz"), nil, tok(m.alice))

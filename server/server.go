@@ -70,8 +70,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 	}
 	allow, _ := cfg.RemoteAllowPrefixes() // checked by Validate
 	svc, err := registry.New(registry.Options{DB: db, Blobs: blobs, Logger: log, Now: opt.Now, SecretKey: key,
-		MaxFileSize: cfg.MaxFileSize, ExternalURL: cfg.ExternalURL, RemoteAllowCIDRs: allow, Dialect: dialect})
+		MaxFileSize: cfg.MaxFileSize, ExternalURL: cfg.ExternalURL, RemoteAllowCIDRs: allow, Dialect: dialect,
+		MetadataCacheBytes: cfg.MetadataCacheBytes})
 	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := svc.DropInlineRemoteDocuments(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}

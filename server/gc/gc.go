@@ -1,8 +1,8 @@
-// Package gc reclaims storage nobody references: blobs whose last file was
-// deleted (after a grace period, so that downloads in flight finish) and
-// objects a crash left behind between writing and recording them, and the
-// staging data (partial files, incomplete multipart uploads) of uploads a
-// crash cut off mid-stream.
+// Package gc reclaims storage nobody references: blobs whose last file or
+// cached remote document was deleted (after a grace period, so that
+// downloads in flight finish), objects a crash left behind between writing
+// and recording them, and the staging data (partial files, incomplete
+// multipart uploads) of uploads a crash cut off mid-stream.
 package gc
 
 import (
@@ -43,7 +43,8 @@ type Stats struct {
 func (s *Sweeper) RunOnce(ctx context.Context) (Stats, error) {
 	var st Stats
 	cutoff := s.Now().Add(-s.Grace)
-	orphans, err := s.DB.Blob.Query().Where(blob.OrphanedAtLT(cutoff), blob.Not(blob.HasFiles())).Limit(1000).All(ctx)
+	orphans, err := s.DB.Blob.Query().Where(blob.OrphanedAtLT(cutoff), blob.Not(blob.HasFiles()),
+		blob.Not(blob.HasRemoteDocuments())).Limit(1000).All(ctx)
 	if err != nil {
 		return st, err
 	}
@@ -51,7 +52,9 @@ func (s *Sweeper) RunOnce(ctx context.Context) (Stats, error) {
 		// Conditional delete: an upload that reused the blob meanwhile has
 		// cleared orphaned_at or added a file, and the row stays. The file
 		// foreign key makes a concurrent link fail instead of dangling.
-		n, err := s.DB.Blob.Delete().Where(blob.ID(b.ID), blob.OrphanedAtLT(cutoff), blob.Not(blob.HasFiles())).Exec(ctx)
+		// A cached remote document (its body is a blob too) keeps it the same way.
+		n, err := s.DB.Blob.Delete().Where(blob.ID(b.ID), blob.OrphanedAtLT(cutoff), blob.Not(blob.HasFiles()),
+			blob.Not(blob.HasRemoteDocuments())).Exec(ctx)
 		if err != nil || n == 0 {
 			continue
 		}
