@@ -67,7 +67,7 @@ func TestGenericAnnouncedOversizeIsRefusedUnread(t *testing.T) {
 			}
 			b, _ := io.ReadAll(resp.Body)
 			if resp.StatusCode != 413 || !strings.Contains(string(b), "the limit is 1048576 bytes") {
-				t.Fatalf("announced oversize: %d %s", resp.StatusCode, b)
+				t.Fatalf("announced oversize: %d %s (want 413 before any body byte; a 100 Continue asks for the body)", resp.StatusCode, b)
 			}
 		})
 	}
