@@ -608,7 +608,7 @@ func TestNPMBadInputStoresNothing(t *testing.T) {
 		{"not JSON at all", "good-lib", []byte(`hello`), alice, 400, "malformed JSON"},
 		{"garbage after the document", "good-lib", append(append([]byte{}, full...), "x"...), alice, 400, "malformed JSON"},
 		{"document cut after the data", "good-lib", full[:len(full)-1], alice, 400, "malformed JSON"},
-		{"data cut off", "good-lib", full[:len(full)/2], alice, 400, ""},
+		{"data cut off", "good-lib", full[:len(full)/2], alice, 400, "the document ends early"},
 		{"attachment missing", "good-lib", publishDoc("good-lib", "2.0.0", other, func(d, _, _ map[string]any) { delete(d, "_attachments") }), alice, 400, "no tarball"},
 		{"attachment for another version", "good-lib", publishDoc("good-lib", "2.0.0", other, func(d, _, _ map[string]any) {
 			d["_attachments"] = map[string]any{"good-lib-3.0.0.tgz": d["_attachments"].(map[string]any)["good-lib-2.0.0.tgz"]}
