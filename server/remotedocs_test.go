@@ -109,7 +109,7 @@ const (
 	npmCorgiAccept = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*"
 )
 
-func getPackument(t *testing.T, e *servertest.Env, token, ref, name, accept string) map[string]any {
+func getPackumentAs(t *testing.T, e *servertest.Env, token, ref, name, accept string) map[string]any {
 	t.Helper()
 	status, body, h := e.Do(t, "GET", npmPath(ref, escName(name)), nil, map[string]string{"PRIVATE-TOKEN": token, "Accept": accept})
 	if status != 200 {
@@ -135,8 +135,8 @@ func TestRemoteNPMOneUpstreamFetchPerName(t *testing.T) {
 	ref := newRemoteNPM(t, e, alice, up.srv.URL, "npm-remote")[0]
 	reg := npmRegistry(e, ref)
 
-	full := getPackument(t, e, alice, ref, "full-first", npmFullAccept)
-	corgi := getPackument(t, e, alice, ref, "full-first", npmCorgiAccept)
+	full := getPackumentAs(t, e, alice, ref, "full-first", npmFullAccept)
+	corgi := getPackumentAs(t, e, alice, ref, "full-first", npmCorgiAccept)
 	status, body, _ := e.Do(t, "GET", npmPath(ref, "full-first/-/full-first-1.0.7.tgz"), nil, tok(alice))
 	if status != 200 || string(body) != string(fakeTarball("full-first", "full-first-1.0.7.tgz")) {
 		t.Fatalf("tarball through the remote: %d %q", status, body)
@@ -171,8 +171,8 @@ func TestRemoteNPMOneUpstreamFetchPerName(t *testing.T) {
 	}
 
 	// The other order: abbreviated first (older npm), then full (npm view).
-	getPackument(t, e, alice, ref, "@scope/corgi-first", npmCorgiAccept)
-	doc := getPackument(t, e, alice, ref, "@scope/corgi-first", npmFullAccept)
+	getPackumentAs(t, e, alice, ref, "@scope/corgi-first", npmCorgiAccept)
+	doc := getPackumentAs(t, e, alice, ref, "@scope/corgi-first", npmFullAccept)
 	if n := up.count("@scope/corgi-first"); n != 1 || len(doc["versions"].(map[string]any)) != 3 {
 		t.Fatalf("abbreviated, then full: %d upstream requests (want 1), %d versions", n, len(doc["versions"].(map[string]any)))
 	}
@@ -184,10 +184,10 @@ func TestRemoteNPMOneUpstreamFetchPerName(t *testing.T) {
 	// After the TTL: one more request, and both forms follow it.
 	up.publish("full-first", 121, 300)
 	e.Clock.Advance(25 * time.Hour)
-	if vs := getPackument(t, e, alice, ref, "full-first", npmCorgiAccept)["versions"].(map[string]any); len(vs) != 121 {
+	if vs := getPackumentAs(t, e, alice, ref, "full-first", npmCorgiAccept)["versions"].(map[string]any); len(vs) != 121 {
 		t.Fatalf("after the TTL: %d versions", len(vs))
 	}
-	if vs := getPackument(t, e, alice, ref, "full-first", npmFullAccept)["versions"].(map[string]any); len(vs) != 121 {
+	if vs := getPackumentAs(t, e, alice, ref, "full-first", npmFullAccept)["versions"].(map[string]any); len(vs) != 121 {
 		t.Fatalf("after the TTL, full: %d versions", len(vs))
 	}
 	if n := up.count("full-first"); n != 2 {
@@ -214,7 +214,7 @@ func TestRemoteDocumentBodiesInBlobStore(t *testing.T) {
 	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
 	refs := newRemoteNPM(t, e, alice, up.srv.URL, "mirror-a", "mirror-b", "mirror-c")
 	for _, ref := range refs {
-		getPackument(t, e, alice, ref, "shared", npmFullAccept)
+		getPackumentAs(t, e, alice, ref, "shared", npmFullAccept)
 	}
 	ctx := t.Context()
 	db := e.Server.DB
@@ -242,7 +242,7 @@ func TestRemoteDocumentBodiesInBlobStore(t *testing.T) {
 	doc2 := up.publish("shared", 41, 2000)
 	e.Clock.Advance(25 * time.Hour)
 	for _, ref := range refs {
-		if vs := getPackument(t, e, alice, ref, "shared", npmCorgiAccept)["versions"].(map[string]any); len(vs) != 41 {
+		if vs := getPackumentAs(t, e, alice, ref, "shared", npmCorgiAccept)["versions"].(map[string]any); len(vs) != 41 {
 			t.Fatalf("refreshed: %d versions", len(vs))
 		}
 	}
@@ -260,7 +260,7 @@ func TestRemoteDocumentBodiesInBlobStore(t *testing.T) {
 		db.Blob.Query().Where(blob.Sha256(sha(doc2))).CountX(ctx) != 1 {
 		t.Fatalf("after the grace period: %d objects; the old body must be gone, the new one kept", n)
 	}
-	if vs := getPackument(t, e, alice, refs[0], "shared", npmFullAccept)["versions"].(map[string]any); len(vs) != 41 {
+	if vs := getPackumentAs(t, e, alice, refs[0], "shared", npmFullAccept)["versions"].(map[string]any); len(vs) != 41 {
 		t.Fatalf("after the sweep: %d versions", len(vs))
 	}
 	if n := up.count("shared"); n != 6 {
@@ -302,7 +302,7 @@ func TestRemoteNPMMemoryBounded(t *testing.T) {
 			}
 		}
 	}
-	doc := getPackument(t, e, alice, ref, "huge", npmFullAccept)
+	doc := getPackumentAs(t, e, alice, ref, "huge", npmFullAccept)
 	if vs := doc["versions"].(map[string]any); len(vs) != 1500 || len(huge) < 12<<20 {
 		t.Fatalf("huge packument: %d versions (upstream %d bytes)", len(vs), len(huge))
 	}
