@@ -50,6 +50,13 @@ func TestAdminCreateToken(t *testing.T) {
 		t.Fatalf("new token resolves to %s", r.Data)
 	}
 
+	wants := map[string]string{
+		"unknown user":  `user "nobody" not found`,
+		"bad scope":     `"sudo" is not a valid scope`,
+		"missing name":  "--username and --name are required",
+		"bad expiry":    `--expires-at: "soon" is not a date`,
+		"unknown admin": "unknown admin command",
+	}
 	for name, bad := range map[string][]string{
 		"unknown user":  {"admin", "create-token", "--username", "nobody", "--name", "x", "--data-dir", cfg.DataDir},
 		"bad scope":     {"admin", "create-token", "--username", "root", "--name", "x", "--scopes", "sudo", "--data-dir", cfg.DataDir},
@@ -62,6 +69,10 @@ func TestAdminCreateToken(t *testing.T) {
 		}
 		if err := run(context.Background(), bad, func(string) string { return "" }, &stdout, &stderr); err == nil {
 			t.Errorf("%s: accepted", name)
+		} else if !strings.Contains(err.Error(), wants[name]) {
+			// The refusal must be for this case's reason, not an
+			// unrelated one (a database that did not open, say).
+			t.Errorf("%s: %v, want it to say %q", name, err, wants[name])
 		}
 	}
 }

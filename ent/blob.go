@@ -41,9 +41,11 @@ type Blob struct {
 type BlobEdges struct {
 	// Files holds the value of the files edge.
 	Files []*PackageFile `json:"files,omitempty"`
+	// RemoteDocuments holds the value of the remote_documents edge.
+	RemoteDocuments []*RemoteDocument `json:"remote_documents,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 }
 
 // FilesOrErr returns the Files value or an error if the edge
@@ -53,6 +55,15 @@ func (e BlobEdges) FilesOrErr() ([]*PackageFile, error) {
 		return e.Files, nil
 	}
 	return nil, &NotLoadedError{edge: "files"}
+}
+
+// RemoteDocumentsOrErr returns the RemoteDocuments value or an error if the edge
+// was not loaded in eager-loading.
+func (e BlobEdges) RemoteDocumentsOrErr() ([]*RemoteDocument, error) {
+	if e.loadedTypes[1] {
+		return e.RemoteDocuments, nil
+	}
+	return nil, &NotLoadedError{edge: "remote_documents"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -148,6 +159,11 @@ func (_m *Blob) Value(name string) (ent.Value, error) {
 // QueryFiles queries the "files" edge of the Blob entity.
 func (_m *Blob) QueryFiles() *PackageFileQuery {
 	return NewBlobClient(_m.config).QueryFiles(_m)
+}
+
+// QueryRemoteDocuments queries the "remote_documents" edge of the Blob entity.
+func (_m *Blob) QueryRemoteDocuments() *RemoteDocumentQuery {
+	return NewBlobClient(_m.config).QueryRemoteDocuments(_m)
 }
 
 // Update returns a builder for updating this Blob.

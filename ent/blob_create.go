@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/pkgreg/registry/ent/blob"
 	"github.com/pkgreg/registry/ent/packagefile"
+	"github.com/pkgreg/registry/ent/remotedocument"
 )
 
 // BlobCreate is the builder for creating a Blob entity.
@@ -102,6 +103,21 @@ func (_c *BlobCreate) AddFiles(v ...*PackageFile) *BlobCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddFileIDs(ids...)
+}
+
+// AddRemoteDocumentIDs adds the "remote_documents" edge to the RemoteDocument entity by IDs.
+func (_c *BlobCreate) AddRemoteDocumentIDs(ids ...int) *BlobCreate {
+	_c.mutation.AddRemoteDocumentIDs(ids...)
+	return _c
+}
+
+// AddRemoteDocuments adds the "remote_documents" edges to the RemoteDocument entity.
+func (_c *BlobCreate) AddRemoteDocuments(v ...*RemoteDocument) *BlobCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRemoteDocumentIDs(ids...)
 }
 
 // Mutation returns the BlobMutation object of the builder.
@@ -239,6 +255,22 @@ func (_c *BlobCreate) createSpec() (*Blob, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(packagefile.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RemoteDocumentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   blob.RemoteDocumentsTable,
+			Columns: []string{blob.RemoteDocumentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(remotedocument.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -16,17 +16,19 @@ import (
 	"github.com/pkgreg/registry/ent/blob"
 	"github.com/pkgreg/registry/ent/packagefile"
 	"github.com/pkgreg/registry/ent/predicate"
+	"github.com/pkgreg/registry/ent/remotedocument"
 )
 
 // BlobQuery is the builder for querying Blob entities.
 type BlobQuery struct {
 	config
-	ctx        *QueryContext
-	order      []blob.OrderOption
-	inters     []Interceptor
-	predicates []predicate.Blob
-	withFiles  *PackageFileQuery
-	modifiers  []func(*sql.Selector)
+	ctx                 *QueryContext
+	order               []blob.OrderOption
+	inters              []Interceptor
+	predicates          []predicate.Blob
+	withFiles           *PackageFileQuery
+	withRemoteDocuments *RemoteDocumentQuery
+	modifiers           []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -78,6 +80,28 @@ func (_q *BlobQuery) QueryFiles() *PackageFileQuery {
 			sqlgraph.From(blob.Table, blob.FieldID, selector),
 			sqlgraph.To(packagefile.Table, packagefile.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, blob.FilesTable, blob.FilesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRemoteDocuments chains the current query on the "remote_documents" edge.
+func (_q *BlobQuery) QueryRemoteDocuments() *RemoteDocumentQuery {
+	query := (&RemoteDocumentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(blob.Table, blob.FieldID, selector),
+			sqlgraph.To(remotedocument.Table, remotedocument.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, blob.RemoteDocumentsTable, blob.RemoteDocumentsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -272,12 +296,13 @@ func (_q *BlobQuery) Clone() *BlobQuery {
 		return nil
 	}
 	return &BlobQuery{
-		config:     _q.config,
-		ctx:        _q.ctx.Clone(),
-		order:      append([]blob.OrderOption{}, _q.order...),
-		inters:     append([]Interceptor{}, _q.inters...),
-		predicates: append([]predicate.Blob{}, _q.predicates...),
-		withFiles:  _q.withFiles.Clone(),
+		config:              _q.config,
+		ctx:                 _q.ctx.Clone(),
+		order:               append([]blob.OrderOption{}, _q.order...),
+		inters:              append([]Interceptor{}, _q.inters...),
+		predicates:          append([]predicate.Blob{}, _q.predicates...),
+		withFiles:           _q.withFiles.Clone(),
+		withRemoteDocuments: _q.withRemoteDocuments.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -292,6 +317,17 @@ func (_q *BlobQuery) WithFiles(opts ...func(*PackageFileQuery)) *BlobQuery {
 		opt(query)
 	}
 	_q.withFiles = query
+	return _q
+}
+
+// WithRemoteDocuments tells the query-builder to eager-load the nodes that are connected to
+// the "remote_documents" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *BlobQuery) WithRemoteDocuments(opts ...func(*RemoteDocumentQuery)) *BlobQuery {
+	query := (&RemoteDocumentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRemoteDocuments = query
 	return _q
 }
 
@@ -373,8 +409,9 @@ func (_q *BlobQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Blob, e
 	var (
 		nodes       = []*Blob{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [2]bool{
 			_q.withFiles != nil,
+			_q.withRemoteDocuments != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -402,6 +439,13 @@ func (_q *BlobQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Blob, e
 		if err := _q.loadFiles(ctx, query, nodes,
 			func(n *Blob) { n.Edges.Files = []*PackageFile{} },
 			func(n *Blob, e *PackageFile) { n.Edges.Files = append(n.Edges.Files, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRemoteDocuments; query != nil {
+		if err := _q.loadRemoteDocuments(ctx, query, nodes,
+			func(n *Blob) { n.Edges.RemoteDocuments = []*RemoteDocument{} },
+			func(n *Blob, e *RemoteDocument) { n.Edges.RemoteDocuments = append(n.Edges.RemoteDocuments, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -433,6 +477,39 @@ func (_q *BlobQuery) loadFiles(ctx context.Context, query *PackageFileQuery, nod
 		node, ok := nodeids[fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "blob_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *BlobQuery) loadRemoteDocuments(ctx context.Context, query *RemoteDocumentQuery, nodes []*Blob, init func(*Blob), assign func(*Blob, *RemoteDocument)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Blob)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(remotedocument.FieldBlobID)
+	}
+	query.Where(predicate.RemoteDocument(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(blob.RemoteDocumentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.BlobID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "blob_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "blob_id" returned %v for node %v`, *fk, n.ID)
 		}
 		assign(node, n)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/pkgreg/registry/ent/blob"
 	"github.com/pkgreg/registry/ent/packagefile"
 	"github.com/pkgreg/registry/ent/predicate"
+	"github.com/pkgreg/registry/ent/remotedocument"
 )
 
 // BlobUpdate is the builder for updating Blob entities.
@@ -153,6 +154,21 @@ func (_u *BlobUpdate) AddFiles(v ...*PackageFile) *BlobUpdate {
 	return _u.AddFileIDs(ids...)
 }
 
+// AddRemoteDocumentIDs adds the "remote_documents" edge to the RemoteDocument entity by IDs.
+func (_u *BlobUpdate) AddRemoteDocumentIDs(ids ...int) *BlobUpdate {
+	_u.mutation.AddRemoteDocumentIDs(ids...)
+	return _u
+}
+
+// AddRemoteDocuments adds the "remote_documents" edges to the RemoteDocument entity.
+func (_u *BlobUpdate) AddRemoteDocuments(v ...*RemoteDocument) *BlobUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRemoteDocumentIDs(ids...)
+}
+
 // Mutation returns the BlobMutation object of the builder.
 func (_u *BlobUpdate) Mutation() *BlobMutation {
 	return _u.mutation
@@ -177,6 +193,27 @@ func (_u *BlobUpdate) RemoveFiles(v ...*PackageFile) *BlobUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveFileIDs(ids...)
+}
+
+// ClearRemoteDocuments clears all "remote_documents" edges to the RemoteDocument entity.
+func (_u *BlobUpdate) ClearRemoteDocuments() *BlobUpdate {
+	_u.mutation.ClearRemoteDocuments()
+	return _u
+}
+
+// RemoveRemoteDocumentIDs removes the "remote_documents" edge to RemoteDocument entities by IDs.
+func (_u *BlobUpdate) RemoveRemoteDocumentIDs(ids ...int) *BlobUpdate {
+	_u.mutation.RemoveRemoteDocumentIDs(ids...)
+	return _u
+}
+
+// RemoveRemoteDocuments removes "remote_documents" edges to RemoteDocument entities.
+func (_u *BlobUpdate) RemoveRemoteDocuments(v ...*RemoteDocument) *BlobUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRemoteDocumentIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -316,6 +353,51 @@ func (_u *BlobUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(packagefile.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RemoteDocumentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   blob.RemoteDocumentsTable,
+			Columns: []string{blob.RemoteDocumentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(remotedocument.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRemoteDocumentsIDs(); len(nodes) > 0 && !_u.mutation.RemoteDocumentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   blob.RemoteDocumentsTable,
+			Columns: []string{blob.RemoteDocumentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(remotedocument.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemoteDocumentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   blob.RemoteDocumentsTable,
+			Columns: []string{blob.RemoteDocumentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(remotedocument.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -467,6 +549,21 @@ func (_u *BlobUpdateOne) AddFiles(v ...*PackageFile) *BlobUpdateOne {
 	return _u.AddFileIDs(ids...)
 }
 
+// AddRemoteDocumentIDs adds the "remote_documents" edge to the RemoteDocument entity by IDs.
+func (_u *BlobUpdateOne) AddRemoteDocumentIDs(ids ...int) *BlobUpdateOne {
+	_u.mutation.AddRemoteDocumentIDs(ids...)
+	return _u
+}
+
+// AddRemoteDocuments adds the "remote_documents" edges to the RemoteDocument entity.
+func (_u *BlobUpdateOne) AddRemoteDocuments(v ...*RemoteDocument) *BlobUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRemoteDocumentIDs(ids...)
+}
+
 // Mutation returns the BlobMutation object of the builder.
 func (_u *BlobUpdateOne) Mutation() *BlobMutation {
 	return _u.mutation
@@ -491,6 +588,27 @@ func (_u *BlobUpdateOne) RemoveFiles(v ...*PackageFile) *BlobUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveFileIDs(ids...)
+}
+
+// ClearRemoteDocuments clears all "remote_documents" edges to the RemoteDocument entity.
+func (_u *BlobUpdateOne) ClearRemoteDocuments() *BlobUpdateOne {
+	_u.mutation.ClearRemoteDocuments()
+	return _u
+}
+
+// RemoveRemoteDocumentIDs removes the "remote_documents" edge to RemoteDocument entities by IDs.
+func (_u *BlobUpdateOne) RemoveRemoteDocumentIDs(ids ...int) *BlobUpdateOne {
+	_u.mutation.RemoveRemoteDocumentIDs(ids...)
+	return _u
+}
+
+// RemoveRemoteDocuments removes "remote_documents" edges to RemoteDocument entities.
+func (_u *BlobUpdateOne) RemoveRemoteDocuments(v ...*RemoteDocument) *BlobUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRemoteDocumentIDs(ids...)
 }
 
 // Where appends a list predicates to the BlobUpdate builder.
@@ -660,6 +778,51 @@ func (_u *BlobUpdateOne) sqlSave(ctx context.Context) (_node *Blob, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(packagefile.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RemoteDocumentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   blob.RemoteDocumentsTable,
+			Columns: []string{blob.RemoteDocumentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(remotedocument.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRemoteDocumentsIDs(); len(nodes) > 0 && !_u.mutation.RemoteDocumentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   blob.RemoteDocumentsTable,
+			Columns: []string{blob.RemoteDocumentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(remotedocument.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemoteDocumentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   blob.RemoteDocumentsTable,
+			Columns: []string{blob.RemoteDocumentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(remotedocument.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -580,6 +580,22 @@ func (c *BlobClient) QueryFiles(_m *Blob) *PackageFileQuery {
 	return query
 }
 
+// QueryRemoteDocuments queries the remote_documents edge of a Blob.
+func (c *BlobClient) QueryRemoteDocuments(_m *Blob) *RemoteDocumentQuery {
+	query := (&RemoteDocumentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(blob.Table, blob.FieldID, id),
+			sqlgraph.To(remotedocument.Table, remotedocument.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, blob.RemoteDocumentsTable, blob.RemoteDocumentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *BlobClient) Hooks() []Hook {
 	return c.hooks.Blob
@@ -2005,6 +2021,22 @@ func (c *RemoteDocumentClient) QueryProject(_m *RemoteDocument) *ProjectQuery {
 			sqlgraph.From(remotedocument.Table, remotedocument.FieldID, id),
 			sqlgraph.To(project.Table, project.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, remotedocument.ProjectTable, remotedocument.ProjectColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryBlob queries the blob edge of a RemoteDocument.
+func (c *RemoteDocumentClient) QueryBlob(_m *RemoteDocument) *BlobQuery {
+	query := (&BlobClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(remotedocument.Table, remotedocument.FieldID, id),
+			sqlgraph.To(blob.Table, blob.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, remotedocument.BlobTable, remotedocument.BlobColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil

@@ -1482,24 +1482,27 @@ func (m *AccessTokenMutation) ResetEdge(name string) error {
 // BlobMutation represents an operation that mutates the Blob nodes in the graph.
 type BlobMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *int
-	sha256        *string
-	size          *int64
-	addsize       *int64
-	storage_key   *string
-	sha1          *string
-	md5           *string
-	created_at    *time.Time
-	orphaned_at   *time.Time
-	clearedFields map[string]struct{}
-	files         map[int]struct{}
-	removedfiles  map[int]struct{}
-	clearedfiles  bool
-	done          bool
-	oldValue      func(context.Context) (*Blob, error)
-	predicates    []predicate.Blob
+	op                      Op
+	typ                     string
+	id                      *int
+	sha256                  *string
+	size                    *int64
+	addsize                 *int64
+	storage_key             *string
+	sha1                    *string
+	md5                     *string
+	created_at              *time.Time
+	orphaned_at             *time.Time
+	clearedFields           map[string]struct{}
+	files                   map[int]struct{}
+	removedfiles            map[int]struct{}
+	clearedfiles            bool
+	remote_documents        map[int]struct{}
+	removedremote_documents map[int]struct{}
+	clearedremote_documents bool
+	done                    bool
+	oldValue                func(context.Context) (*Blob, error)
+	predicates              []predicate.Blob
 }
 
 var _ ent.Mutation = (*BlobMutation)(nil)
@@ -1965,6 +1968,60 @@ func (m *BlobMutation) ResetFiles() {
 	m.removedfiles = nil
 }
 
+// AddRemoteDocumentIDs adds the "remote_documents" edge to the RemoteDocument entity by ids.
+func (m *BlobMutation) AddRemoteDocumentIDs(ids ...int) {
+	if m.remote_documents == nil {
+		m.remote_documents = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.remote_documents[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRemoteDocuments clears the "remote_documents" edge to the RemoteDocument entity.
+func (m *BlobMutation) ClearRemoteDocuments() {
+	m.clearedremote_documents = true
+}
+
+// RemoteDocumentsCleared reports if the "remote_documents" edge to the RemoteDocument entity was cleared.
+func (m *BlobMutation) RemoteDocumentsCleared() bool {
+	return m.clearedremote_documents
+}
+
+// RemoveRemoteDocumentIDs removes the "remote_documents" edge to the RemoteDocument entity by IDs.
+func (m *BlobMutation) RemoveRemoteDocumentIDs(ids ...int) {
+	if m.removedremote_documents == nil {
+		m.removedremote_documents = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.remote_documents, ids[i])
+		m.removedremote_documents[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRemoteDocuments returns the removed IDs of the "remote_documents" edge to the RemoteDocument entity.
+func (m *BlobMutation) RemovedRemoteDocumentsIDs() (ids []int) {
+	for id := range m.removedremote_documents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RemoteDocumentsIDs returns the "remote_documents" edge IDs in the mutation.
+func (m *BlobMutation) RemoteDocumentsIDs() (ids []int) {
+	for id := range m.remote_documents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRemoteDocuments resets all changes to the "remote_documents" edge.
+func (m *BlobMutation) ResetRemoteDocuments() {
+	m.remote_documents = nil
+	m.clearedremote_documents = false
+	m.removedremote_documents = nil
+}
+
 // Where appends a list predicates to the BlobMutation builder.
 func (m *BlobMutation) Where(ps ...predicate.Blob) {
 	m.predicates = append(m.predicates, ps...)
@@ -2236,9 +2293,12 @@ func (m *BlobMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *BlobMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.files != nil {
 		edges = append(edges, blob.EdgeFiles)
+	}
+	if m.remote_documents != nil {
+		edges = append(edges, blob.EdgeRemoteDocuments)
 	}
 	return edges
 }
@@ -2253,15 +2313,24 @@ func (m *BlobMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case blob.EdgeRemoteDocuments:
+		ids := make([]ent.Value, 0, len(m.remote_documents))
+		for id := range m.remote_documents {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *BlobMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.removedfiles != nil {
 		edges = append(edges, blob.EdgeFiles)
+	}
+	if m.removedremote_documents != nil {
+		edges = append(edges, blob.EdgeRemoteDocuments)
 	}
 	return edges
 }
@@ -2276,15 +2345,24 @@ func (m *BlobMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case blob.EdgeRemoteDocuments:
+		ids := make([]ent.Value, 0, len(m.removedremote_documents))
+		for id := range m.removedremote_documents {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *BlobMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedfiles {
 		edges = append(edges, blob.EdgeFiles)
+	}
+	if m.clearedremote_documents {
+		edges = append(edges, blob.EdgeRemoteDocuments)
 	}
 	return edges
 }
@@ -2295,6 +2373,8 @@ func (m *BlobMutation) EdgeCleared(name string) bool {
 	switch name {
 	case blob.EdgeFiles:
 		return m.clearedfiles
+	case blob.EdgeRemoteDocuments:
+		return m.clearedremote_documents
 	}
 	return false
 }
@@ -2313,6 +2393,9 @@ func (m *BlobMutation) ResetEdge(name string) error {
 	switch name {
 	case blob.EdgeFiles:
 		m.ResetFiles()
+		return nil
+	case blob.EdgeRemoteDocuments:
+		m.ResetRemoteDocuments()
 		return nil
 	}
 	return fmt.Errorf("unknown Blob edge %s", name)
@@ -9916,13 +9999,17 @@ type RemoteDocumentMutation struct {
 	key            *string
 	status         *int
 	addstatus      *int
-	body           *[]byte
+	sha256         *string
+	size           *int64
+	addsize        *int64
 	content_type   *string
 	etag           *string
 	fetched_at     *time.Time
 	clearedFields  map[string]struct{}
 	project        *int
 	clearedproject bool
+	blob           *int
+	clearedblob    bool
 	done           bool
 	oldValue       func(context.Context) (*RemoteDocument, error)
 	predicates     []predicate.RemoteDocument
@@ -10154,53 +10241,145 @@ func (m *RemoteDocumentMutation) ResetStatus() {
 	m.addstatus = nil
 }
 
-// SetBody sets the "body" field.
-func (m *RemoteDocumentMutation) SetBody(b []byte) {
-	m.body = &b
+// SetBlobID sets the "blob_id" field.
+func (m *RemoteDocumentMutation) SetBlobID(i int) {
+	m.blob = &i
 }
 
-// Body returns the value of the "body" field in the mutation.
-func (m *RemoteDocumentMutation) Body() (r []byte, exists bool) {
-	v := m.body
+// BlobID returns the value of the "blob_id" field in the mutation.
+func (m *RemoteDocumentMutation) BlobID() (r int, exists bool) {
+	v := m.blob
 	if v == nil {
 		return
 	}
 	return *v, true
 }
 
-// OldBody returns the old "body" field's value of the RemoteDocument entity.
+// OldBlobID returns the old "blob_id" field's value of the RemoteDocument entity.
 // If the RemoteDocument object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *RemoteDocumentMutation) OldBody(ctx context.Context) (v []byte, err error) {
+func (m *RemoteDocumentMutation) OldBlobID(ctx context.Context) (v *int, err error) {
 	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldBody is only allowed on UpdateOne operations")
+		return v, errors.New("OldBlobID is only allowed on UpdateOne operations")
 	}
 	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldBody requires an ID field in the mutation")
+		return v, errors.New("OldBlobID requires an ID field in the mutation")
 	}
 	oldValue, err := m.oldValue(ctx)
 	if err != nil {
-		return v, fmt.Errorf("querying old value for OldBody: %w", err)
+		return v, fmt.Errorf("querying old value for OldBlobID: %w", err)
 	}
-	return oldValue.Body, nil
+	return oldValue.BlobID, nil
 }
 
-// ClearBody clears the value of the "body" field.
-func (m *RemoteDocumentMutation) ClearBody() {
-	m.body = nil
-	m.clearedFields[remotedocument.FieldBody] = struct{}{}
+// ClearBlobID clears the value of the "blob_id" field.
+func (m *RemoteDocumentMutation) ClearBlobID() {
+	m.blob = nil
+	m.clearedFields[remotedocument.FieldBlobID] = struct{}{}
 }
 
-// BodyCleared returns if the "body" field was cleared in this mutation.
-func (m *RemoteDocumentMutation) BodyCleared() bool {
-	_, ok := m.clearedFields[remotedocument.FieldBody]
+// BlobIDCleared returns if the "blob_id" field was cleared in this mutation.
+func (m *RemoteDocumentMutation) BlobIDCleared() bool {
+	_, ok := m.clearedFields[remotedocument.FieldBlobID]
 	return ok
 }
 
-// ResetBody resets all changes to the "body" field.
-func (m *RemoteDocumentMutation) ResetBody() {
-	m.body = nil
-	delete(m.clearedFields, remotedocument.FieldBody)
+// ResetBlobID resets all changes to the "blob_id" field.
+func (m *RemoteDocumentMutation) ResetBlobID() {
+	m.blob = nil
+	delete(m.clearedFields, remotedocument.FieldBlobID)
+}
+
+// SetSha256 sets the "sha256" field.
+func (m *RemoteDocumentMutation) SetSha256(s string) {
+	m.sha256 = &s
+}
+
+// Sha256 returns the value of the "sha256" field in the mutation.
+func (m *RemoteDocumentMutation) Sha256() (r string, exists bool) {
+	v := m.sha256
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSha256 returns the old "sha256" field's value of the RemoteDocument entity.
+// If the RemoteDocument object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RemoteDocumentMutation) OldSha256(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSha256 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSha256 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSha256: %w", err)
+	}
+	return oldValue.Sha256, nil
+}
+
+// ResetSha256 resets all changes to the "sha256" field.
+func (m *RemoteDocumentMutation) ResetSha256() {
+	m.sha256 = nil
+}
+
+// SetSize sets the "size" field.
+func (m *RemoteDocumentMutation) SetSize(i int64) {
+	m.size = &i
+	m.addsize = nil
+}
+
+// Size returns the value of the "size" field in the mutation.
+func (m *RemoteDocumentMutation) Size() (r int64, exists bool) {
+	v := m.size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSize returns the old "size" field's value of the RemoteDocument entity.
+// If the RemoteDocument object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RemoteDocumentMutation) OldSize(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSize is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSize requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSize: %w", err)
+	}
+	return oldValue.Size, nil
+}
+
+// AddSize adds i to the "size" field.
+func (m *RemoteDocumentMutation) AddSize(i int64) {
+	if m.addsize != nil {
+		*m.addsize += i
+	} else {
+		m.addsize = &i
+	}
+}
+
+// AddedSize returns the value that was added to the "size" field in this mutation.
+func (m *RemoteDocumentMutation) AddedSize() (r int64, exists bool) {
+	v := m.addsize
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSize resets all changes to the "size" field.
+func (m *RemoteDocumentMutation) ResetSize() {
+	m.size = nil
+	m.addsize = nil
 }
 
 // SetContentType sets the "content_type" field.
@@ -10338,6 +10517,33 @@ func (m *RemoteDocumentMutation) ResetProject() {
 	m.clearedproject = false
 }
 
+// ClearBlob clears the "blob" edge to the Blob entity.
+func (m *RemoteDocumentMutation) ClearBlob() {
+	m.clearedblob = true
+	m.clearedFields[remotedocument.FieldBlobID] = struct{}{}
+}
+
+// BlobCleared reports if the "blob" edge to the Blob entity was cleared.
+func (m *RemoteDocumentMutation) BlobCleared() bool {
+	return m.BlobIDCleared() || m.clearedblob
+}
+
+// BlobIDs returns the "blob" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// BlobID instead. It exists only for internal usage by the builders.
+func (m *RemoteDocumentMutation) BlobIDs() (ids []int) {
+	if id := m.blob; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetBlob resets all changes to the "blob" edge.
+func (m *RemoteDocumentMutation) ResetBlob() {
+	m.blob = nil
+	m.clearedblob = false
+}
+
 // Where appends a list predicates to the RemoteDocumentMutation builder.
 func (m *RemoteDocumentMutation) Where(ps ...predicate.RemoteDocument) {
 	m.predicates = append(m.predicates, ps...)
@@ -10372,7 +10578,7 @@ func (m *RemoteDocumentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *RemoteDocumentMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 9)
 	if m.project != nil {
 		fields = append(fields, remotedocument.FieldProjectID)
 	}
@@ -10382,8 +10588,14 @@ func (m *RemoteDocumentMutation) Fields() []string {
 	if m.status != nil {
 		fields = append(fields, remotedocument.FieldStatus)
 	}
-	if m.body != nil {
-		fields = append(fields, remotedocument.FieldBody)
+	if m.blob != nil {
+		fields = append(fields, remotedocument.FieldBlobID)
+	}
+	if m.sha256 != nil {
+		fields = append(fields, remotedocument.FieldSha256)
+	}
+	if m.size != nil {
+		fields = append(fields, remotedocument.FieldSize)
 	}
 	if m.content_type != nil {
 		fields = append(fields, remotedocument.FieldContentType)
@@ -10408,8 +10620,12 @@ func (m *RemoteDocumentMutation) Field(name string) (ent.Value, bool) {
 		return m.Key()
 	case remotedocument.FieldStatus:
 		return m.Status()
-	case remotedocument.FieldBody:
-		return m.Body()
+	case remotedocument.FieldBlobID:
+		return m.BlobID()
+	case remotedocument.FieldSha256:
+		return m.Sha256()
+	case remotedocument.FieldSize:
+		return m.Size()
 	case remotedocument.FieldContentType:
 		return m.ContentType()
 	case remotedocument.FieldEtag:
@@ -10431,8 +10647,12 @@ func (m *RemoteDocumentMutation) OldField(ctx context.Context, name string) (ent
 		return m.OldKey(ctx)
 	case remotedocument.FieldStatus:
 		return m.OldStatus(ctx)
-	case remotedocument.FieldBody:
-		return m.OldBody(ctx)
+	case remotedocument.FieldBlobID:
+		return m.OldBlobID(ctx)
+	case remotedocument.FieldSha256:
+		return m.OldSha256(ctx)
+	case remotedocument.FieldSize:
+		return m.OldSize(ctx)
 	case remotedocument.FieldContentType:
 		return m.OldContentType(ctx)
 	case remotedocument.FieldEtag:
@@ -10469,12 +10689,26 @@ func (m *RemoteDocumentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetStatus(v)
 		return nil
-	case remotedocument.FieldBody:
-		v, ok := value.([]byte)
+	case remotedocument.FieldBlobID:
+		v, ok := value.(int)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
-		m.SetBody(v)
+		m.SetBlobID(v)
+		return nil
+	case remotedocument.FieldSha256:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSha256(v)
+		return nil
+	case remotedocument.FieldSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSize(v)
 		return nil
 	case remotedocument.FieldContentType:
 		v, ok := value.(string)
@@ -10508,6 +10742,9 @@ func (m *RemoteDocumentMutation) AddedFields() []string {
 	if m.addstatus != nil {
 		fields = append(fields, remotedocument.FieldStatus)
 	}
+	if m.addsize != nil {
+		fields = append(fields, remotedocument.FieldSize)
+	}
 	return fields
 }
 
@@ -10518,6 +10755,8 @@ func (m *RemoteDocumentMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case remotedocument.FieldStatus:
 		return m.AddedStatus()
+	case remotedocument.FieldSize:
+		return m.AddedSize()
 	}
 	return nil, false
 }
@@ -10534,6 +10773,13 @@ func (m *RemoteDocumentMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddStatus(v)
 		return nil
+	case remotedocument.FieldSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSize(v)
+		return nil
 	}
 	return fmt.Errorf("unknown RemoteDocument numeric field %s", name)
 }
@@ -10542,8 +10788,8 @@ func (m *RemoteDocumentMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *RemoteDocumentMutation) ClearedFields() []string {
 	var fields []string
-	if m.FieldCleared(remotedocument.FieldBody) {
-		fields = append(fields, remotedocument.FieldBody)
+	if m.FieldCleared(remotedocument.FieldBlobID) {
+		fields = append(fields, remotedocument.FieldBlobID)
 	}
 	return fields
 }
@@ -10559,8 +10805,8 @@ func (m *RemoteDocumentMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *RemoteDocumentMutation) ClearField(name string) error {
 	switch name {
-	case remotedocument.FieldBody:
-		m.ClearBody()
+	case remotedocument.FieldBlobID:
+		m.ClearBlobID()
 		return nil
 	}
 	return fmt.Errorf("unknown RemoteDocument nullable field %s", name)
@@ -10579,8 +10825,14 @@ func (m *RemoteDocumentMutation) ResetField(name string) error {
 	case remotedocument.FieldStatus:
 		m.ResetStatus()
 		return nil
-	case remotedocument.FieldBody:
-		m.ResetBody()
+	case remotedocument.FieldBlobID:
+		m.ResetBlobID()
+		return nil
+	case remotedocument.FieldSha256:
+		m.ResetSha256()
+		return nil
+	case remotedocument.FieldSize:
+		m.ResetSize()
 		return nil
 	case remotedocument.FieldContentType:
 		m.ResetContentType()
@@ -10597,9 +10849,12 @@ func (m *RemoteDocumentMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *RemoteDocumentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.project != nil {
 		edges = append(edges, remotedocument.EdgeProject)
+	}
+	if m.blob != nil {
+		edges = append(edges, remotedocument.EdgeBlob)
 	}
 	return edges
 }
@@ -10612,13 +10867,17 @@ func (m *RemoteDocumentMutation) AddedIDs(name string) []ent.Value {
 		if id := m.project; id != nil {
 			return []ent.Value{*id}
 		}
+	case remotedocument.EdgeBlob:
+		if id := m.blob; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *RemoteDocumentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	return edges
 }
 
@@ -10630,9 +10889,12 @@ func (m *RemoteDocumentMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *RemoteDocumentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedproject {
 		edges = append(edges, remotedocument.EdgeProject)
+	}
+	if m.clearedblob {
+		edges = append(edges, remotedocument.EdgeBlob)
 	}
 	return edges
 }
@@ -10643,6 +10905,8 @@ func (m *RemoteDocumentMutation) EdgeCleared(name string) bool {
 	switch name {
 	case remotedocument.EdgeProject:
 		return m.clearedproject
+	case remotedocument.EdgeBlob:
+		return m.clearedblob
 	}
 	return false
 }
@@ -10654,6 +10918,9 @@ func (m *RemoteDocumentMutation) ClearEdge(name string) error {
 	case remotedocument.EdgeProject:
 		m.ClearProject()
 		return nil
+	case remotedocument.EdgeBlob:
+		m.ClearBlob()
+		return nil
 	}
 	return fmt.Errorf("unknown RemoteDocument unique edge %s", name)
 }
@@ -10664,6 +10931,9 @@ func (m *RemoteDocumentMutation) ResetEdge(name string) error {
 	switch name {
 	case remotedocument.EdgeProject:
 		m.ResetProject()
+		return nil
+	case remotedocument.EdgeBlob:
+		m.ResetBlob()
 		return nil
 	}
 	return fmt.Errorf("unknown RemoteDocument edge %s", name)

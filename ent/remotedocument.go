@@ -9,6 +9,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/pkgreg/registry/ent/blob"
 	"github.com/pkgreg/registry/ent/project"
 	"github.com/pkgreg/registry/ent/remotedocument"
 )
@@ -24,8 +25,12 @@ type RemoteDocument struct {
 	Key string `json:"key,omitempty"`
 	// Status holds the value of the "status" field.
 	Status int `json:"status,omitempty"`
-	// Body holds the value of the "body" field.
-	Body []byte `json:"body,omitempty"`
+	// BlobID holds the value of the "blob_id" field.
+	BlobID *int `json:"blob_id,omitempty"`
+	// Sha256 holds the value of the "sha256" field.
+	Sha256 string `json:"sha256,omitempty"`
+	// Size holds the value of the "size" field.
+	Size int64 `json:"size,omitempty"`
 	// ContentType holds the value of the "content_type" field.
 	ContentType string `json:"content_type,omitempty"`
 	// Etag holds the value of the "etag" field.
@@ -42,9 +47,11 @@ type RemoteDocument struct {
 type RemoteDocumentEdges struct {
 	// Project holds the value of the project edge.
 	Project *Project `json:"project,omitempty"`
+	// Blob holds the value of the blob edge.
+	Blob *Blob `json:"blob,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 }
 
 // ProjectOrErr returns the Project value or an error if the edge
@@ -58,16 +65,25 @@ func (e RemoteDocumentEdges) ProjectOrErr() (*Project, error) {
 	return nil, &NotLoadedError{edge: "project"}
 }
 
+// BlobOrErr returns the Blob value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e RemoteDocumentEdges) BlobOrErr() (*Blob, error) {
+	if e.Blob != nil {
+		return e.Blob, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: blob.Label}
+	}
+	return nil, &NotLoadedError{edge: "blob"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*RemoteDocument) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case remotedocument.FieldBody:
-			values[i] = new([]byte)
-		case remotedocument.FieldID, remotedocument.FieldProjectID, remotedocument.FieldStatus:
+		case remotedocument.FieldID, remotedocument.FieldProjectID, remotedocument.FieldStatus, remotedocument.FieldBlobID, remotedocument.FieldSize:
 			values[i] = new(sql.NullInt64)
-		case remotedocument.FieldKey, remotedocument.FieldContentType, remotedocument.FieldEtag:
+		case remotedocument.FieldKey, remotedocument.FieldSha256, remotedocument.FieldContentType, remotedocument.FieldEtag:
 			values[i] = new(sql.NullString)
 		case remotedocument.FieldFetchedAt:
 			values[i] = new(sql.NullTime)
@@ -110,11 +126,24 @@ func (_m *RemoteDocument) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Status = int(value.Int64)
 			}
-		case remotedocument.FieldBody:
-			if value, ok := values[i].(*[]byte); !ok {
-				return fmt.Errorf("unexpected type %T for field body", values[i])
-			} else if value != nil {
-				_m.Body = *value
+		case remotedocument.FieldBlobID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field blob_id", values[i])
+			} else if value.Valid {
+				_m.BlobID = new(int)
+				*_m.BlobID = int(value.Int64)
+			}
+		case remotedocument.FieldSha256:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field sha256", values[i])
+			} else if value.Valid {
+				_m.Sha256 = value.String
+			}
+		case remotedocument.FieldSize:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field size", values[i])
+			} else if value.Valid {
+				_m.Size = value.Int64
 			}
 		case remotedocument.FieldContentType:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -152,6 +181,11 @@ func (_m *RemoteDocument) QueryProject() *ProjectQuery {
 	return NewRemoteDocumentClient(_m.config).QueryProject(_m)
 }
 
+// QueryBlob queries the "blob" edge of the RemoteDocument entity.
+func (_m *RemoteDocument) QueryBlob() *BlobQuery {
+	return NewRemoteDocumentClient(_m.config).QueryBlob(_m)
+}
+
 // Update returns a builder for updating this RemoteDocument.
 // Note that you need to call RemoteDocument.Unwrap() before calling this method if this RemoteDocument
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -184,8 +218,16 @@ func (_m *RemoteDocument) String() string {
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))
 	builder.WriteString(", ")
-	builder.WriteString("body=")
-	builder.WriteString(fmt.Sprintf("%v", _m.Body))
+	if v := _m.BlobID; v != nil {
+		builder.WriteString("blob_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("sha256=")
+	builder.WriteString(_m.Sha256)
+	builder.WriteString(", ")
+	builder.WriteString("size=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Size))
 	builder.WriteString(", ")
 	builder.WriteString("content_type=")
 	builder.WriteString(_m.ContentType)

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/pkgreg/registry/ent/blob"
 	"github.com/pkgreg/registry/ent/project"
 	"github.com/pkgreg/registry/ent/remotedocument"
 )
@@ -41,9 +42,45 @@ func (_c *RemoteDocumentCreate) SetStatus(v int) *RemoteDocumentCreate {
 	return _c
 }
 
-// SetBody sets the "body" field.
-func (_c *RemoteDocumentCreate) SetBody(v []byte) *RemoteDocumentCreate {
-	_c.mutation.SetBody(v)
+// SetBlobID sets the "blob_id" field.
+func (_c *RemoteDocumentCreate) SetBlobID(v int) *RemoteDocumentCreate {
+	_c.mutation.SetBlobID(v)
+	return _c
+}
+
+// SetNillableBlobID sets the "blob_id" field if the given value is not nil.
+func (_c *RemoteDocumentCreate) SetNillableBlobID(v *int) *RemoteDocumentCreate {
+	if v != nil {
+		_c.SetBlobID(*v)
+	}
+	return _c
+}
+
+// SetSha256 sets the "sha256" field.
+func (_c *RemoteDocumentCreate) SetSha256(v string) *RemoteDocumentCreate {
+	_c.mutation.SetSha256(v)
+	return _c
+}
+
+// SetNillableSha256 sets the "sha256" field if the given value is not nil.
+func (_c *RemoteDocumentCreate) SetNillableSha256(v *string) *RemoteDocumentCreate {
+	if v != nil {
+		_c.SetSha256(*v)
+	}
+	return _c
+}
+
+// SetSize sets the "size" field.
+func (_c *RemoteDocumentCreate) SetSize(v int64) *RemoteDocumentCreate {
+	_c.mutation.SetSize(v)
+	return _c
+}
+
+// SetNillableSize sets the "size" field if the given value is not nil.
+func (_c *RemoteDocumentCreate) SetNillableSize(v *int64) *RemoteDocumentCreate {
+	if v != nil {
+		_c.SetSize(*v)
+	}
 	return _c
 }
 
@@ -86,6 +123,11 @@ func (_c *RemoteDocumentCreate) SetProject(v *Project) *RemoteDocumentCreate {
 	return _c.SetProjectID(v.ID)
 }
 
+// SetBlob sets the "blob" edge to the Blob entity.
+func (_c *RemoteDocumentCreate) SetBlob(v *Blob) *RemoteDocumentCreate {
+	return _c.SetBlobID(v.ID)
+}
+
 // Mutation returns the RemoteDocumentMutation object of the builder.
 func (_c *RemoteDocumentCreate) Mutation() *RemoteDocumentMutation {
 	return _c.mutation
@@ -121,6 +163,14 @@ func (_c *RemoteDocumentCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *RemoteDocumentCreate) defaults() {
+	if _, ok := _c.mutation.Sha256(); !ok {
+		v := remotedocument.DefaultSha256
+		_c.mutation.SetSha256(v)
+	}
+	if _, ok := _c.mutation.Size(); !ok {
+		v := remotedocument.DefaultSize
+		_c.mutation.SetSize(v)
+	}
 	if _, ok := _c.mutation.ContentType(); !ok {
 		v := remotedocument.DefaultContentType
 		_c.mutation.SetContentType(v)
@@ -146,6 +196,17 @@ func (_c *RemoteDocumentCreate) check() error {
 	}
 	if _, ok := _c.mutation.Status(); !ok {
 		return &ValidationError{Name: "status", err: errors.New(`ent: missing required field "RemoteDocument.status"`)}
+	}
+	if _, ok := _c.mutation.Sha256(); !ok {
+		return &ValidationError{Name: "sha256", err: errors.New(`ent: missing required field "RemoteDocument.sha256"`)}
+	}
+	if v, ok := _c.mutation.Sha256(); ok {
+		if err := remotedocument.Sha256Validator(v); err != nil {
+			return &ValidationError{Name: "sha256", err: fmt.Errorf(`ent: validator failed for field "RemoteDocument.sha256": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Size(); !ok {
+		return &ValidationError{Name: "size", err: errors.New(`ent: missing required field "RemoteDocument.size"`)}
 	}
 	if _, ok := _c.mutation.ContentType(); !ok {
 		return &ValidationError{Name: "content_type", err: errors.New(`ent: missing required field "RemoteDocument.content_type"`)}
@@ -194,9 +255,13 @@ func (_c *RemoteDocumentCreate) createSpec() (*RemoteDocument, *sqlgraph.CreateS
 		_spec.SetField(remotedocument.FieldStatus, field.TypeInt, value)
 		_node.Status = value
 	}
-	if value, ok := _c.mutation.Body(); ok {
-		_spec.SetField(remotedocument.FieldBody, field.TypeBytes, value)
-		_node.Body = value
+	if value, ok := _c.mutation.Sha256(); ok {
+		_spec.SetField(remotedocument.FieldSha256, field.TypeString, value)
+		_node.Sha256 = value
+	}
+	if value, ok := _c.mutation.Size(); ok {
+		_spec.SetField(remotedocument.FieldSize, field.TypeInt64, value)
+		_node.Size = value
 	}
 	if value, ok := _c.mutation.ContentType(); ok {
 		_spec.SetField(remotedocument.FieldContentType, field.TypeString, value)
@@ -225,6 +290,23 @@ func (_c *RemoteDocumentCreate) createSpec() (*RemoteDocument, *sqlgraph.CreateS
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.ProjectID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.BlobIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   remotedocument.BlobTable,
+			Columns: []string{remotedocument.BlobColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(blob.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.BlobID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -321,21 +403,51 @@ func (u *RemoteDocumentUpsert) AddStatus(v int) *RemoteDocumentUpsert {
 	return u
 }
 
-// SetBody sets the "body" field.
-func (u *RemoteDocumentUpsert) SetBody(v []byte) *RemoteDocumentUpsert {
-	u.Set(remotedocument.FieldBody, v)
+// SetBlobID sets the "blob_id" field.
+func (u *RemoteDocumentUpsert) SetBlobID(v int) *RemoteDocumentUpsert {
+	u.Set(remotedocument.FieldBlobID, v)
 	return u
 }
 
-// UpdateBody sets the "body" field to the value that was provided on create.
-func (u *RemoteDocumentUpsert) UpdateBody() *RemoteDocumentUpsert {
-	u.SetExcluded(remotedocument.FieldBody)
+// UpdateBlobID sets the "blob_id" field to the value that was provided on create.
+func (u *RemoteDocumentUpsert) UpdateBlobID() *RemoteDocumentUpsert {
+	u.SetExcluded(remotedocument.FieldBlobID)
 	return u
 }
 
-// ClearBody clears the value of the "body" field.
-func (u *RemoteDocumentUpsert) ClearBody() *RemoteDocumentUpsert {
-	u.SetNull(remotedocument.FieldBody)
+// ClearBlobID clears the value of the "blob_id" field.
+func (u *RemoteDocumentUpsert) ClearBlobID() *RemoteDocumentUpsert {
+	u.SetNull(remotedocument.FieldBlobID)
+	return u
+}
+
+// SetSha256 sets the "sha256" field.
+func (u *RemoteDocumentUpsert) SetSha256(v string) *RemoteDocumentUpsert {
+	u.Set(remotedocument.FieldSha256, v)
+	return u
+}
+
+// UpdateSha256 sets the "sha256" field to the value that was provided on create.
+func (u *RemoteDocumentUpsert) UpdateSha256() *RemoteDocumentUpsert {
+	u.SetExcluded(remotedocument.FieldSha256)
+	return u
+}
+
+// SetSize sets the "size" field.
+func (u *RemoteDocumentUpsert) SetSize(v int64) *RemoteDocumentUpsert {
+	u.Set(remotedocument.FieldSize, v)
+	return u
+}
+
+// UpdateSize sets the "size" field to the value that was provided on create.
+func (u *RemoteDocumentUpsert) UpdateSize() *RemoteDocumentUpsert {
+	u.SetExcluded(remotedocument.FieldSize)
+	return u
+}
+
+// AddSize adds v to the "size" field.
+func (u *RemoteDocumentUpsert) AddSize(v int64) *RemoteDocumentUpsert {
+	u.Add(remotedocument.FieldSize, v)
 	return u
 }
 
@@ -464,24 +576,59 @@ func (u *RemoteDocumentUpsertOne) UpdateStatus() *RemoteDocumentUpsertOne {
 	})
 }
 
-// SetBody sets the "body" field.
-func (u *RemoteDocumentUpsertOne) SetBody(v []byte) *RemoteDocumentUpsertOne {
+// SetBlobID sets the "blob_id" field.
+func (u *RemoteDocumentUpsertOne) SetBlobID(v int) *RemoteDocumentUpsertOne {
 	return u.Update(func(s *RemoteDocumentUpsert) {
-		s.SetBody(v)
+		s.SetBlobID(v)
 	})
 }
 
-// UpdateBody sets the "body" field to the value that was provided on create.
-func (u *RemoteDocumentUpsertOne) UpdateBody() *RemoteDocumentUpsertOne {
+// UpdateBlobID sets the "blob_id" field to the value that was provided on create.
+func (u *RemoteDocumentUpsertOne) UpdateBlobID() *RemoteDocumentUpsertOne {
 	return u.Update(func(s *RemoteDocumentUpsert) {
-		s.UpdateBody()
+		s.UpdateBlobID()
 	})
 }
 
-// ClearBody clears the value of the "body" field.
-func (u *RemoteDocumentUpsertOne) ClearBody() *RemoteDocumentUpsertOne {
+// ClearBlobID clears the value of the "blob_id" field.
+func (u *RemoteDocumentUpsertOne) ClearBlobID() *RemoteDocumentUpsertOne {
 	return u.Update(func(s *RemoteDocumentUpsert) {
-		s.ClearBody()
+		s.ClearBlobID()
+	})
+}
+
+// SetSha256 sets the "sha256" field.
+func (u *RemoteDocumentUpsertOne) SetSha256(v string) *RemoteDocumentUpsertOne {
+	return u.Update(func(s *RemoteDocumentUpsert) {
+		s.SetSha256(v)
+	})
+}
+
+// UpdateSha256 sets the "sha256" field to the value that was provided on create.
+func (u *RemoteDocumentUpsertOne) UpdateSha256() *RemoteDocumentUpsertOne {
+	return u.Update(func(s *RemoteDocumentUpsert) {
+		s.UpdateSha256()
+	})
+}
+
+// SetSize sets the "size" field.
+func (u *RemoteDocumentUpsertOne) SetSize(v int64) *RemoteDocumentUpsertOne {
+	return u.Update(func(s *RemoteDocumentUpsert) {
+		s.SetSize(v)
+	})
+}
+
+// AddSize adds v to the "size" field.
+func (u *RemoteDocumentUpsertOne) AddSize(v int64) *RemoteDocumentUpsertOne {
+	return u.Update(func(s *RemoteDocumentUpsert) {
+		s.AddSize(v)
+	})
+}
+
+// UpdateSize sets the "size" field to the value that was provided on create.
+func (u *RemoteDocumentUpsertOne) UpdateSize() *RemoteDocumentUpsertOne {
+	return u.Update(func(s *RemoteDocumentUpsert) {
+		s.UpdateSize()
 	})
 }
 
@@ -780,24 +927,59 @@ func (u *RemoteDocumentUpsertBulk) UpdateStatus() *RemoteDocumentUpsertBulk {
 	})
 }
 
-// SetBody sets the "body" field.
-func (u *RemoteDocumentUpsertBulk) SetBody(v []byte) *RemoteDocumentUpsertBulk {
+// SetBlobID sets the "blob_id" field.
+func (u *RemoteDocumentUpsertBulk) SetBlobID(v int) *RemoteDocumentUpsertBulk {
 	return u.Update(func(s *RemoteDocumentUpsert) {
-		s.SetBody(v)
+		s.SetBlobID(v)
 	})
 }
 
-// UpdateBody sets the "body" field to the value that was provided on create.
-func (u *RemoteDocumentUpsertBulk) UpdateBody() *RemoteDocumentUpsertBulk {
+// UpdateBlobID sets the "blob_id" field to the value that was provided on create.
+func (u *RemoteDocumentUpsertBulk) UpdateBlobID() *RemoteDocumentUpsertBulk {
 	return u.Update(func(s *RemoteDocumentUpsert) {
-		s.UpdateBody()
+		s.UpdateBlobID()
 	})
 }
 
-// ClearBody clears the value of the "body" field.
-func (u *RemoteDocumentUpsertBulk) ClearBody() *RemoteDocumentUpsertBulk {
+// ClearBlobID clears the value of the "blob_id" field.
+func (u *RemoteDocumentUpsertBulk) ClearBlobID() *RemoteDocumentUpsertBulk {
 	return u.Update(func(s *RemoteDocumentUpsert) {
-		s.ClearBody()
+		s.ClearBlobID()
+	})
+}
+
+// SetSha256 sets the "sha256" field.
+func (u *RemoteDocumentUpsertBulk) SetSha256(v string) *RemoteDocumentUpsertBulk {
+	return u.Update(func(s *RemoteDocumentUpsert) {
+		s.SetSha256(v)
+	})
+}
+
+// UpdateSha256 sets the "sha256" field to the value that was provided on create.
+func (u *RemoteDocumentUpsertBulk) UpdateSha256() *RemoteDocumentUpsertBulk {
+	return u.Update(func(s *RemoteDocumentUpsert) {
+		s.UpdateSha256()
+	})
+}
+
+// SetSize sets the "size" field.
+func (u *RemoteDocumentUpsertBulk) SetSize(v int64) *RemoteDocumentUpsertBulk {
+	return u.Update(func(s *RemoteDocumentUpsert) {
+		s.SetSize(v)
+	})
+}
+
+// AddSize adds v to the "size" field.
+func (u *RemoteDocumentUpsertBulk) AddSize(v int64) *RemoteDocumentUpsertBulk {
+	return u.Update(func(s *RemoteDocumentUpsert) {
+		s.AddSize(v)
+	})
+}
+
+// UpdateSize sets the "size" field to the value that was provided on create.
+func (u *RemoteDocumentUpsertBulk) UpdateSize() *RemoteDocumentUpsertBulk {
+	return u.Update(func(s *RemoteDocumentUpsert) {
+		s.UpdateSize()
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/pkgreg/registry/ent/blob"
 	"github.com/pkgreg/registry/ent/predicate"
 	"github.com/pkgreg/registry/ent/project"
 	"github.com/pkgreg/registry/ent/remotedocument"
@@ -25,6 +26,7 @@ type RemoteDocumentQuery struct {
 	inters      []Interceptor
 	predicates  []predicate.RemoteDocument
 	withProject *ProjectQuery
+	withBlob    *BlobQuery
 	modifiers   []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -77,6 +79,28 @@ func (_q *RemoteDocumentQuery) QueryProject() *ProjectQuery {
 			sqlgraph.From(remotedocument.Table, remotedocument.FieldID, selector),
 			sqlgraph.To(project.Table, project.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, remotedocument.ProjectTable, remotedocument.ProjectColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryBlob chains the current query on the "blob" edge.
+func (_q *RemoteDocumentQuery) QueryBlob() *BlobQuery {
+	query := (&BlobClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(remotedocument.Table, remotedocument.FieldID, selector),
+			sqlgraph.To(blob.Table, blob.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, remotedocument.BlobTable, remotedocument.BlobColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -277,6 +301,7 @@ func (_q *RemoteDocumentQuery) Clone() *RemoteDocumentQuery {
 		inters:      append([]Interceptor{}, _q.inters...),
 		predicates:  append([]predicate.RemoteDocument{}, _q.predicates...),
 		withProject: _q.withProject.Clone(),
+		withBlob:    _q.withBlob.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -291,6 +316,17 @@ func (_q *RemoteDocumentQuery) WithProject(opts ...func(*ProjectQuery)) *RemoteD
 		opt(query)
 	}
 	_q.withProject = query
+	return _q
+}
+
+// WithBlob tells the query-builder to eager-load the nodes that are connected to
+// the "blob" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *RemoteDocumentQuery) WithBlob(opts ...func(*BlobQuery)) *RemoteDocumentQuery {
+	query := (&BlobClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withBlob = query
 	return _q
 }
 
@@ -372,8 +408,9 @@ func (_q *RemoteDocumentQuery) sqlAll(ctx context.Context, hooks ...queryHook) (
 	var (
 		nodes       = []*RemoteDocument{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [2]bool{
 			_q.withProject != nil,
+			_q.withBlob != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -403,6 +440,12 @@ func (_q *RemoteDocumentQuery) sqlAll(ctx context.Context, hooks ...queryHook) (
 			return nil, err
 		}
 	}
+	if query := _q.withBlob; query != nil {
+		if err := _q.loadBlob(ctx, query, nodes, nil,
+			func(n *RemoteDocument, e *Blob) { n.Edges.Blob = e }); err != nil {
+			return nil, err
+		}
+	}
 	return nodes, nil
 }
 
@@ -428,6 +471,38 @@ func (_q *RemoteDocumentQuery) loadProject(ctx context.Context, query *ProjectQu
 		nodes, ok := nodeids[n.ID]
 		if !ok {
 			return fmt.Errorf(`unexpected foreign-key "project_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *RemoteDocumentQuery) loadBlob(ctx context.Context, query *BlobQuery, nodes []*RemoteDocument, init func(*RemoteDocument), assign func(*RemoteDocument, *Blob)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*RemoteDocument)
+	for i := range nodes {
+		if nodes[i].BlobID == nil {
+			continue
+		}
+		fk := *nodes[i].BlobID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(blob.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "blob_id" returned %v`, n.ID)
 		}
 		for i := range nodes {
 			assign(nodes[i], n)
@@ -466,6 +541,9 @@ func (_q *RemoteDocumentQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withProject != nil {
 			_spec.Node.AddColumnOnce(remotedocument.FieldProjectID)
+		}
+		if _q.withBlob != nil {
+			_spec.Node.AddColumnOnce(remotedocument.FieldBlobID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

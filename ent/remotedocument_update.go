@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/pkgreg/registry/ent/blob"
 	"github.com/pkgreg/registry/ent/predicate"
 	"github.com/pkgreg/registry/ent/project"
 	"github.com/pkgreg/registry/ent/remotedocument"
@@ -78,15 +79,58 @@ func (_u *RemoteDocumentUpdate) AddStatus(v int) *RemoteDocumentUpdate {
 	return _u
 }
 
-// SetBody sets the "body" field.
-func (_u *RemoteDocumentUpdate) SetBody(v []byte) *RemoteDocumentUpdate {
-	_u.mutation.SetBody(v)
+// SetBlobID sets the "blob_id" field.
+func (_u *RemoteDocumentUpdate) SetBlobID(v int) *RemoteDocumentUpdate {
+	_u.mutation.SetBlobID(v)
 	return _u
 }
 
-// ClearBody clears the value of the "body" field.
-func (_u *RemoteDocumentUpdate) ClearBody() *RemoteDocumentUpdate {
-	_u.mutation.ClearBody()
+// SetNillableBlobID sets the "blob_id" field if the given value is not nil.
+func (_u *RemoteDocumentUpdate) SetNillableBlobID(v *int) *RemoteDocumentUpdate {
+	if v != nil {
+		_u.SetBlobID(*v)
+	}
+	return _u
+}
+
+// ClearBlobID clears the value of the "blob_id" field.
+func (_u *RemoteDocumentUpdate) ClearBlobID() *RemoteDocumentUpdate {
+	_u.mutation.ClearBlobID()
+	return _u
+}
+
+// SetSha256 sets the "sha256" field.
+func (_u *RemoteDocumentUpdate) SetSha256(v string) *RemoteDocumentUpdate {
+	_u.mutation.SetSha256(v)
+	return _u
+}
+
+// SetNillableSha256 sets the "sha256" field if the given value is not nil.
+func (_u *RemoteDocumentUpdate) SetNillableSha256(v *string) *RemoteDocumentUpdate {
+	if v != nil {
+		_u.SetSha256(*v)
+	}
+	return _u
+}
+
+// SetSize sets the "size" field.
+func (_u *RemoteDocumentUpdate) SetSize(v int64) *RemoteDocumentUpdate {
+	_u.mutation.ResetSize()
+	_u.mutation.SetSize(v)
+	return _u
+}
+
+// SetNillableSize sets the "size" field if the given value is not nil.
+func (_u *RemoteDocumentUpdate) SetNillableSize(v *int64) *RemoteDocumentUpdate {
+	if v != nil {
+		_u.SetSize(*v)
+	}
+	return _u
+}
+
+// AddSize adds value to the "size" field.
+func (_u *RemoteDocumentUpdate) AddSize(v int64) *RemoteDocumentUpdate {
+	_u.mutation.AddSize(v)
 	return _u
 }
 
@@ -137,6 +181,11 @@ func (_u *RemoteDocumentUpdate) SetProject(v *Project) *RemoteDocumentUpdate {
 	return _u.SetProjectID(v.ID)
 }
 
+// SetBlob sets the "blob" edge to the Blob entity.
+func (_u *RemoteDocumentUpdate) SetBlob(v *Blob) *RemoteDocumentUpdate {
+	return _u.SetBlobID(v.ID)
+}
+
 // Mutation returns the RemoteDocumentMutation object of the builder.
 func (_u *RemoteDocumentUpdate) Mutation() *RemoteDocumentMutation {
 	return _u.mutation
@@ -145,6 +194,12 @@ func (_u *RemoteDocumentUpdate) Mutation() *RemoteDocumentMutation {
 // ClearProject clears the "project" edge to the Project entity.
 func (_u *RemoteDocumentUpdate) ClearProject() *RemoteDocumentUpdate {
 	_u.mutation.ClearProject()
+	return _u
+}
+
+// ClearBlob clears the "blob" edge to the Blob entity.
+func (_u *RemoteDocumentUpdate) ClearBlob() *RemoteDocumentUpdate {
+	_u.mutation.ClearBlob()
 	return _u
 }
 
@@ -182,6 +237,11 @@ func (_u *RemoteDocumentUpdate) check() error {
 			return &ValidationError{Name: "key", err: fmt.Errorf(`ent: validator failed for field "RemoteDocument.key": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Sha256(); ok {
+		if err := remotedocument.Sha256Validator(v); err != nil {
+			return &ValidationError{Name: "sha256", err: fmt.Errorf(`ent: validator failed for field "RemoteDocument.sha256": %w`, err)}
+		}
+	}
 	if _u.mutation.ProjectCleared() && len(_u.mutation.ProjectIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "RemoteDocument.project"`)
 	}
@@ -209,11 +269,14 @@ func (_u *RemoteDocumentUpdate) sqlSave(ctx context.Context) (_node int, err err
 	if value, ok := _u.mutation.AddedStatus(); ok {
 		_spec.AddField(remotedocument.FieldStatus, field.TypeInt, value)
 	}
-	if value, ok := _u.mutation.Body(); ok {
-		_spec.SetField(remotedocument.FieldBody, field.TypeBytes, value)
+	if value, ok := _u.mutation.Sha256(); ok {
+		_spec.SetField(remotedocument.FieldSha256, field.TypeString, value)
 	}
-	if _u.mutation.BodyCleared() {
-		_spec.ClearField(remotedocument.FieldBody, field.TypeBytes)
+	if value, ok := _u.mutation.Size(); ok {
+		_spec.SetField(remotedocument.FieldSize, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedSize(); ok {
+		_spec.AddField(remotedocument.FieldSize, field.TypeInt64, value)
 	}
 	if value, ok := _u.mutation.ContentType(); ok {
 		_spec.SetField(remotedocument.FieldContentType, field.TypeString, value)
@@ -246,6 +309,35 @@ func (_u *RemoteDocumentUpdate) sqlSave(ctx context.Context) (_node int, err err
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(project.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.BlobCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   remotedocument.BlobTable,
+			Columns: []string{remotedocument.BlobColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(blob.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.BlobIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   remotedocument.BlobTable,
+			Columns: []string{remotedocument.BlobColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(blob.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -322,15 +414,58 @@ func (_u *RemoteDocumentUpdateOne) AddStatus(v int) *RemoteDocumentUpdateOne {
 	return _u
 }
 
-// SetBody sets the "body" field.
-func (_u *RemoteDocumentUpdateOne) SetBody(v []byte) *RemoteDocumentUpdateOne {
-	_u.mutation.SetBody(v)
+// SetBlobID sets the "blob_id" field.
+func (_u *RemoteDocumentUpdateOne) SetBlobID(v int) *RemoteDocumentUpdateOne {
+	_u.mutation.SetBlobID(v)
 	return _u
 }
 
-// ClearBody clears the value of the "body" field.
-func (_u *RemoteDocumentUpdateOne) ClearBody() *RemoteDocumentUpdateOne {
-	_u.mutation.ClearBody()
+// SetNillableBlobID sets the "blob_id" field if the given value is not nil.
+func (_u *RemoteDocumentUpdateOne) SetNillableBlobID(v *int) *RemoteDocumentUpdateOne {
+	if v != nil {
+		_u.SetBlobID(*v)
+	}
+	return _u
+}
+
+// ClearBlobID clears the value of the "blob_id" field.
+func (_u *RemoteDocumentUpdateOne) ClearBlobID() *RemoteDocumentUpdateOne {
+	_u.mutation.ClearBlobID()
+	return _u
+}
+
+// SetSha256 sets the "sha256" field.
+func (_u *RemoteDocumentUpdateOne) SetSha256(v string) *RemoteDocumentUpdateOne {
+	_u.mutation.SetSha256(v)
+	return _u
+}
+
+// SetNillableSha256 sets the "sha256" field if the given value is not nil.
+func (_u *RemoteDocumentUpdateOne) SetNillableSha256(v *string) *RemoteDocumentUpdateOne {
+	if v != nil {
+		_u.SetSha256(*v)
+	}
+	return _u
+}
+
+// SetSize sets the "size" field.
+func (_u *RemoteDocumentUpdateOne) SetSize(v int64) *RemoteDocumentUpdateOne {
+	_u.mutation.ResetSize()
+	_u.mutation.SetSize(v)
+	return _u
+}
+
+// SetNillableSize sets the "size" field if the given value is not nil.
+func (_u *RemoteDocumentUpdateOne) SetNillableSize(v *int64) *RemoteDocumentUpdateOne {
+	if v != nil {
+		_u.SetSize(*v)
+	}
+	return _u
+}
+
+// AddSize adds value to the "size" field.
+func (_u *RemoteDocumentUpdateOne) AddSize(v int64) *RemoteDocumentUpdateOne {
+	_u.mutation.AddSize(v)
 	return _u
 }
 
@@ -381,6 +516,11 @@ func (_u *RemoteDocumentUpdateOne) SetProject(v *Project) *RemoteDocumentUpdateO
 	return _u.SetProjectID(v.ID)
 }
 
+// SetBlob sets the "blob" edge to the Blob entity.
+func (_u *RemoteDocumentUpdateOne) SetBlob(v *Blob) *RemoteDocumentUpdateOne {
+	return _u.SetBlobID(v.ID)
+}
+
 // Mutation returns the RemoteDocumentMutation object of the builder.
 func (_u *RemoteDocumentUpdateOne) Mutation() *RemoteDocumentMutation {
 	return _u.mutation
@@ -389,6 +529,12 @@ func (_u *RemoteDocumentUpdateOne) Mutation() *RemoteDocumentMutation {
 // ClearProject clears the "project" edge to the Project entity.
 func (_u *RemoteDocumentUpdateOne) ClearProject() *RemoteDocumentUpdateOne {
 	_u.mutation.ClearProject()
+	return _u
+}
+
+// ClearBlob clears the "blob" edge to the Blob entity.
+func (_u *RemoteDocumentUpdateOne) ClearBlob() *RemoteDocumentUpdateOne {
+	_u.mutation.ClearBlob()
 	return _u
 }
 
@@ -439,6 +585,11 @@ func (_u *RemoteDocumentUpdateOne) check() error {
 			return &ValidationError{Name: "key", err: fmt.Errorf(`ent: validator failed for field "RemoteDocument.key": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Sha256(); ok {
+		if err := remotedocument.Sha256Validator(v); err != nil {
+			return &ValidationError{Name: "sha256", err: fmt.Errorf(`ent: validator failed for field "RemoteDocument.sha256": %w`, err)}
+		}
+	}
 	if _u.mutation.ProjectCleared() && len(_u.mutation.ProjectIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "RemoteDocument.project"`)
 	}
@@ -483,11 +634,14 @@ func (_u *RemoteDocumentUpdateOne) sqlSave(ctx context.Context) (_node *RemoteDo
 	if value, ok := _u.mutation.AddedStatus(); ok {
 		_spec.AddField(remotedocument.FieldStatus, field.TypeInt, value)
 	}
-	if value, ok := _u.mutation.Body(); ok {
-		_spec.SetField(remotedocument.FieldBody, field.TypeBytes, value)
+	if value, ok := _u.mutation.Sha256(); ok {
+		_spec.SetField(remotedocument.FieldSha256, field.TypeString, value)
 	}
-	if _u.mutation.BodyCleared() {
-		_spec.ClearField(remotedocument.FieldBody, field.TypeBytes)
+	if value, ok := _u.mutation.Size(); ok {
+		_spec.SetField(remotedocument.FieldSize, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedSize(); ok {
+		_spec.AddField(remotedocument.FieldSize, field.TypeInt64, value)
 	}
 	if value, ok := _u.mutation.ContentType(); ok {
 		_spec.SetField(remotedocument.FieldContentType, field.TypeString, value)
@@ -520,6 +674,35 @@ func (_u *RemoteDocumentUpdateOne) sqlSave(ctx context.Context) (_node *RemoteDo
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(project.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.BlobCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   remotedocument.BlobTable,
+			Columns: []string{remotedocument.BlobColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(blob.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.BlobIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   remotedocument.BlobTable,
+			Columns: []string{remotedocument.BlobColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(blob.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -512,12 +512,22 @@ func init() {
 			return nil
 		}
 	}()
+	// remotedocumentDescSha256 is the schema descriptor for sha256 field.
+	remotedocumentDescSha256 := remotedocumentFields[4].Descriptor()
+	// remotedocument.DefaultSha256 holds the default value on creation for the sha256 field.
+	remotedocument.DefaultSha256 = remotedocumentDescSha256.Default.(string)
+	// remotedocument.Sha256Validator is a validator for the "sha256" field. It is called by the builders before save.
+	remotedocument.Sha256Validator = remotedocumentDescSha256.Validators[0].(func(string) error)
+	// remotedocumentDescSize is the schema descriptor for size field.
+	remotedocumentDescSize := remotedocumentFields[5].Descriptor()
+	// remotedocument.DefaultSize holds the default value on creation for the size field.
+	remotedocument.DefaultSize = remotedocumentDescSize.Default.(int64)
 	// remotedocumentDescContentType is the schema descriptor for content_type field.
-	remotedocumentDescContentType := remotedocumentFields[4].Descriptor()
+	remotedocumentDescContentType := remotedocumentFields[6].Descriptor()
 	// remotedocument.DefaultContentType holds the default value on creation for the content_type field.
 	remotedocument.DefaultContentType = remotedocumentDescContentType.Default.(string)
 	// remotedocumentDescEtag is the schema descriptor for etag field.
-	remotedocumentDescEtag := remotedocumentFields[5].Descriptor()
+	remotedocumentDescEtag := remotedocumentFields[7].Descriptor()
 	// remotedocument.DefaultEtag holds the default value on creation for the etag field.
 	remotedocument.DefaultEtag = remotedocumentDescEtag.Default.(string)
 	routeFields := schema.Route{}.Fields()

@@ -342,6 +342,7 @@ func TestGenericValidationStoresNothing(t *testing.T) {
 		})
 	}
 	t.Run("checksum mismatch", func(t *testing.T) {
+		start := storedState(t, e)
 		body := []byte("checked content")
 		m := md5.Sum([]byte("other"))
 		wrong := sha([]byte("other"))
@@ -356,6 +357,14 @@ func TestGenericValidationStoresNothing(t *testing.T) {
 			if status != 400 || !strings.Contains(resp, "SHA") && !strings.Contains(resp, "MD5") {
 				t.Errorf("%s: %d %s", name, status, resp)
 			}
+		}
+		// Checked here, before the matching upload below (which is wiped):
+		// a mismatched body leaves no row and no object behind.
+		if after := storedState(t, e); after != start {
+			t.Fatalf("a checksum mismatch stored something: %s -> %s", start, after)
+		}
+		if status, _, _ := g.get(tok(alice), "acme%2Ftools", "sum/1.0/f.txt"); status != 404 {
+			t.Fatalf("a file that failed its checksum downloads: %d", status)
 		}
 		good := md5.Sum(body)
 		status, resp := g.put(map[string]string{"PRIVATE-TOKEN": alice, "X-Checksum-SHA256": sha(body),

@@ -65,6 +65,8 @@ func TestBackendsAreTheOnesAskedFor(t *testing.T) {
 	if e.Server.Dialect != wantDB || e.Server.Blobs.Name() != wantBlobs {
 		t.Fatalf("running on %s+%s, want %s+%s", e.Server.Dialect, e.Server.Blobs.Name(), wantDB, wantBlobs)
 	}
+	// .ci/run prints this line for each pass: what the server really used.
+	t.Logf("backends: %s+%s", e.Server.Dialect, e.Server.Blobs.Name())
 }
 
 func TestGroupsProjectsMembershipAndVisibility(t *testing.T) {

@@ -70,8 +70,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 	}
 	allow, _ := cfg.RemoteAllowPrefixes() // checked by Validate
 	svc, err := registry.New(registry.Options{DB: db, Blobs: blobs, Logger: log, Now: opt.Now, SecretKey: key,
-		MaxFileSize: cfg.MaxFileSize, ExternalURL: cfg.ExternalURL, RemoteAllowCIDRs: allow, Dialect: dialect})
+		MaxFileSize: cfg.MaxFileSize, ExternalURL: cfg.ExternalURL, RemoteAllowCIDRs: allow, Dialect: dialect,
+		MetadataCacheBytes: cfg.MetadataCacheBytes})
 	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := svc.DropInlineRemoteDocuments(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -126,7 +131,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		rest.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "404 Not Found"})
 	})
-	return middleware.Wrap(rest.RejectTraversal(rest.CarryHops(mux)), s.Log, metrics)
+	return middleware.Wrap(middleware.BodyIdleTimeout(rest.RejectTraversal(rest.CarryHops(mux)), s.Config.BodyIdleTimeout), s.Log, metrics)
 }
 
 // Handler is the whole HTTP surface (for tests with httptest).

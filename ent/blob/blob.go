@@ -28,6 +28,8 @@ const (
 	FieldOrphanedAt = "orphaned_at"
 	// EdgeFiles holds the string denoting the files edge name in mutations.
 	EdgeFiles = "files"
+	// EdgeRemoteDocuments holds the string denoting the remote_documents edge name in mutations.
+	EdgeRemoteDocuments = "remote_documents"
 	// Table holds the table name of the blob in the database.
 	Table = "blobs"
 	// FilesTable is the table that holds the files relation/edge.
@@ -37,6 +39,13 @@ const (
 	FilesInverseTable = "package_files"
 	// FilesColumn is the table column denoting the files relation/edge.
 	FilesColumn = "blob_id"
+	// RemoteDocumentsTable is the table that holds the remote_documents relation/edge.
+	RemoteDocumentsTable = "remote_documents"
+	// RemoteDocumentsInverseTable is the table name for the RemoteDocument entity.
+	// It exists in this package in order to avoid circular dependency with the "remotedocument" package.
+	RemoteDocumentsInverseTable = "remote_documents"
+	// RemoteDocumentsColumn is the table column denoting the remote_documents relation/edge.
+	RemoteDocumentsColumn = "blob_id"
 )
 
 // Columns holds all SQL columns for blob fields.
@@ -130,10 +139,31 @@ func ByFiles(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newFilesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByRemoteDocumentsCount orders the results by remote_documents count.
+func ByRemoteDocumentsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newRemoteDocumentsStep(), opts...)
+	}
+}
+
+// ByRemoteDocuments orders the results by remote_documents terms.
+func ByRemoteDocuments(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRemoteDocumentsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newFilesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(FilesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, FilesTable, FilesColumn),
+	)
+}
+func newRemoteDocumentsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RemoteDocumentsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, RemoteDocumentsTable, RemoteDocumentsColumn),
 	)
 }

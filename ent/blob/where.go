@@ -523,6 +523,29 @@ func HasFilesWith(preds ...predicate.PackageFile) predicate.Blob {
 	})
 }
 
+// HasRemoteDocuments applies the HasEdge predicate on the "remote_documents" edge.
+func HasRemoteDocuments() predicate.Blob {
+	return predicate.Blob(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, RemoteDocumentsTable, RemoteDocumentsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRemoteDocumentsWith applies the HasEdge predicate on the "remote_documents" edge with a given conditions (other predicates).
+func HasRemoteDocumentsWith(preds ...predicate.RemoteDocument) predicate.Blob {
+	return predicate.Blob(func(s *sql.Selector) {
+		step := newRemoteDocumentsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Blob) predicate.Blob {
 	return predicate.Blob(sql.AndPredicates(predicates...))

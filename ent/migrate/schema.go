@@ -370,10 +370,12 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "key", Type: field.TypeString, Size: 2048},
 		{Name: "status", Type: field.TypeInt},
-		{Name: "body", Type: field.TypeBytes, Nullable: true},
+		{Name: "sha256", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "size", Type: field.TypeInt64, Default: 0},
 		{Name: "content_type", Type: field.TypeString, Default: ""},
 		{Name: "etag", Type: field.TypeString, Default: ""},
 		{Name: "fetched_at", Type: field.TypeTime},
+		{Name: "blob_id", Type: field.TypeInt, Nullable: true},
 		{Name: "project_id", Type: field.TypeInt},
 	}
 	// RemoteDocumentsTable holds the schema information for the "remote_documents" table.
@@ -383,8 +385,14 @@ var (
 		PrimaryKey: []*schema.Column{RemoteDocumentsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
 			{
+				Symbol:     "remote_documents_blobs_remote_documents",
+				Columns:    []*schema.Column{RemoteDocumentsColumns[8]},
+				RefColumns: []*schema.Column{BlobsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
 				Symbol:     "remote_documents_projects_remote_documents",
-				Columns:    []*schema.Column{RemoteDocumentsColumns[7]},
+				Columns:    []*schema.Column{RemoteDocumentsColumns[9]},
 				RefColumns: []*schema.Column{ProjectsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -393,7 +401,12 @@ var (
 			{
 				Name:    "remotedocument_project_id_key",
 				Unique:  true,
-				Columns: []*schema.Column{RemoteDocumentsColumns[7], RemoteDocumentsColumns[1]},
+				Columns: []*schema.Column{RemoteDocumentsColumns[9], RemoteDocumentsColumns[1]},
+			},
+			{
+				Name:    "remotedocument_blob_id",
+				Unique:  false,
+				Columns: []*schema.Column{RemoteDocumentsColumns[8]},
 			},
 		},
 	}
@@ -511,7 +524,8 @@ func init() {
 		Table: "packages",
 	}
 	ProjectsTable.ForeignKeys[0].RefTable = NamespacesTable
-	RemoteDocumentsTable.ForeignKeys[0].RefTable = ProjectsTable
+	RemoteDocumentsTable.ForeignKeys[0].RefTable = BlobsTable
+	RemoteDocumentsTable.ForeignKeys[1].RefTable = ProjectsTable
 	UpstreamsTable.ForeignKeys[0].RefTable = ProjectsTable
 	UpstreamsTable.ForeignKeys[1].RefTable = ProjectsTable
 	UpstreamsTable.ForeignKeys[2].RefTable = UsersTable

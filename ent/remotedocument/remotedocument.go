@@ -18,8 +18,12 @@ const (
 	FieldKey = "key"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
-	// FieldBody holds the string denoting the body field in the database.
-	FieldBody = "body"
+	// FieldBlobID holds the string denoting the blob_id field in the database.
+	FieldBlobID = "blob_id"
+	// FieldSha256 holds the string denoting the sha256 field in the database.
+	FieldSha256 = "sha256"
+	// FieldSize holds the string denoting the size field in the database.
+	FieldSize = "size"
 	// FieldContentType holds the string denoting the content_type field in the database.
 	FieldContentType = "content_type"
 	// FieldEtag holds the string denoting the etag field in the database.
@@ -28,6 +32,8 @@ const (
 	FieldFetchedAt = "fetched_at"
 	// EdgeProject holds the string denoting the project edge name in mutations.
 	EdgeProject = "project"
+	// EdgeBlob holds the string denoting the blob edge name in mutations.
+	EdgeBlob = "blob"
 	// Table holds the table name of the remotedocument in the database.
 	Table = "remote_documents"
 	// ProjectTable is the table that holds the project relation/edge.
@@ -37,6 +43,13 @@ const (
 	ProjectInverseTable = "projects"
 	// ProjectColumn is the table column denoting the project relation/edge.
 	ProjectColumn = "project_id"
+	// BlobTable is the table that holds the blob relation/edge.
+	BlobTable = "remote_documents"
+	// BlobInverseTable is the table name for the Blob entity.
+	// It exists in this package in order to avoid circular dependency with the "blob" package.
+	BlobInverseTable = "blobs"
+	// BlobColumn is the table column denoting the blob relation/edge.
+	BlobColumn = "blob_id"
 )
 
 // Columns holds all SQL columns for remotedocument fields.
@@ -45,7 +58,9 @@ var Columns = []string{
 	FieldProjectID,
 	FieldKey,
 	FieldStatus,
-	FieldBody,
+	FieldBlobID,
+	FieldSha256,
+	FieldSize,
 	FieldContentType,
 	FieldEtag,
 	FieldFetchedAt,
@@ -64,6 +79,12 @@ func ValidColumn(column string) bool {
 var (
 	// KeyValidator is a validator for the "key" field. It is called by the builders before save.
 	KeyValidator func(string) error
+	// DefaultSha256 holds the default value on creation for the "sha256" field.
+	DefaultSha256 string
+	// Sha256Validator is a validator for the "sha256" field. It is called by the builders before save.
+	Sha256Validator func(string) error
+	// DefaultSize holds the default value on creation for the "size" field.
+	DefaultSize int64
 	// DefaultContentType holds the default value on creation for the "content_type" field.
 	DefaultContentType string
 	// DefaultEtag holds the default value on creation for the "etag" field.
@@ -93,6 +114,21 @@ func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStatus, opts...).ToFunc()
 }
 
+// ByBlobID orders the results by the blob_id field.
+func ByBlobID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBlobID, opts...).ToFunc()
+}
+
+// BySha256 orders the results by the sha256 field.
+func BySha256(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSha256, opts...).ToFunc()
+}
+
+// BySize orders the results by the size field.
+func BySize(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSize, opts...).ToFunc()
+}
+
 // ByContentType orders the results by the content_type field.
 func ByContentType(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldContentType, opts...).ToFunc()
@@ -114,10 +150,24 @@ func ByProjectField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newProjectStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByBlobField orders the results by blob field.
+func ByBlobField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newBlobStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newProjectStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ProjectInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, ProjectTable, ProjectColumn),
+	)
+}
+func newBlobStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(BlobInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, BlobTable, BlobColumn),
 	)
 }

@@ -70,9 +70,19 @@ func Status(v int) predicate.RemoteDocument {
 	return predicate.RemoteDocument(sql.FieldEQ(FieldStatus, v))
 }
 
-// Body applies equality check predicate on the "body" field. It's identical to BodyEQ.
-func Body(v []byte) predicate.RemoteDocument {
-	return predicate.RemoteDocument(sql.FieldEQ(FieldBody, v))
+// BlobID applies equality check predicate on the "blob_id" field. It's identical to BlobIDEQ.
+func BlobID(v int) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldEQ(FieldBlobID, v))
+}
+
+// Sha256 applies equality check predicate on the "sha256" field. It's identical to Sha256EQ.
+func Sha256(v string) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldEQ(FieldSha256, v))
+}
+
+// Size applies equality check predicate on the "size" field. It's identical to SizeEQ.
+func Size(v int64) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldEQ(FieldSize, v))
 }
 
 // ContentType applies equality check predicate on the "content_type" field. It's identical to ContentTypeEQ.
@@ -215,54 +225,139 @@ func StatusLTE(v int) predicate.RemoteDocument {
 	return predicate.RemoteDocument(sql.FieldLTE(FieldStatus, v))
 }
 
-// BodyEQ applies the EQ predicate on the "body" field.
-func BodyEQ(v []byte) predicate.RemoteDocument {
-	return predicate.RemoteDocument(sql.FieldEQ(FieldBody, v))
+// BlobIDEQ applies the EQ predicate on the "blob_id" field.
+func BlobIDEQ(v int) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldEQ(FieldBlobID, v))
 }
 
-// BodyNEQ applies the NEQ predicate on the "body" field.
-func BodyNEQ(v []byte) predicate.RemoteDocument {
-	return predicate.RemoteDocument(sql.FieldNEQ(FieldBody, v))
+// BlobIDNEQ applies the NEQ predicate on the "blob_id" field.
+func BlobIDNEQ(v int) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldNEQ(FieldBlobID, v))
 }
 
-// BodyIn applies the In predicate on the "body" field.
-func BodyIn(vs ...[]byte) predicate.RemoteDocument {
-	return predicate.RemoteDocument(sql.FieldIn(FieldBody, vs...))
+// BlobIDIn applies the In predicate on the "blob_id" field.
+func BlobIDIn(vs ...int) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldIn(FieldBlobID, vs...))
 }
 
-// BodyNotIn applies the NotIn predicate on the "body" field.
-func BodyNotIn(vs ...[]byte) predicate.RemoteDocument {
-	return predicate.RemoteDocument(sql.FieldNotIn(FieldBody, vs...))
+// BlobIDNotIn applies the NotIn predicate on the "blob_id" field.
+func BlobIDNotIn(vs ...int) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldNotIn(FieldBlobID, vs...))
 }
 
-// BodyGT applies the GT predicate on the "body" field.
-func BodyGT(v []byte) predicate.RemoteDocument {
-	return predicate.RemoteDocument(sql.FieldGT(FieldBody, v))
+// BlobIDIsNil applies the IsNil predicate on the "blob_id" field.
+func BlobIDIsNil() predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldIsNull(FieldBlobID))
 }
 
-// BodyGTE applies the GTE predicate on the "body" field.
-func BodyGTE(v []byte) predicate.RemoteDocument {
-	return predicate.RemoteDocument(sql.FieldGTE(FieldBody, v))
+// BlobIDNotNil applies the NotNil predicate on the "blob_id" field.
+func BlobIDNotNil() predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldNotNull(FieldBlobID))
 }
 
-// BodyLT applies the LT predicate on the "body" field.
-func BodyLT(v []byte) predicate.RemoteDocument {
-	return predicate.RemoteDocument(sql.FieldLT(FieldBody, v))
+// Sha256EQ applies the EQ predicate on the "sha256" field.
+func Sha256EQ(v string) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldEQ(FieldSha256, v))
 }
 
-// BodyLTE applies the LTE predicate on the "body" field.
-func BodyLTE(v []byte) predicate.RemoteDocument {
-	return predicate.RemoteDocument(sql.FieldLTE(FieldBody, v))
+// Sha256NEQ applies the NEQ predicate on the "sha256" field.
+func Sha256NEQ(v string) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldNEQ(FieldSha256, v))
 }
 
-// BodyIsNil applies the IsNil predicate on the "body" field.
-func BodyIsNil() predicate.RemoteDocument {
-	return predicate.RemoteDocument(sql.FieldIsNull(FieldBody))
+// Sha256In applies the In predicate on the "sha256" field.
+func Sha256In(vs ...string) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldIn(FieldSha256, vs...))
 }
 
-// BodyNotNil applies the NotNil predicate on the "body" field.
-func BodyNotNil() predicate.RemoteDocument {
-	return predicate.RemoteDocument(sql.FieldNotNull(FieldBody))
+// Sha256NotIn applies the NotIn predicate on the "sha256" field.
+func Sha256NotIn(vs ...string) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldNotIn(FieldSha256, vs...))
+}
+
+// Sha256GT applies the GT predicate on the "sha256" field.
+func Sha256GT(v string) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldGT(FieldSha256, v))
+}
+
+// Sha256GTE applies the GTE predicate on the "sha256" field.
+func Sha256GTE(v string) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldGTE(FieldSha256, v))
+}
+
+// Sha256LT applies the LT predicate on the "sha256" field.
+func Sha256LT(v string) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldLT(FieldSha256, v))
+}
+
+// Sha256LTE applies the LTE predicate on the "sha256" field.
+func Sha256LTE(v string) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldLTE(FieldSha256, v))
+}
+
+// Sha256Contains applies the Contains predicate on the "sha256" field.
+func Sha256Contains(v string) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldContains(FieldSha256, v))
+}
+
+// Sha256HasPrefix applies the HasPrefix predicate on the "sha256" field.
+func Sha256HasPrefix(v string) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldHasPrefix(FieldSha256, v))
+}
+
+// Sha256HasSuffix applies the HasSuffix predicate on the "sha256" field.
+func Sha256HasSuffix(v string) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldHasSuffix(FieldSha256, v))
+}
+
+// Sha256EqualFold applies the EqualFold predicate on the "sha256" field.
+func Sha256EqualFold(v string) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldEqualFold(FieldSha256, v))
+}
+
+// Sha256ContainsFold applies the ContainsFold predicate on the "sha256" field.
+func Sha256ContainsFold(v string) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldContainsFold(FieldSha256, v))
+}
+
+// SizeEQ applies the EQ predicate on the "size" field.
+func SizeEQ(v int64) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldEQ(FieldSize, v))
+}
+
+// SizeNEQ applies the NEQ predicate on the "size" field.
+func SizeNEQ(v int64) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldNEQ(FieldSize, v))
+}
+
+// SizeIn applies the In predicate on the "size" field.
+func SizeIn(vs ...int64) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldIn(FieldSize, vs...))
+}
+
+// SizeNotIn applies the NotIn predicate on the "size" field.
+func SizeNotIn(vs ...int64) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldNotIn(FieldSize, vs...))
+}
+
+// SizeGT applies the GT predicate on the "size" field.
+func SizeGT(v int64) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldGT(FieldSize, v))
+}
+
+// SizeGTE applies the GTE predicate on the "size" field.
+func SizeGTE(v int64) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldGTE(FieldSize, v))
+}
+
+// SizeLT applies the LT predicate on the "size" field.
+func SizeLT(v int64) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldLT(FieldSize, v))
+}
+
+// SizeLTE applies the LTE predicate on the "size" field.
+func SizeLTE(v int64) predicate.RemoteDocument {
+	return predicate.RemoteDocument(sql.FieldLTE(FieldSize, v))
 }
 
 // ContentTypeEQ applies the EQ predicate on the "content_type" field.
@@ -450,6 +545,29 @@ func HasProject() predicate.RemoteDocument {
 func HasProjectWith(preds ...predicate.Project) predicate.RemoteDocument {
 	return predicate.RemoteDocument(func(s *sql.Selector) {
 		step := newProjectStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasBlob applies the HasEdge predicate on the "blob" edge.
+func HasBlob() predicate.RemoteDocument {
+	return predicate.RemoteDocument(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, BlobTable, BlobColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasBlobWith applies the HasEdge predicate on the "blob" edge with a given conditions (other predicates).
+func HasBlobWith(preds ...predicate.Blob) predicate.RemoteDocument {
+	return predicate.RemoteDocument(func(s *sql.Selector) {
+		step := newBlobStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

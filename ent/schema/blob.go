@@ -8,7 +8,8 @@ import (
 )
 
 // Blob maps content (by SHA-256) to the object that holds it, so identical
-// files are stored once. The sweeper deletes blobs no file references.
+// files are stored once. The sweeper deletes blobs no file and no cached
+// remote document references.
 type Blob struct{ ent.Schema }
 
 func (Blob) Fields() []ent.Field {
@@ -31,5 +32,5 @@ func (Blob) Indexes() []ent.Index {
 }
 
 func (Blob) Edges() []ent.Edge {
-	return []ent.Edge{edge.To("files", PackageFile.Type)}
+	return []ent.Edge{edge.To("files", PackageFile.Type), edge.To("remote_documents", RemoteDocument.Type)}
 }

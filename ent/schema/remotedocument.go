@@ -12,6 +12,11 @@ import (
 // fresh for the project's cache TTL; after that it is revalidated, and
 // served stale when the upstream is down and the project allows it.
 // Package files are not documents: they are cached as package files.
+//
+// The row is a pointer: the body is a content-addressed Blob (by SHA-256),
+// so the same document cached by several REMOTE projects is stored once,
+// and the database holds no document bodies. The sweeper reclaims a body
+// once no document and no package file references it.
 type RemoteDocument struct{ ent.Schema }
 
 func (RemoteDocument) Fields() []ent.Field {
@@ -21,7 +26,11 @@ func (RemoteDocument) Fields() []ent.Field {
 		field.String("key").NotEmpty().MaxLen(2048),
 		// status is the upstream's answer: 200, or 404/410 for a cached miss.
 		field.Int("status"),
-		field.Bytes("body").Optional(),
+		// blob_id is the body; nil on rows written before bodies moved to
+		// the blob store (those rows are dropped at start: a cache).
+		field.Int("blob_id").Optional().Nillable(),
+		field.String("sha256").Default("").MaxLen(64),
+		field.Int64("size").Default(0),
 		field.String("content_type").Default(""),
 		field.String("etag").Default(""),
 		field.Time("fetched_at"),
@@ -31,9 +40,10 @@ func (RemoteDocument) Fields() []ent.Field {
 func (RemoteDocument) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("project", Project.Type).Ref("remote_documents").Field("project_id").Unique().Required(),
+		edge.From("blob", Blob.Type).Ref("remote_documents").Field("blob_id").Unique(),
 	}
 }
 
 func (RemoteDocument) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("project_id", "key").Unique()}
+	return []ent.Index{index.Fields("project_id", "key").Unique(), index.Fields("blob_id")}
 }

@@ -64,3 +64,14 @@ type Store interface {
 type FileBacked interface {
 	OSFile() *os.File
 }
+
+// StagingCleaner is implemented by stores whose Put keeps data outside the
+// key space while it runs: the filesystem's staging files, S3's multipart
+// uploads. A Put that is killed (a crash, kill -9) leaves that data behind
+// where Walk never sees it; the sweeper reclaims it through this.
+type StagingCleaner interface {
+	// RemoveStaleUploads removes the staging data of uploads that no Put
+	// of this process is running and that nothing has written to since
+	// before. It returns how many uploads it removed and their bytes.
+	RemoveStaleUploads(ctx context.Context, before time.Time) (removed int, bytes int64, err error)
+}

@@ -38,7 +38,13 @@ type Config struct {
 	// link-local... addresses remote projects may connect to; by default
 	// none (see RemoteAllowPrefixes).
 	RemoteAllowCIDRs string
-	S3               S3
+	// BodyIdleTimeout cuts a request body that sends nothing for this long
+	// (408); a slow body that keeps moving is never cut. 0: no limit.
+	BodyIdleTimeout time.Duration
+	// MetadataCacheBytes bounds the in-memory cache of parsed and rendered
+	// package metadata (npm packuments, PyPI file lists).
+	MetadataCacheBytes int64
+	S3                 S3
 }
 
 // S3 configures the S3-compatible blob store; Endpoint empty means the local
@@ -76,6 +82,8 @@ func (c *Config) options() []option {
 		{flag: "gc-interval", env: "REGISTRY_GC_INTERVAL", help: "how often to delete blobs no file references (0: never)", dur: &c.GCInterval},
 		{flag: "gc-grace", env: "REGISTRY_GC_GRACE", help: "how long an unreferenced blob is kept, so downloads in flight finish", dur: &c.GCGrace},
 		{flag: "remote-allow-cidrs", env: "REGISTRY_REMOTE_ALLOW_CIDRS", help: "comma-separated CIDRs such as 10.1.0.0/16,::1/128 that remote projects may reach although they are loopback, private, link-local or otherwise internal (default: none)", str: &c.RemoteAllowCIDRs},
+		{flag: "body-idle-timeout", env: "REGISTRY_BODY_IDLE_TIMEOUT", help: "cut a request body that sends nothing for this long (408); 0: never", dur: &c.BodyIdleTimeout},
+		{flag: "metadata-cache-bytes", env: "REGISTRY_METADATA_CACHE_BYTES", help: "memory for cached package metadata (parsed and rendered npm packuments, PyPI file lists), in bytes, shared by all projects", i64: &c.MetadataCacheBytes},
 		{flag: "shutdown-timeout", env: "REGISTRY_SHUTDOWN_TIMEOUT", help: "how long a graceful shutdown waits for in-flight requests", dur: &c.ShutdownTimeout},
 		{flag: "s3-endpoint", env: "REGISTRY_S3_ENDPOINT", help: "host:port of an S3-compatible store (MinIO, AWS S3, Ceph); empty for the local filesystem", str: &c.S3.Endpoint},
 		{flag: "s3-bucket", env: "REGISTRY_S3_BUCKET", help: "bucket for blobs, created if missing", str: &c.S3.Bucket},
@@ -98,7 +106,11 @@ func Defaults() Config {
 		MaxFileSize:     5 << 30, // GitLab's default generic package limit
 		GCInterval:      15 * time.Minute,
 		GCGrace:         time.Hour,
-		S3:              S3{Bucket: "registry", Region: "us-east-1"},
+		BodyIdleTimeout: time.Minute,
+		// With the collector's headroom and requests in flight, the
+		// process stays under about 256 MiB.
+		MetadataCacheBytes: 32 << 20,
+		S3:                 S3{Bucket: "registry", Region: "us-east-1"},
 	}
 }
 
@@ -199,8 +211,11 @@ func (c *Config) Validate() error {
 	if c.MaxFileSize < 0 {
 		errs = append(errs, errors.New("max-file-size must be 0 (unlimited) or positive"))
 	}
-	if c.GCInterval < 0 || c.GCGrace < 0 {
-		errs = append(errs, errors.New("gc-interval and gc-grace must not be negative"))
+	if c.MetadataCacheBytes < 0 {
+		errs = append(errs, errors.New("metadata-cache-bytes must not be negative"))
+	}
+	if c.GCInterval < 0 || c.GCGrace < 0 || c.BodyIdleTimeout < 0 {
+		errs = append(errs, errors.New("gc-interval, gc-grace and body-idle-timeout must not be negative"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown-timeout must be positive"))

@@ -1,10 +1,13 @@
-// Package gc reclaims storage nobody references: blobs whose last file was
-// deleted (after a grace period, so that downloads in flight finish) and
-// objects a crash left behind between writing and recording them.
+// Package gc reclaims storage nobody references: blobs whose last file or
+// cached remote document was deleted (after a grace period, so that
+// downloads in flight finish), objects a crash left behind between writing
+// and recording them, and the staging data (partial files, incomplete
+// multipart uploads) of uploads a crash cut off mid-stream.
 package gc
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -20,7 +23,9 @@ type Sweeper struct {
 	Blobs blobstore.Store
 	Log   *slog.Logger
 	Now   func() time.Time
-	// Grace is how long an orphaned blob or an unrecorded object is kept.
+	// Grace is how long an orphaned blob or an unrecorded object is kept,
+	// and how long an upload's staging data may go unwritten before it is
+	// taken for a crash's leftover.
 	Grace time.Duration
 }
 
@@ -28,13 +33,18 @@ type Sweeper struct {
 type Stats struct {
 	OrphanedBlobs int
 	StrayObjects  int
+	// StaleUploads counts the staging files or multipart uploads of
+	// uploads that died mid-stream; StaleUploadBytes is what they held.
+	StaleUploads     int
+	StaleUploadBytes int64
 }
 
 // RunOnce sweeps once.
 func (s *Sweeper) RunOnce(ctx context.Context) (Stats, error) {
 	var st Stats
 	cutoff := s.Now().Add(-s.Grace)
-	orphans, err := s.DB.Blob.Query().Where(blob.OrphanedAtLT(cutoff), blob.Not(blob.HasFiles())).Limit(1000).All(ctx)
+	orphans, err := s.DB.Blob.Query().Where(blob.OrphanedAtLT(cutoff), blob.Not(blob.HasFiles()),
+		blob.Not(blob.HasRemoteDocuments())).Limit(1000).All(ctx)
 	if err != nil {
 		return st, err
 	}
@@ -42,7 +52,9 @@ func (s *Sweeper) RunOnce(ctx context.Context) (Stats, error) {
 		// Conditional delete: an upload that reused the blob meanwhile has
 		// cleared orphaned_at or added a file, and the row stays. The file
 		// foreign key makes a concurrent link fail instead of dangling.
-		n, err := s.DB.Blob.Delete().Where(blob.ID(b.ID), blob.OrphanedAtLT(cutoff), blob.Not(blob.HasFiles())).Exec(ctx)
+		// A cached remote document (its body is a blob too) keeps it the same way.
+		n, err := s.DB.Blob.Delete().Where(blob.ID(b.ID), blob.OrphanedAtLT(cutoff), blob.Not(blob.HasFiles()),
+			blob.Not(blob.HasRemoteDocuments())).Exec(ctx)
 		if err != nil || n == 0 {
 			continue
 		}
@@ -66,6 +78,11 @@ func (s *Sweeper) RunOnce(ctx context.Context) (Stats, error) {
 		st.StrayObjects++
 		return nil
 	})
+	if sc, ok := s.Blobs.(blobstore.StagingCleaner); ok {
+		var serr error
+		st.StaleUploads, st.StaleUploadBytes, serr = sc.RemoveStaleUploads(ctx, cutoff)
+		err = errors.Join(err, serr)
+	}
 	return st, err
 }
 
@@ -81,8 +98,9 @@ func (s *Sweeper) Run(ctx context.Context, interval time.Duration) {
 			st, err := s.RunOnce(ctx)
 			if err != nil && ctx.Err() == nil {
 				s.Log.Error("gc sweep failed", "err", err)
-			} else if st.OrphanedBlobs+st.StrayObjects > 0 {
-				s.Log.Info("gc sweep", "orphaned_blobs", st.OrphanedBlobs, "stray_objects", st.StrayObjects)
+			} else if st.OrphanedBlobs+st.StrayObjects+st.StaleUploads > 0 {
+				s.Log.Info("gc sweep", "orphaned_blobs", st.OrphanedBlobs, "stray_objects", st.StrayObjects,
+					"stale_uploads", st.StaleUploads, "stale_upload_bytes", st.StaleUploadBytes)
 			}
 		}
 	}

@@ -75,14 +75,14 @@ type goVersions struct {
 // when its upstream has a version list (cached with the project's TTL).
 func (s *Service) lookupGoModule(ctx context.Context, src Source, m *goModule) (goVersions, bool, error) {
 	if src.Project.RepositoryMode == enum.Remote {
-		doc, err := s.goRemoteDocument(ctx, src.Project, m.escPath+"/@v/list")
+		body, err := s.goRemoteDocument(ctx, src.Project, m.escPath+"/@v/list")
 		if errors.Is(err, errUpstreamMiss) {
 			return goVersions{}, false, nil
 		}
 		if err != nil {
 			return goVersions{}, false, err
 		}
-		return goVersions{listed: parseGoList(doc.Body)}, true, nil
+		return goVersions{listed: parseGoList(body)}, true, nil
 	}
 	pkgs, err := s.db.Pkg.Query().Where(pkg.ProjectID(src.Project.ID), pkg.PackageTypeEQ(enum.Golang), pkg.Name(m.modPath),
 		// Not created_at: parsing 300 timestamps doubled a 300-version
@@ -101,12 +101,17 @@ func (s *Service) lookupGoModule(ctx context.Context, src Source, m *goModule) (
 }
 
 // goRemoteDocument fetches a mutable protocol document (a version list, or
-// @latest) of a REMOTE project, cached with the project's TTL.
-func (s *Service) goRemoteDocument(ctx context.Context, prj *ent.Project, rel string) (*Document, error) {
+// @latest) of a REMOTE project, cached with the project's TTL, and
+// returns its body.
+func (s *Service) goRemoteDocument(ctx context.Context, prj *ent.Project, rel string) ([]byte, error) {
 	if prj.RemoteURL == nil {
 		return nil, upstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", prj.FullPath)
 	}
-	return s.remoteDocument(ctx, prj, "go/"+rel, strings.TrimRight(*prj.RemoteURL, "/")+"/"+rel, "")
+	doc, err := s.remoteDocument(ctx, prj, "go/"+rel, strings.TrimRight(*prj.RemoteURL, "/")+"/"+rel, "")
+	if err != nil {
+		return nil, err
+	}
+	return s.documentBody(ctx, doc)
 }
 
 // parseGoList reads a version list: one version per line; lines that are
@@ -237,7 +242,7 @@ func (s *Service) GoLatest(ctx context.Context, p *Principal, ref, escPath strin
 // latestIn is one owning source's latest version, or nil.
 func (s *Service) latestIn(ctx context.Context, o Found[goVersions], m *goModule) (*GoInfo, error) {
 	if o.Source.Project.RepositoryMode == enum.Remote {
-		doc, err := s.goRemoteDocument(ctx, o.Source.Project, m.escPath+"/@latest")
+		body, err := s.goRemoteDocument(ctx, o.Source.Project, m.escPath+"/@latest")
 		if errors.Is(err, errUpstreamMiss) {
 			return nil, nil
 		}
@@ -245,7 +250,7 @@ func (s *Service) latestIn(ctx context.Context, o Found[goVersions], m *goModule
 			return nil, err
 		}
 		var info GoInfo
-		if err := json.Unmarshal(doc.Body, &info); err != nil || module.CanonicalVersion(info.Version) != info.Version || info.Version == "" {
+		if err := json.Unmarshal(body, &info); err != nil || module.CanonicalVersion(info.Version) != info.Version || info.Version == "" {
 			return nil, upstreamError(err, "502 Bad Gateway - the upstream's @latest is not a valid version info")
 		}
 		return &info, nil

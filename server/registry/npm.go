@@ -7,9 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"maps"
 	"net/url"
 	"regexp"
 	"sort"
@@ -129,6 +127,9 @@ type NPMPackage struct {
 	Rev string
 	// cached is the cache entry Versions came from (nil: not cached).
 	cached *npmCacheEntry
+	// remote is the stored upstream document of a REMOTE read: its
+	// versions hold no full manifests, which are streamed from it.
+	remote *npmRemoteDoc
 }
 
 // integrityOf is npm's integrity string of a hex SHA-512.
@@ -205,9 +206,8 @@ func (s *Service) storedNPMAbbreviated(ctx context.Context, prj *ent.Project, na
 	if err != nil {
 		return nil, false, err
 	}
-	key := npmCacheKey{prj.ID, name}
 	out := &NPMPackage{Name: name, Tags: map[string]string{}}
-	if out.cached = s.npmCache().get(key, stamp); out.cached != nil {
+	if out.cached = s.storedNPMEntry(prj.ID, name, stamp); out.cached != nil {
 		out.Versions = out.cached.versions
 	} else {
 		files, err := s.npmFiles(ctx, prj, name, packagefile.FieldID, packagefile.FieldPackageID, packagefile.FieldFileName,
@@ -231,8 +231,7 @@ func (s *Service) storedNPMAbbreviated(ctx context.Context, prj *ent.Project, na
 		if len(out.Versions) >= npmCacheMinVersions {
 			// The stamp was read first: a change in between makes the next
 			// read miss, never serve this copy for a newer state.
-			out.cached = &npmCacheEntry{stamp: stamp, versions: out.Versions}
-			s.npmCache().put(key, out.cached)
+			out.cached = s.putStoredNPMEntry(prj.ID, name, stamp, out.Versions)
 		}
 	}
 	return s.withNPMTags(ctx, prj, out, stamp)
@@ -297,100 +296,10 @@ func npmRevision(stamp string, tags []*ent.PackageTag) string {
 	return "1-" + hex.EncodeToString(rev.Sum(nil))[:32]
 }
 
-// upstreamPackument is the part of an upstream packument a REMOTE read uses.
-type upstreamPackument struct {
-	DistTags map[string]string                     `json:"dist-tags"`
-	Versions map[string]map[string]json.RawMessage `json:"versions"`
-	Time     map[string]json.RawMessage            `json:"time"`
-}
-
 type npmDist struct {
 	Tarball   string `json:"tarball"`
 	Shasum    string `json:"shasum"`
 	Integrity string `json:"integrity"`
-}
-
-// remoteNPMPackage reads a name from a REMOTE project's upstream registry
-// through the document cache (the project's TTL, serve-stale): the full
-// packument for full reads (npm view), else the upstream's abbreviated one
-// (what installs and tarball fills need; a fraction of the size for
-// public packages with long histories). A parsed document with many
-// versions is kept in memory for as long as the cached document is the
-// same, so a large public packument is not parsed on every install.
-func (s *Service) remoteNPMPackage(ctx context.Context, prj *ent.Project, name string, full bool) (*NPMPackage, bool, error) {
-	if prj.RemoteURL == nil {
-		return nil, false, upstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", prj.FullPath)
-	}
-	key, accept := "npm-install:"+name, NPMAbbreviatedType
-	if full {
-		key, accept = "npm:"+name, "application/json"
-	}
-	docURL := strings.TrimRight(*prj.RemoteURL, "/") + "/" + npmEscapedName(name)
-	doc, err := s.remoteDocument(ctx, prj, key, docURL, accept)
-	if errors.Is(err, errUpstreamMiss) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	rev := "1-" + fmt.Sprintf("%x", doc.FetchedAt.UnixNano())
-	ck, stamp := npmCacheKey{prj.ID, key}, fmt.Sprintf("%d/%d", doc.FetchedAt.UnixNano(), len(doc.Body))
-	if e := s.npmCache().get(ck, stamp); e != nil {
-		return &NPMPackage{Name: name, Versions: e.versions, Tags: maps.Clone(e.tags), Rev: rev, cached: e}, true, nil
-	}
-	out, err := parseUpstreamPackument(prj, name, doc.Body)
-	if err != nil || out == nil {
-		return nil, false, err
-	}
-	out.Rev = rev
-	if len(out.Versions) >= npmCacheMinVersions {
-		out.cached = &npmCacheEntry{stamp: stamp, versions: out.Versions, tags: maps.Clone(out.Tags)}
-		s.npmCache().put(ck, out.cached)
-	}
-	return out, true, nil
-}
-
-// parseUpstreamPackument reads the versions an upstream packument lists
-// (nil when none is installable).
-func parseUpstreamPackument(prj *ent.Project, name string, body []byte) (*NPMPackage, error) {
-	var up upstreamPackument
-	if err := json.Unmarshal(body, &up); err != nil {
-		return nil, upstreamError(err, "502 Bad Gateway - the upstream's packument for %s is not valid JSON", name)
-	}
-	out := &NPMPackage{Name: name, Versions: make(map[string]*npmVersion, len(up.Versions)), Tags: map[string]string{}}
-	for v, m := range up.Versions {
-		if ValidateNPMVersion(v) != nil {
-			continue
-		}
-		var dist npmDist
-		if err := json.Unmarshal(m["dist"], &dist); err != nil || dist.Tarball == "" {
-			continue // nothing to install
-		}
-		if _, ok := sha512FromIntegrity(dist.Integrity); !ok {
-			continue // an integrity we cannot check is not served
-		}
-		delete(m, "dist")
-		manifest, err := json.Marshal(m)
-		if err != nil {
-			continue
-		}
-		nv := &npmVersion{Version: v, Manifest: manifest, Shasum: strings.ToLower(dist.Shasum), Integrity: dist.Integrity,
-			Upstream: dist.Tarball, Source: prj}
-		var ts string
-		if json.Unmarshal(up.Time[v], &ts) == nil {
-			nv.Published, _ = time.Parse(time.RFC3339Nano, ts)
-		}
-		out.Versions[v] = nv
-	}
-	if len(out.Versions) == 0 {
-		return nil, nil
-	}
-	for tag, v := range up.DistTags {
-		if out.Versions[v] != nil {
-			out.Tags[tag] = v
-		}
-	}
-	return out, nil
 }
 
 // sourceNPMPackage reads a name from one source of a read.
@@ -431,6 +340,15 @@ func (s *Service) NPMPackument(ctx context.Context, p *Principal, ref, name stri
 	})
 	if err != nil {
 		return nil, err
+	}
+	if full && len(found) > 1 {
+		// A merge renders from the versions: REMOTE ones need their
+		// manifests read from the stored documents first.
+		for i := range found {
+			if found[i].Value, err = found[i].Value.withManifests(); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return mergeNPM(found), nil
 }
@@ -510,7 +428,9 @@ var abbreviatedFields = []string{"name", "version", "deprecated", "dependencies"
 // abbreviated install document. tarballBase is the absolute URL of this
 // registry's npm endpoint for the project read (".../packages/npm/"), so
 // that tarballs are fetched through the same project, with the same token.
-func (pk *NPMPackage) RenderPackument(tarballBase string, abbreviated bool) []byte {
+// A REMOTE package's full form is read from its stored upstream document
+// as a stream; a failure to read it is the error.
+func (pk *NPMPackage) RenderPackument(tarballBase string, abbreviated bool) ([]byte, error) {
 	var sorted []string
 	vs := func() []string {
 		if sorted == nil {
@@ -519,7 +439,13 @@ func (pk *NPMPackage) RenderPackument(tarballBase string, abbreviated bool) []by
 		return sorted
 	}
 	var b bytes.Buffer
-	b.Grow(64 << 10)
+	if pk.remote != nil && !abbreviated {
+		// The rendered form is at most about the upstream's size: one
+		// allocation, not a doubling series of them.
+		b.Grow(int(pk.remote.doc.Size) + 64<<10)
+	} else {
+		b.Grow(64 << 10)
+	}
 	name := jsonString(pk.Name)
 	modified := time.Time{}
 	created := time.Time{}
@@ -540,9 +466,32 @@ func (pk *NPMPackage) RenderPackument(tarballBase string, abbreviated bool) []by
 	}
 	b.Write(tags)
 	b.WriteString(`,"versions":`)
-	if abbreviated && pk.cached != nil {
-		b.Write(pk.cached.renderedVersions(tarballBase, func() []byte { return pk.renderVersions(vs(), tarballBase, true) }))
-	} else {
+	switch {
+	case !abbreviated && pk.remote != nil && !pk.cached.cache.admits(pk.remote.doc.Size):
+		// Too large to keep rendered: stream it into the response, so that
+		// the request holds it once.
+		if err := pk.renderRemoteFull(&b, tarballBase); err != nil {
+			return nil, err
+		}
+	case pk.cached != nil && (abbreviated || pk.remote != nil):
+		form := "abbreviated"
+		if !abbreviated {
+			form = "full"
+		}
+		versions, err := pk.cached.renderedVersions(tarballBase, form, func() ([]byte, error) {
+			if abbreviated {
+				return pk.renderVersions(vs(), tarballBase, true), nil
+			}
+			var vb bytes.Buffer
+			vb.Grow(int(pk.remote.doc.Size))
+			err := pk.renderRemoteFull(&vb, tarballBase)
+			return vb.Bytes(), err
+		})
+		if err != nil {
+			return nil, err
+		}
+		b.Write(versions)
+	default:
 		b.Write(pk.renderVersions(vs(), tarballBase, abbreviated))
 	}
 	if !abbreviated {
@@ -556,7 +505,14 @@ func (pk *NPMPackage) RenderPackument(tarballBase string, abbreviated bool) []by
 		b.WriteByte('}')
 	}
 	b.WriteByte('}')
-	return b.Bytes()
+	return b.Bytes(), nil
+}
+
+// distJSON is a version's "dist" as this registry serves it.
+func (pk *NPMPackage) distJSON(tarballBase, v string) string {
+	nv := pk.Versions[v]
+	return `{"shasum":` + jsonString(nv.Shasum) + `,"integrity":` + jsonString(nv.Integrity) +
+		`,"tarball":` + jsonString(tarballBase+npmEscapedName(pk.Name)+"/-/"+npmTarballName(pk.Name, v)) + `}`
 }
 
 // renderVersions writes the "versions" object, in semver order.
@@ -564,15 +520,13 @@ func (pk *NPMPackage) renderVersions(vs []string, tarballBase string, abbreviate
 	var b bytes.Buffer
 	b.Grow(len(vs) * 512)
 	b.WriteByte('{')
-	prefix := tarballBase + npmEscapedName(pk.Name) + "/-/"
 	for i, v := range vs {
 		nv := pk.Versions[v]
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteString(jsonString(v) + ":")
-		dist := `{"shasum":` + jsonString(nv.Shasum) + `,"integrity":` + jsonString(nv.Integrity) +
-			`,"tarball":` + jsonString(prefix+npmTarballName(pk.Name, v)) + `}`
+		dist := pk.distJSON(tarballBase, v)
 		manifest := nv.Manifest
 		if abbreviated {
 			manifest = nv.Abbreviated
@@ -596,9 +550,15 @@ func (pk *NPMPackage) VersionManifest(tarballBase, versionOrTag string) ([]byte,
 	if nv == nil {
 		return nil, NotFound("404 Not found - version %s of %s", versionOrTag, pk.Name)
 	}
+	manifest := nv.Manifest
+	if manifest == nil && pk.remote != nil {
+		var err error
+		if manifest, err = pk.remoteManifest(v); err != nil {
+			return nil, err
+		}
+	}
 	var b bytes.Buffer
-	appendWithDist(&b, nv.Manifest, `{"shasum":`+jsonString(nv.Shasum)+`,"integrity":`+jsonString(nv.Integrity)+
-		`,"tarball":`+jsonString(tarballBase+npmEscapedName(pk.Name)+"/-/"+npmTarballName(pk.Name, v))+`}`)
+	appendWithDist(&b, manifest, pk.distJSON(tarballBase, v))
 	return b.Bytes(), nil
 }
 
@@ -624,6 +584,11 @@ func abbreviate(manifest json.RawMessage) json.RawMessage {
 	if json.Unmarshal(manifest, &m) != nil {
 		return json.RawMessage("{}")
 	}
+	return abbreviateFields(m)
+}
+
+// abbreviateFields is abbreviate of a decoded manifest.
+func abbreviateFields(m map[string]json.RawMessage) json.RawMessage {
 	out := make(map[string]json.RawMessage, len(abbreviatedFields))
 	for _, k := range abbreviatedFields {
 		if v, ok := m[k]; ok {

@@ -1,91 +1,80 @@
 package registry
 
-import (
-	"bytes"
-	"sync"
-)
+import "strconv"
 
 // The abbreviated packument is what npm install asks for, for every
 // package of a tree, on every install. For a name with many versions,
 // reading and rendering its rows costs more than the rest of the request,
-// so the versions of such names are kept in memory with their rendered
-// JSON, and every read checks them against one aggregate query over the
-// name's files (count, newest id, last change). Every change of what the
-// document shows (a publish, an unpublish, a deprecate, a delete through
-// the packages API, on this instance or another) moves that stamp, so a
-// stale copy is never served. Tags are read fresh on every request. A
-// REMOTE project's parsed upstream document is kept the same way, stamped
-// with the cached document's fetch time.
+// so the versions of such names are kept in the metadata cache (metaCache,
+// bounded in bytes) with their rendered JSON, and every read checks them
+// against one aggregate query over the name's files (count, newest id,
+// last change). Every change of what the document shows (a publish, an
+// unpublish, a deprecate, a delete through the packages API, on this
+// instance or another) moves that stamp, so a stale copy is never served.
+// Tags are read fresh on every request. A REMOTE project's upstream
+// packument is kept the same way as an index (npmremote.go), keyed by the
+// document's SHA-256, so projects with the same upstream share it.
 
-const (
-	// npmCacheMinVersions: smaller names are cheap to read every time.
-	npmCacheMinVersions = 100
-	// npmCacheMaxVersions bounds the memory: versions over all entries.
-	npmCacheMaxVersions = 200_000
-)
-
-// npmCacheKey is a project and a name (REMOTE: the document's key).
-type npmCacheKey struct {
-	project int
-	name    string
-}
+// npmCacheMinVersions: smaller stored names are cheap to read every time.
+const npmCacheMinVersions = 100
 
 type npmCacheEntry struct {
+	// id names the content: the rendered forms are cached under it.
+	id       string
 	stamp    string
 	versions map[string]*npmVersion
 	// tags are a REMOTE document's (stored tags are read fresh).
 	tags map[string]string
+	size int64
 
-	mu       sync.Mutex
-	rendered map[string][]byte // tarball base URL → the "versions" object
+	cache *metaCache
 }
 
-type npmCache struct {
-	mu       sync.Mutex
-	entries  map[npmCacheKey]*npmCacheEntry
-	versions int
+// npmVersionsSize is what an entry's versions cost in memory, roughly.
+func npmVersionsSize(versions map[string]*npmVersion) int64 {
+	var n int64
+	for k, v := range versions {
+		n += int64(2*len(k)+len(v.Manifest)+len(v.Abbreviated)+len(v.Shasum)+len(v.Integrity)+len(v.Upstream)) + 200
+	}
+	return n
 }
 
-func newNPMCache() *npmCache { return &npmCache{entries: map[npmCacheKey]*npmCacheEntry{}} }
+func storedNPMCacheKey(projectID int, name string) string {
+	return "npm-stored\x00" + strconv.Itoa(projectID) + "\x00" + name
+}
 
-func (s *Service) npmCache() *npmCache { return s.npmDocs }
-
-func (c *npmCache) get(k npmCacheKey, stamp string) *npmCacheEntry {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e := c.entries[k]; e != nil && e.stamp == stamp {
-		return e
+// storedNPMEntry returns the cached versions of a stored name, if they
+// were read under stamp.
+func (s *Service) storedNPMEntry(projectID int, name, stamp string) *npmCacheEntry {
+	if v, ok := s.meta.get(storedNPMCacheKey(projectID, name)); ok {
+		if e := v.(*npmCacheEntry); e.stamp == stamp {
+			return e
+		}
 	}
 	return nil
 }
 
-func (c *npmCache) put(k npmCacheKey, e *npmCacheEntry) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old := c.entries[k]; old != nil {
-		c.versions -= len(old.versions)
+func (s *Service) putStoredNPMEntry(projectID int, name, stamp string, versions map[string]*npmVersion) *npmCacheEntry {
+	key := storedNPMCacheKey(projectID, name)
+	e := &npmCacheEntry{id: key + "\x00" + stamp, stamp: stamp, versions: versions, size: npmVersionsSize(versions), cache: s.meta}
+	if !s.meta.put(key, e, e.size) {
+		return nil
 	}
-	if c.versions+len(e.versions) > npmCacheMaxVersions {
-		// Full: start over rather than track recency; the cache only
-		// saves work, and refills from the next reads.
-		c.entries, c.versions = map[npmCacheKey]*npmCacheEntry{}, 0
-	}
-	c.entries[k] = e
-	c.versions += len(e.versions)
+	return e
 }
 
-// renderedVersions returns the "versions" object for a tarball base URL,
-// rendered once per entry and base.
-func (e *npmCacheEntry) renderedVersions(base string, render func() []byte) []byte {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if b, ok := e.rendered[base]; ok {
-		return b
+// renderedVersions returns the "versions" object for a tarball base URL
+// and form, from the metadata cache, rendering it on a miss.
+func (e *npmCacheEntry) renderedVersions(base, form string, render func() ([]byte, error)) ([]byte, error) {
+	key := "npm-render\x00" + e.id + "\x00" + form + "\x00" + base
+	if v, ok := e.cache.get(key); ok {
+		return v.([]byte), nil
 	}
-	b := render()
-	if e.rendered == nil || len(e.rendered) >= 4 {
-		e.rendered = map[string][]byte{}
+	b, err := render()
+	if err != nil {
+		return nil, err
 	}
-	e.rendered[base] = bytes.Clone(b)
-	return b
+	// Shared read-only from here on: callers copy it into their response.
+	e.cache.put(key, b, int64(cap(b)))
+	return b, nil
 }

@@ -75,10 +75,20 @@ func (s *Service) OpenNPMTarball(ctx context.Context, p *Principal, ref, name, f
 		func(_ context.Context, src Source) (remoteFile, error) {
 			nv := known[src.Project.ID].Versions[version]
 			sha512hex, _ := sha512FromIntegrity(nv.Integrity)
+			// A REMOTE version holds its abbreviated manifest (the full one
+			// stays in the stored upstream document); that is what the
+			// cached package records.
+			manifest, abbreviated := nv.Manifest, nv.Abbreviated
+			if abbreviated == nil {
+				abbreviated = abbreviate(manifest)
+			}
+			if manifest == nil {
+				manifest = abbreviated
+			}
 			return remoteFile{
 				Project: src.Project, Format: enum.NPM, Name: name, Version: version, FileName: npmTarballName(name, version),
 				URL: nv.Upstream, Expect: Expected{SHA1: nv.Shasum, SHA512: sha512hex}, NeedSHA1: true, NeedSHA512: true,
-				PkgMetadata: nv.Manifest, FileMetadata: abbreviate(nv.Manifest),
+				PkgMetadata: manifest, FileMetadata: abbreviated,
 			}, nil
 		})
 	if KindOf(err) == KindNotFound && upstreamErr != nil {

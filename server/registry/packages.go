@@ -503,13 +503,15 @@ func (s *Service) deleteFiles(ctx context.Context, ids []int) error {
 	})
 }
 
-// markOrphans stamps blobs that no file references any more; the sweeper
-// deletes them after a grace period, so downloads in flight finish.
+// markOrphans stamps blobs that no file and no cached remote document
+// references any more; the sweeper deletes them after a grace period, so
+// downloads in flight finish.
 func (s *Service) markOrphans(ctx context.Context, tx *ent.Tx, blobIDs []int) error {
 	if len(blobIDs) == 0 {
 		return nil
 	}
-	_, err := tx.Blob.Update().Where(blob.IDIn(blobIDs...), blob.Not(blob.HasFiles()), blob.OrphanedAtIsNil()).
+	_, err := tx.Blob.Update().Where(blob.IDIn(blobIDs...), blob.Not(blob.HasFiles()), blob.Not(blob.HasRemoteDocuments()),
+		blob.OrphanedAtIsNil()).
 		SetOrphanedAt(s.now()).Save(ctx)
 	return err
 }

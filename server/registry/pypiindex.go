@@ -116,10 +116,6 @@ func (s *Service) pypiSourceFiles(ctx context.Context, prj *ent.Project, name st
 	return s.storedPyPIFiles(ctx, prj, name)
 }
 
-// pypiPageCacheSize bounds the cached file lists (a list of 1,000 files
-// is about 200 KB).
-const pypiPageCacheSize = 256
-
 // pypiCachedFiles is a stored file list with the validator it was read
 // under. Lists are shared between requests: read-only.
 type pypiCachedFiles struct {
@@ -137,16 +133,28 @@ func (s *Service) storedPyPIFiles(ctx context.Context, prj *ent.Project, name st
 	if strings.HasPrefix(stamp, "0/") {
 		return nil, nil // no files
 	}
-	key := strconv.Itoa(prj.ID) + "/" + name
-	if c, ok := s.pypiPages.Get(key); ok && c.validator == stamp {
-		return c.files, nil
+	key := "pypi-stored\x00" + strconv.Itoa(prj.ID) + "\x00" + name
+	if v, ok := s.meta.get(key); ok {
+		if c := v.(pypiCachedFiles); c.validator == stamp {
+			return c.files, nil
+		}
 	}
 	files, err := s.readStoredPyPIFiles(ctx, prj, name)
 	if err != nil {
 		return nil, err
 	}
-	s.pypiPages.Add(key, pypiCachedFiles{validator: stamp, files: files})
+	s.meta.put(key, pypiCachedFiles{validator: stamp, files: files}, pypiFilesSize(files))
 	return files, nil
+}
+
+// pypiFilesSize is what a file list costs in memory, roughly.
+func pypiFilesSize(files []PyPIFile) int64 {
+	var n int64
+	for _, f := range files {
+		n += int64(len(f.FileName)+len(f.Version)+len(f.SHA256)+len(f.RequiresPython)+len(f.YankedReason)+
+			len(f.CoreMetadataSHA256)+len(f.upstreamURL)) + 200
+	}
+	return n
 }
 
 // readStoredPyPIFiles reads a project's files of a name, the newest row
@@ -223,12 +231,16 @@ func (s *Service) remotePyPIFiles(ctx context.Context, prj *ent.Project, name st
 	if err != nil {
 		return nil, err
 	}
+	body, err := s.documentBody(ctx, doc)
+	if err != nil {
+		return nil, err
+	}
 	base, _ := url.Parse(pageURL)
 	var files []PyPIFile
 	if strings.Contains(doc.ContentType, "json") {
-		files, err = parsePyPIJSON(doc.Body, base)
+		files, err = parsePyPIJSON(body, base)
 	} else {
-		files, err = parsePyPIHTML(doc.Body, base)
+		files, err = parsePyPIHTML(body, base)
 	}
 	if err != nil {
 		return nil, upstreamError(err, "502 Bad Gateway - the upstream's project page could not be read")

@@ -323,9 +323,13 @@ func (s *Service) fillRemoteOnce(ctx, callerCtx context.Context, rf remoteFile, 
 	_, err = s.addPackageFile(ctx, nf)
 	if err != nil {
 		switch KindOf(err) {
-		case KindInvalid, KindTooLarge:
+		case KindInvalid:
 			// Truncated body or checksum mismatch: nothing was cached.
 			err = upstreamError(err, "502 Bad Gateway - the upstream's file was incomplete or did not match its checksum")
+		case KindTooLarge:
+			// Sent without a length and cut off at the limit: say so, or
+			// an operator looks for a broken upstream instead of the limit.
+			err = upstreamError(err, "502 Bad Gateway - the upstream's file exceeds the limit of %d bytes", s.maxFileSize)
 		}
 		if live != nil {
 			live.fail(err)

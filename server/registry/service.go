@@ -7,7 +7,6 @@ package registry
 import (
 	"context"
 	"errors"
-	lru "github.com/hashicorp/golang-lru/v2"
 	"log/slog"
 	"net/netip"
 	"time"
@@ -34,6 +33,9 @@ type Options struct {
 	RemoteAllowCIDRs []netip.Prefix
 	// Dialect is the database's ent dialect ("postgres", "sqlite3").
 	Dialect string
+	// MetadataCacheBytes bounds the in-memory metadata cache (parsed and
+	// rendered packuments, file lists); 0 means DefaultMetadataCacheBytes.
+	MetadataCacheBytes int64
 }
 
 // Service is the domain layer.
@@ -48,8 +50,7 @@ type Service struct {
 	externalURL string
 	dialect     string
 	remote      *remoteFetcher
-	pypiPages   *lru.Cache[string, pypiCachedFiles]
-	npmDocs     *npmCache
+	meta        *metaCache
 	usage       *usage
 }
 
@@ -68,10 +69,12 @@ func New(o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	pypiPages, _ := lru.New[string, pypiCachedFiles](pypiPageCacheSize)
+	if o.MetadataCacheBytes == 0 {
+		o.MetadataCacheBytes = DefaultMetadataCacheBytes
+	}
 	s := &Service{db: o.DB, blobs: o.Blobs, log: o.Logger, now: o.Now, sealer: sl,
 		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, dialect: dialectOr(o.Dialect), remote: newRemoteFetcher(o.RemoteAllowCIDRs),
-		pypiPages: pypiPages, npmDocs: newNPMCache()}
+		meta: newMetaCache(o.MetadataCacheBytes)}
 	s.usage = newUsage(usageFlushInterval, s.flushUsageInBackground)
 	return s, nil
 }

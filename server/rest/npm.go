@@ -106,7 +106,12 @@ func (a *API) servePackument(w http.ResponseWriter, r *http.Request, name, versi
 	if abbreviated {
 		h.Set("Content-Type", registry.NPMAbbreviatedType)
 	}
-	_, _ = w.Write(pk.RenderPackument(a.npmBase(r), abbreviated))
+	body, err := pk.RenderPackument(a.npmBase(r), abbreviated)
+	if err != nil {
+		npmError(w, r, err)
+		return
+	}
+	_, _ = w.Write(body)
 }
 
 func (a *API) npmTarball(w http.ResponseWriter, r *http.Request) {

@@ -96,6 +96,7 @@ func NewConfig(t testing.TB) config.Config {
 	// Test upstreams listen on loopback; tests of the default refusal
 	// clear this.
 	cfg.RemoteAllowCIDRs = "127.0.0.0/8,::1/128"
+	requireCIBackends(t)
 	if admin := os.Getenv("REGISTRY_TEST_POSTGRES_URL"); admin != "" {
 		cfg.DatabaseURL = freshPostgresDB(t, admin)
 	}
@@ -109,6 +110,22 @@ func NewConfig(t testing.TB) config.Config {
 		}
 	}
 	return cfg
+}
+
+// requireCIBackends fails the test under CI=true unless both production
+// backends are configured: CI must prove the suite on PostgreSQL and
+// MinIO/S3, and silently falling back to SQLite or the filesystem would
+// report a pass that proved nothing about them.
+func requireCIBackends(t testing.TB) {
+	t.Helper()
+	if os.Getenv("CI") != "true" {
+		return
+	}
+	for _, v := range []string{"REGISTRY_TEST_POSTGRES_URL", "REGISTRY_TEST_S3_ENDPOINT"} {
+		if os.Getenv(v) == "" {
+			t.Fatalf("CI=true requires %s: the server suite runs on PostgreSQL and MinIO/S3 in CI, never on the SQLite/filesystem fallback (unset CI to run on the embedded defaults)", v)
+		}
+	}
 }
 
 // freshPostgresDB creates a database for one test and drops it afterwards.

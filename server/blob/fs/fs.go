@@ -25,8 +25,15 @@ import (
 
 const (
 	stagingName = ".tmp"
-	// Staging files untouched for this long are leftovers of a crash.
+	// Staging files untouched for this long are leftovers of a crash; New
+	// removes them even when no sweeper runs.
 	staleAge = 24 * time.Hour
+	// touchEvery is how often a running Put refreshes its staging file's
+	// mtime while no bytes arrive (the read-ahead writes only whole
+	// chunks, so a slow client can leave the file unwritten for long), so
+	// that another process sharing root and sweeping with a grace above
+	// this never takes a live upload for a leftover.
+	touchEvery = time.Minute
 )
 
 // Store is a blob.Store rooted at a local directory.
@@ -36,9 +43,15 @@ type Store struct {
 	// dirMu keeps Delete's pruning of empty parents from removing a
 	// directory between a Put's mkdir and rename in this process.
 	dirMu sync.RWMutex
+	// live holds the staging paths of Puts running in this process: the
+	// sweep never removes those, however long their client pauses.
+	live sync.Map
 }
 
-var _ blob.Store = (*Store)(nil)
+var (
+	_ blob.Store          = (*Store)(nil)
+	_ blob.StagingCleaner = (*Store)(nil)
+)
 
 // New opens (creating if needed) a store rooted at root.
 func New(root string) (*Store, error) {
@@ -71,6 +84,60 @@ func (s *Store) removeStale() {
 	}
 }
 
+// keepFresh refreshes path's mtime every touchEvery until stop is called.
+func keepFresh(path string) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(touchEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				_ = os.Chtimes(path, now, now)
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// RemoveStaleUploads implements blob.StagingCleaner: staging files that no
+// Put of this process owns and whose mtime (last written, or refreshed by
+// a running Put of another process) is before the cutoff.
+func (s *Store) RemoveStaleUploads(ctx context.Context, before time.Time) (int, int64, error) {
+	entries, err := os.ReadDir(s.staging)
+	if err != nil {
+		return 0, 0, fmt.Errorf("blob/fs: list staging: %w", err)
+	}
+	removed, bytes := 0, int64(0)
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return removed, bytes, err
+		}
+		p := filepath.Join(s.staging, e.Name())
+		if !e.Type().IsRegular() {
+			continue
+		}
+		if _, ok := s.live.Load(p); ok {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || !info.ModTime().Before(before) {
+			continue // gone meanwhile, or written to recently
+		}
+		if err := os.Remove(p); err != nil {
+			if errors.Is(err, iofs.ErrNotExist) {
+				continue
+			}
+			return removed, bytes, fmt.Errorf("blob/fs: remove staging file: %w", err)
+		}
+		removed++
+		bytes += info.Size()
+	}
+	return removed, bytes, nil
+}
+
 // Name implements blob.Store.
 func (s *Store) Name() string { return "fs" }
 
@@ -101,12 +168,16 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 		return 0, fmt.Errorf("blob/fs: put %q: %w", key, err)
 	}
 	tmp := f.Name()
+	s.live.Store(tmp, struct{}{})
+	stopTouch := keepFresh(tmp)
 	done := false
 	defer func() {
+		stopTouch()
 		if !done {
 			_ = f.Close()
 			_ = os.Remove(tmp)
 		}
+		s.live.Delete(tmp)
 	}()
 
 	cr := blobutil.NewReader(ctx, r, size)

@@ -14,8 +14,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -58,9 +60,15 @@ type Store struct {
 	bucket   string
 	prefix   string
 	partSize uint64
+	// live holds the object names of Puts running in this process: the
+	// sweep never aborts their multipart uploads.
+	live sync.Map
 }
 
-var _ blob.Store = (*Store)(nil)
+var (
+	_ blob.Store          = (*Store)(nil)
+	_ blob.StagingCleaner = (*Store)(nil)
+)
 
 // New connects to the endpoint and creates the bucket if it is missing.
 func New(ctx context.Context, cfg Config) (*Store, error) {
@@ -81,10 +89,15 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
+	tr, err := minio.DefaultTransport(cfg.UseSSL)
+	if err != nil {
+		return nil, fmt.Errorf("blob/s3: %w", err)
+	}
 	client, err := minio.New(cfg.Endpoint, &minio.Options{
-		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
-		Secure: cfg.UseSSL,
-		Region: cfg.Region,
+		Creds:     credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure:    cfg.UseSSL,
+		Region:    cfg.Region,
+		Transport: &failFast{base: tr},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("blob/s3: %w", err)
@@ -126,8 +139,24 @@ func (s *Store) objectName(key string) (string, error) {
 	if err := blobutil.ValidateKey(key); err != nil {
 		return "", err
 	}
+	if key == uploadsDir || strings.HasPrefix(key, uploadsDir+"/") {
+		return "", fmt.Errorf("blob/s3: key %q uses the reserved %q prefix", key, uploadsDir)
+	}
 	return s.prefix + key, nil
 }
+
+// uploadsDir holds one empty marker object per multipart Put in flight,
+// named after the Put's key. MinIO lists incomplete multipart uploads only
+// for an exact object name, never by prefix, so a crashed upload would
+// otherwise be impossible to find; the marker names it. Single-request
+// PUTs (known size up to one part) are atomic and need none.
+const uploadsDir = ".uploads"
+
+// multipartFrom is minio-go's threshold: a known size above it, or an
+// unknown size, is uploaded in parts.
+const multipartFrom = 16 << 20
+
+func (s *Store) markerName(key string) string { return s.prefix + uploadsDir + "/" + key }
 
 // mapErr makes missing objects match blob.ErrNotExist while keeping the
 // original error in the chain.
@@ -156,6 +185,25 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	s.live.Store(name, struct{}{})
+	defer s.live.Delete(name)
+	// The upload ends at the first connection the store refuses (see
+	// failFast): minio-go would otherwise retry for seconds while the
+	// client waits.
+	uctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	g := &putGuard{down: make(chan struct{}), cancel: cancel}
+	uctx = context.WithValue(uctx, failFastKey{}, g)
+	marker := ""
+	if size < 0 || size > multipartFrom {
+		marker = s.markerName(key)
+		if _, err := s.client.PutObject(uctx, s.bucket, marker, strings.NewReader(""), 0, minio.PutObjectOptions{}); err != nil {
+			if g.failed() {
+				err = g.err
+			}
+			return 0, fmt.Errorf("blob/s3: put %q: upload marker: %w", key, err)
+		}
+	}
 	cr := blobutil.NewReader(ctx, r, size)
 	opts := minio.PutObjectOptions{ContentType: "application/octet-stream"}
 	if size < 0 {
@@ -167,8 +215,28 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 		// anything is stored.
 		err = cr.Finish()
 	}
+	var background chan struct{}
 	if err == nil {
-		info, err = s.client.PutObject(ctx, s.bucket, name, cr, size, opts)
+		// In a goroutine so that Put can answer as soon as the store is
+		// found unreachable: minio-go then still aborts the multipart
+		// upload with retries, which take seconds against a dead store.
+		type result struct {
+			info minio.UploadInfo
+			err  error
+		}
+		done := make(chan result, 1)
+		go func() {
+			info, err := s.client.PutObject(uctx, s.bucket, name, cr, size, opts)
+			done <- result{info, err}
+		}()
+		select {
+		case r := <-done:
+			info, err = r.info, r.err
+		case <-g.down:
+			err = g.err
+			background = make(chan struct{})
+			go func() { <-done; close(background) }()
+		}
 	}
 	if err == nil {
 		err = cr.Finish()
@@ -181,26 +249,114 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 		err = fmt.Errorf("%w: announced %d bytes, stored %d", blob.ErrSizeMismatch, size, cr.N())
 	}
 	if err == nil {
+		if marker != "" {
+			s.removeDetached(ctx, marker)
+		}
 		return cr.N(), nil
 	}
 
 	// Report the root cause rather than minio-go's view of it.
-	if rerr := cr.Err(); rerr != nil {
+	if g.failed() {
+		err = g.err
+	} else if rerr := cr.Err(); rerr != nil {
 		err = rerr
 	} else if cerr := ctx.Err(); cerr != nil {
 		err = cerr
 	}
-	s.cleanupFailedPut(ctx, name)
+	if g.failed() {
+		// The store is down: answer now and clean up after minio-go is
+		// done, in case it is back by then. Until then the marker names
+		// the upload for the sweeper.
+		go func() {
+			if background != nil {
+				<-background
+			}
+			s.cleanupFailedPut(ctx, name, marker)
+		}()
+	} else {
+		s.cleanupFailedPut(ctx, name, marker)
+	}
 	return 0, fmt.Errorf("blob/s3: put %q: %w", key, err)
 }
 
-// cleanupFailedPut makes sure nothing is left at name. It uses a fresh
-// context because ctx may be why the upload failed. (minio-go aborts failed
-// multipart uploads itself, also after cancellation.)
-func (s *Store) cleanupFailedPut(ctx context.Context, name string) {
+// cleanupFailedPut makes sure nothing is left at name: no object, no
+// incomplete multipart upload (minio-go aborts its own, but not once the
+// upload's context is over), and then no marker. It uses a fresh context
+// because ctx may be why the upload failed.
+func (s *Store) cleanupFailedPut(ctx context.Context, name, marker string) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	_ = s.client.RemoveObject(cctx, s.bucket, name, minio.RemoveObjectOptions{})
+	if marker == "" {
+		return
+	}
+	if s.client.RemoveIncompleteUpload(cctx, s.bucket, name) == nil {
+		_ = s.client.RemoveObject(cctx, s.bucket, marker, minio.RemoveObjectOptions{})
+	}
+}
+
+// removeDetached removes name with a context that outlives ctx.
+func (s *Store) removeDetached(ctx context.Context, name string) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	_ = s.client.RemoveObject(cctx, s.bucket, name, minio.RemoveObjectOptions{})
+}
+
+// failFastKey carries a Put's putGuard to failFast.
+type failFastKey struct{}
+
+// putGuard records that one Put found the store unreachable.
+type putGuard struct {
+	once   sync.Once
+	down   chan struct{}
+	err    error
+	cancel context.CancelCauseFunc
+}
+
+func (g *putGuard) unreachable(err error) {
+	g.once.Do(func() {
+		g.err = &unreachableError{err}
+		g.cancel(g.err)
+		close(g.down)
+	})
+}
+
+func (g *putGuard) failed() bool {
+	select {
+	case <-g.down:
+		return true
+	default:
+		return false
+	}
+}
+
+// unreachableError is why a Put ended early: the store refused a new
+// connection (or its name did not resolve).
+type unreachableError struct{ err error }
+
+func (e *unreachableError) Error() string { return "blob store unreachable: " + e.err.Error() }
+func (e *unreachableError) Unwrap() error { return e.err }
+
+// failFast ends an upload as soon as the store cannot be connected to.
+// minio-go retries a failed request up to 10 times over several seconds;
+// for an upload that means the client's stream waits (or, before, kept
+// being read) for nothing, since a store that refuses connections does not
+// come back within a request. Only dial failures count: a reset on a
+// reused connection (an idle keep-alive the store closed) is retried as
+// before, and its retry dials, which tells the two apart. Requests outside
+// Put (reads, Stat, the sweeper) carry no cancel function and keep
+// minio-go's retries.
+type failFast struct{ base http.RoundTripper }
+
+func (f *failFast) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := f.base.RoundTrip(req)
+	if err != nil {
+		var op *net.OpError
+		if g, ok := req.Context().Value(failFastKey{}).(*putGuard); ok && errors.As(err, &op) && op.Op == "dial" {
+			g.unreachable(err)
+		}
+	}
+	return resp, err
 }
 
 type object struct {
@@ -274,6 +430,9 @@ func (s *Store) Walk(ctx context.Context, prefix string, fn func(blob.Info) erro
 		if !ok || key == "" || strings.HasSuffix(key, "/") {
 			continue // directory markers created by other tools
 		}
+		if strings.HasPrefix(key, uploadsDir+"/") {
+			continue // upload markers are not objects
+		}
 		if err := fn(blob.Info{Key: key, Size: oi.Size, ModTime: oi.LastModified}); err != nil {
 			return err
 		}
@@ -292,4 +451,149 @@ func (s *Store) Ping(ctx context.Context) error {
 		return fmt.Errorf("blob/s3: ping: bucket %q does not exist", s.bucket)
 	}
 	return nil
+}
+
+// RemoveStaleUploads implements blob.StagingCleaner: it aborts incomplete
+// multipart uploads that a killed Put left behind (S3 keeps their parts,
+// and bills them, until a lifecycle rule or this aborts them; minio-go
+// aborts only the uploads whose Put returned). It finds them by listing
+// the prefix (AWS S3, Ceph) and through the upload markers (MinIO, which
+// lists uploads only by exact name).
+//
+// S3 gives an upload's initiation time only, and a multi-GiB upload from a
+// slow client may run for hours, so initiation alone cannot tell a live
+// upload from a dead one. An upload counts as stale when it was initiated
+// before the cutoff and none of its parts was stored after it; live Puts
+// of this process are skipped regardless. A Put running in another
+// replica is therefore safe as long as its client sends at least one part
+// (16 MiB; more above 160 GiB) per grace period.
+func (s *Store) RemoveStaleUploads(ctx context.Context, before time.Time) (int, int64, error) {
+	removed, bytes, err := s.abortStale(ctx, s.prefix, before)
+	if err != nil {
+		return removed, bytes, err
+	}
+	var markers []minio.ObjectInfo
+	err = s.list(ctx, s.prefix+uploadsDir+"/", func(oi minio.ObjectInfo) error {
+		if oi.LastModified.Before(before) {
+			markers = append(markers, oi)
+		}
+		return nil
+	})
+	if err != nil {
+		return removed, bytes, err
+	}
+	for _, m := range markers {
+		name := s.prefix + strings.TrimPrefix(m.Key, s.prefix+uploadsDir+"/")
+		if _, ok := s.live.Load(name); ok {
+			continue
+		}
+		n, b, err := s.abortStale(ctx, name, before)
+		removed, bytes = removed+n, bytes+b
+		if err != nil {
+			return removed, bytes, err
+		}
+		if s.hasUploads(ctx, name) {
+			continue // still live elsewhere: keep its marker
+		}
+		if err := s.client.RemoveObject(ctx, s.bucket, m.Key, minio.RemoveObjectOptions{}); err != nil && !isNotExist(err) {
+			return removed, bytes, fmt.Errorf("blob/s3: remove upload marker: %w", err)
+		}
+	}
+	return removed, bytes, nil
+}
+
+// list calls fn for every object under the full object-name prefix.
+func (s *Store) list(ctx context.Context, prefix string, fn func(minio.ObjectInfo) error) error {
+	lctx, cancel := context.WithCancel(ctx)
+	ch := s.client.ListObjects(lctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true})
+	defer func() {
+		cancel()
+		for range ch {
+		}
+	}()
+	for oi := range ch {
+		if oi.Err != nil {
+			return fmt.Errorf("blob/s3: list %q: %w", prefix, oi.Err)
+		}
+		if err := fn(oi); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+func (s *Store) hasUploads(ctx context.Context, name string) bool {
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for u := range s.client.ListIncompleteUploads(lctx, s.bucket, name, false) {
+		if u.Err != nil || u.Key == name {
+			return true // unsure counts as live
+		}
+	}
+	return false
+}
+
+// abortStale aborts the stale incomplete uploads whose object name starts
+// with prefix.
+func (s *Store) abortStale(ctx context.Context, prefix string, before time.Time) (int, int64, error) {
+	lctx, cancel := context.WithCancel(ctx)
+	ch := s.client.ListIncompleteUploads(lctx, s.bucket, prefix, true)
+	defer func() {
+		cancel()
+		for range ch {
+		}
+	}()
+	core := minio.Core{Client: s.client}
+	removed, bytes := 0, int64(0)
+	for u := range ch {
+		if u.Err != nil {
+			return removed, bytes, fmt.Errorf("blob/s3: list incomplete uploads: %w", u.Err)
+		}
+		if !strings.HasPrefix(u.Key, s.prefix) {
+			continue
+		}
+		if _, ok := s.live.Load(u.Key); ok || !u.Initiated.Before(before) {
+			continue
+		}
+		last, size, err := partsActivity(ctx, core, s.bucket, u.Key, u.UploadID)
+		if err != nil {
+			if isNotExist(err) {
+				continue // completed or aborted meanwhile
+			}
+			return removed, bytes, fmt.Errorf("blob/s3: list parts: %w", err)
+		}
+		if !last.Before(before) {
+			continue // still receiving parts
+		}
+		if err := core.AbortMultipartUpload(ctx, s.bucket, u.Key, u.UploadID); err != nil && !isNotExist(err) {
+			return removed, bytes, fmt.Errorf("blob/s3: abort stale upload: %w", err)
+		}
+		removed++
+		bytes += size
+	}
+	return removed, bytes, ctx.Err()
+}
+
+// partsActivity returns the time the upload's newest part was stored (zero
+// without parts) and the bytes its parts hold.
+func partsActivity(ctx context.Context, core minio.Core, bucket, name, uploadID string) (time.Time, int64, error) {
+	var last time.Time
+	var size int64
+	marker := 0
+	for {
+		res, err := core.ListObjectParts(ctx, bucket, name, uploadID, marker, 1000)
+		if err != nil {
+			return last, size, err
+		}
+		for _, p := range res.ObjectParts {
+			size += p.Size
+			if p.LastModified.After(last) {
+				last = p.LastModified
+			}
+		}
+		if !res.IsTruncated {
+			return last, size, nil
+		}
+		marker = res.NextPartNumberMarker
+	}
 }

@@ -58,6 +58,9 @@ type Reader struct {
 
 	n      atomic.Int64
 	closed atomic.Bool
+	// readMu is held while the underlying reader is read, so that Close
+	// can wait out a Read in progress.
+	readMu sync.Mutex
 
 	mu  sync.Mutex
 	err error // first terminal error; io.EOF on a clean end
@@ -69,6 +72,8 @@ func NewReader(ctx context.Context, r io.Reader, size int64) *Reader {
 }
 
 func (c *Reader) Read(p []byte) (int, error) {
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
 	// An HTTP transport may still read the body after the request returned;
 	// never touch the caller's reader once Put is done with it.
 	if c.closed.Load() {
@@ -155,6 +160,8 @@ func (c *Reader) Err() error {
 // for EOF if the consumer stopped reading early (e.g. S3 never reads a
 // zero-length body). It returns nil only for a clean end.
 func (c *Reader) Finish() error {
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
 	err := c.terminal()
 	if err == nil {
 		if c.size >= 0 && c.N() != c.size {
@@ -168,5 +175,11 @@ func (c *Reader) Finish() error {
 	return err
 }
 
-// Close stops all further reads of the underlying reader.
-func (c *Reader) Close() { c.closed.Store(true) }
+// Close stops all further reads of the underlying reader and waits for a
+// Read in progress (a Put that returns while minio-go still runs in the
+// background must not leave it reading the caller's reader).
+func (c *Reader) Close() {
+	c.closed.Store(true)
+	c.readMu.Lock()
+	c.readMu.Unlock() //nolint:staticcheck // an empty critical section: waiting is the point
+}
