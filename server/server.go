@@ -158,6 +158,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.Log.Info("registry listening", "addr", ln.Addr().String(), "database", s.Dialect, "blob_store", s.Blobs.Name())
 	select {
 	case err := <-errc:
+		s.closeService()
 		s.DB.Close()
 		return err
 	case <-ctx.Done():
@@ -169,11 +170,25 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}
+	s.closeService()
 	if cerr := s.DB.Close(); err == nil {
 		err = cerr
 	}
 	return err
 }
 
+// closeService writes what the service holds in memory (download and token
+// use times) while the database is still open.
+func (s *Server) closeService() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.Service.Close(ctx); err != nil {
+		s.Log.Warn("could not record download and token use times at shutdown", "err", err)
+	}
+}
+
 // Close releases the database (when Serve was never called).
-func (s *Server) Close() error { return s.DB.Close() }
+func (s *Server) Close() error {
+	s.closeService()
+	return s.DB.Close()
+}

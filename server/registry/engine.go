@@ -135,7 +135,7 @@ func (s *Service) nameStamp(ctx context.Context, db *ent.Client, projectID int, 
 		MaxID      sql.NullInt64  `json:"max_id"`
 		MaxUpdated sql.NullString `json:"max_updated"`
 	}
-	err := db.PackageFile.Query().Where(packagefile.HasPkgWith(pkg.ProjectID(projectID), pkg.PackageTypeEQ(format),
+	err := db.PackageFile.Query().Where(filesOfPackages(pkg.ProjectID(projectID), pkg.PackageTypeEQ(format),
 		pkg.Name(name), pkg.StatusIn(installable...))).
 		Aggregate(ent.Count(), ent.As(ent.Max(packagefile.FieldID), "max_id"), ent.As(ent.Max(packagefile.FieldUpdatedAt), "max_updated")).
 		Scan(ctx, &rows)
@@ -161,7 +161,7 @@ func (s *Service) storedFiles(ctx context.Context, sources []Source, format enum
 		ids[i] = src.Project.ID
 	}
 	pkgMatch = append([]predicate.Pkg{pkg.ProjectIDIn(ids...), pkg.PackageTypeEQ(format), pkg.StatusIn(installable...)}, pkgMatch...)
-	files, err := s.db.PackageFile.Query().Where(append(slices.Clone(match), packagefile.HasPkgWith(pkgMatch...))...).
+	files, err := s.db.PackageFile.Query().Where(append(slices.Clone(match), filesOfPackages(pkgMatch...))...).
 		WithPkg().WithBlob().Order(ent.Desc(packagefile.FieldID)).All(ctx)
 	if err != nil {
 		return nil, Internal(err, "could not read the package files")

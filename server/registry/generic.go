@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/pkgreg/registry/ent"
 	"github.com/pkgreg/registry/ent/packagefile"
@@ -281,20 +280,6 @@ func (s *Service) openFile(ctx context.Context, pf *ent.PackageFile) (*Download,
 	}
 	s.noteDownload(pf.Edges.Pkg)
 	return &Download{File: pf, Package: pf.Edges.Pkg, Object: obj}, nil
-}
-
-// noteDownload records last_downloaded_at at most once a minute per
-// package, off the request path.
-func (s *Service) noteDownload(p *ent.Pkg) {
-	now := s.now()
-	if p == nil || (p.LastDownloadedAt != nil && now.Sub(*p.LastDownloadedAt) < time.Minute) {
-		return
-	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = s.db.Pkg.UpdateOneID(p.ID).SetLastDownloadedAt(now).Exec(ctx)
-	}()
 }
 
 // ListGenericVersion lists the files of one generic package version

@@ -202,7 +202,7 @@ func sameGoZip(existing *ent.PackageFile, sha string, err error) (*ent.PackageFi
 // publishedGoZip is the stored zip of a module version in one project, or
 // nil.
 func (s *Service) publishedGoZip(ctx context.Context, db *ent.Client, projectID int, modPath, version string) (*ent.PackageFile, error) {
-	f, err := db.PackageFile.Query().Where(packagefile.HasPkgWith(pkg.ProjectID(projectID), pkg.PackageTypeEQ(enum.Golang),
+	f, err := db.PackageFile.Query().Where(filesOfPackages(pkg.ProjectID(projectID), pkg.PackageTypeEQ(enum.Golang),
 		pkg.Name(modPath), pkg.Version(version))).WithPkg().First(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil

@@ -241,7 +241,7 @@ func (s *Service) storedNPMAbbreviated(ctx context.Context, prj *ent.Project, na
 // by package id. The files are found by the package's coordinates (one
 // join), not by a list of ids (a parameter per version).
 func (s *Service) npmFiles(ctx context.Context, prj *ent.Project, name string, fields ...string) (map[int]*ent.PackageFile, error) {
-	files, err := s.db.PackageFile.Query().Where(packagefile.HasPkgWith(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.NPM),
+	files, err := s.db.PackageFile.Query().Where(filesOfPackages(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.NPM),
 		pkg.Name(name), pkg.StatusIn(installable...))).Select(fields...).Order(ent.Desc(packagefile.FieldID)).All(ctx)
 	if err != nil {
 		return nil, Internal(err, "could not read the package files")

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 
 	"github.com/pkgreg/registry/ent"
-	"github.com/pkgreg/registry/ent/packagefile"
 	"github.com/pkgreg/registry/ent/packagetag"
 	"github.com/pkgreg/registry/ent/pkg"
 	"github.com/pkgreg/registry/ent/predicate"
@@ -138,7 +137,7 @@ func (s *Service) updateNPMVersions(ctx context.Context, p *Principal, pa *Proje
 				return err
 			}
 			// The abbreviated form carries "deprecated" too.
-			if _, err := tx.PackageFile.Update().Where(packagefile.HasPkgWith(version...)).
+			if _, err := tx.PackageFile.Update().Where(filesOfPackages(version...)).
 				SetMetadata(abbreviate(m)).Save(ctx); err != nil {
 				return err
 			}

@@ -201,7 +201,7 @@ func (s *Service) DestroyPackageFiles(ctx context.Context, p *Principal, project
 	if err := s.CanDeletePackages(p, pa); err != nil {
 		return err
 	}
-	n, err := s.db.PackageFile.Query().Where(packagefile.IDIn(ids...), packagefile.HasPkgWith(pkg.ProjectID(pa.Project.ID))).Count(ctx)
+	n, err := s.db.PackageFile.Query().Where(packagefile.IDIn(ids...), filesOfPackages(pkg.ProjectID(pa.Project.ID))).Count(ctx)
 	if err != nil {
 		return Internal(err, "could not read package files")
 	}

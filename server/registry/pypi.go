@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -175,10 +174,32 @@ func (s *Service) UploadPyPI(ctx context.Context, p *Principal, in PyPIUpload) (
 	}
 	fileMeta, _ := json.Marshal(pypiFileMeta{RequiresPython: in.RequiresPython})
 	pkgMeta, _ := json.Marshal(pypiPkgMeta{Name: in.Name, Summary: in.Summary})
+	_, _, kind := parsePyPIFileName(in.FileName)
+	var coreMeta []byte
 	pf, err := s.addPackageFile(ctx, newFile{
 		Project: pa.Project, Format: enum.PyPI, Name: name, Version: in.Version, FileName: in.FileName,
 		Body: in.Body, Size: in.Size, Expect: in.Expect, DuplicatesAllowed: allowed, NeedMD5: true,
 		PkgMetadata: pkgMeta, FileMetadata: fileMeta,
+		// The distribution's own core metadata: stored beside a wheel
+		// (PEP 658), and the source of Requires-Python when the form has
+		// none (an upload by curl or a tool other than twine), so that pip
+		// still skips releases this Python cannot install.
+		Stored: func(ctx context.Context, key string, size int64) json.RawMessage {
+			data, err := s.distMetadata(ctx, key, size, kind)
+			if err != nil {
+				s.log.InfoContext(ctx, "no core metadata read from a distribution", "file", in.FileName, "err", err)
+				return nil
+			}
+			if kind == pypiWheel {
+				coreMeta = data
+			}
+			rp := metadataField(data, "Requires-Python")
+			if in.RequiresPython != "" || rp == "" || len(rp) > 255 {
+				return nil
+			}
+			m, _ := json.Marshal(pypiFileMeta{RequiresPython: rp})
+			return m
+		},
 	})
 	if err != nil {
 		if err == errDuplicate {
@@ -186,8 +207,8 @@ func (s *Service) UploadPyPI(ctx context.Context, p *Principal, in PyPIUpload) (
 		}
 		return nil, err
 	}
-	if _, _, kind := parsePyPIFileName(in.FileName); kind == pypiWheel {
-		s.storeCoreMetadata(ctx, pa.Project, name, in.Version, pf)
+	if coreMeta != nil {
+		s.storeCoreMetadata(ctx, pa.Project, name, in.Version, pf, coreMeta)
 	}
 	return pf, nil
 }
@@ -201,60 +222,18 @@ func requireFormat(prj *ent.Project, f enum.Format) error {
 	return nil
 }
 
-// storeCoreMetadata extracts a wheel's METADATA and stores it as
-// "<wheel>.metadata". It is best effort: without it the index simply does
-// not advertise core metadata and pip downloads the wheel instead.
-func (s *Service) storeCoreMetadata(ctx context.Context, prj *ent.Project, name, version string, wheel *ent.PackageFile) {
-	data, err := s.wheelMetadata(ctx, wheel)
-	if err != nil {
-		s.log.Info("no core metadata extracted from a wheel", "file", wheel.FileName, "err", err)
-		return
-	}
+// storeCoreMetadata stores a wheel's METADATA as "<wheel>.metadata". It is
+// best effort: without it the index simply does not advertise core
+// metadata and pip downloads the wheel instead.
+func (s *Service) storeCoreMetadata(ctx context.Context, prj *ent.Project, name, version string, wheel *ent.PackageFile, data []byte) {
 	meta, _ := json.Marshal(pypiFileMeta{DistSHA256: wheel.Sha256})
-	_, err = s.addPackageFile(ctx, newFile{
+	_, err := s.addPackageFile(ctx, newFile{
 		Project: prj, Format: enum.PyPI, Name: name, Version: version, FileName: wheel.FileName + coreMetadataSuffix,
 		Body: bytes.NewReader(data), Size: int64(len(data)), DuplicatesAllowed: true, FileMetadata: meta,
 	})
 	if err != nil {
 		s.log.Warn("could not store a wheel's core metadata", "file", wheel.FileName, "err", err)
 	}
-}
-
-// wheelMetadata reads <name>.dist-info/METADATA from a stored wheel,
-// reading only the zip's directory and that entry.
-func (s *Service) wheelMetadata(ctx context.Context, pf *ent.PackageFile) ([]byte, error) {
-	b, err := s.db.Blob.Get(ctx, pf.BlobID)
-	if err != nil {
-		return nil, err
-	}
-	obj, err := s.blobs.Open(ctx, b.StorageKey)
-	if err != nil {
-		return nil, err
-	}
-	defer obj.Close()
-	zr, err := zip.NewReader(readerAt(obj), pf.Size)
-	if err != nil {
-		return nil, Invalid("the wheel is not a valid zip file: %v", err)
-	}
-	for _, f := range zr.File {
-		dir, base, ok := strings.Cut(f.Name, "/")
-		if ok && base == "METADATA" && strings.HasSuffix(dir, ".dist-info") {
-			rc, err := f.Open()
-			if err != nil {
-				return nil, err
-			}
-			defer rc.Close()
-			data, err := io.ReadAll(io.LimitReader(rc, maxCoreMetadata+1))
-			if err != nil {
-				return nil, err
-			}
-			if len(data) > maxCoreMetadata {
-				return nil, Invalid("the wheel's METADATA is larger than %d bytes", maxCoreMetadata)
-			}
-			return data, nil
-		}
-	}
-	return nil, Invalid("the wheel has no .dist-info/METADATA")
 }
 
 // readerAt gives random access to an object: directly when it supports it

@@ -51,6 +51,7 @@ type Service struct {
 	dialect     string
 	remote      *remoteFetcher
 	meta        *metaCache
+	usage       *usage
 }
 
 // New builds a Service.
@@ -71,9 +72,11 @@ func New(o Options) (*Service, error) {
 	if o.MetadataCacheBytes == 0 {
 		o.MetadataCacheBytes = DefaultMetadataCacheBytes
 	}
-	return &Service{db: o.DB, blobs: o.Blobs, log: o.Logger, now: o.Now, sealer: sl,
-		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, dialect: o.Dialect, remote: newRemoteFetcher(o.RemoteAllowCIDRs),
-		meta: newMetaCache(o.MetadataCacheBytes)}, nil
+	s := &Service{db: o.DB, blobs: o.Blobs, log: o.Logger, now: o.Now, sealer: sl,
+		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, dialect: dialectOr(o.Dialect), remote: newRemoteFetcher(o.RemoteAllowCIDRs),
+		meta: newMetaCache(o.MetadataCacheBytes)}
+	s.usage = newUsage(usageFlushInterval, s.flushUsageInBackground)
+	return s, nil
 }
 
 // DB exposes the client for read-only listings that the GraphQL layer

@@ -57,6 +57,11 @@ type newFile struct {
 	// body has been read to its end, before it is made durable and
 	// recorded (a remote fill releases its live stream there).
 	BodyRead func(n int64, d Digests)
+	// Stored, when set, runs once the body is stored and verified, before
+	// the recording transaction: it may read the new object (a format's
+	// metadata inside the file) and returns the file metadata to record
+	// instead of FileMetadata, or nil to keep FileMetadata.
+	Stored func(ctx context.Context, key string, size int64) json.RawMessage
 }
 
 // addPackageFile streams a file into the blob store while hashing it, then
@@ -101,6 +106,11 @@ func (s *Service) addPackageFile(ctx context.Context, f newFile) (*ent.PackageFi
 		s.deleteObject(key)
 		return nil, err
 	}
+	if f.Stored != nil {
+		if m := f.Stored(ctx, key, n); m != nil {
+			f.FileMetadata = m
+		}
+	}
 	var pf *ent.PackageFile
 	var storedKey string
 	err = s.retryTx(ctx, func(tx *ent.Tx) error {
@@ -126,7 +136,7 @@ var errDuplicate = Invalid("Duplicate package is not allowed")
 func (s *Service) fileExists(ctx context.Context, db *ent.Client, f newFile) (bool, error) {
 	ok, err := db.PackageFile.Query().Where(
 		packagefile.FileName(f.FileName),
-		packagefile.HasPkgWith(pkg.ProjectID(f.Project.ID), pkg.PackageTypeEQ(f.Format), pkg.Name(f.Name), pkg.Version(f.Version)),
+		filesOfPackages(pkg.ProjectID(f.Project.ID), pkg.PackageTypeEQ(f.Format), pkg.Name(f.Name), pkg.Version(f.Version)),
 	).Exist(ctx)
 	if err != nil {
 		return false, Internal(err, "could not check for duplicates")

@@ -69,9 +69,9 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Principal, 
 		return nil, Unauthenticated("401 Unauthorized")
 	}
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= lastUsedResolution {
-		if err := s.db.AccessToken.UpdateOneID(t.ID).SetLastUsedAt(now).Exec(ctx); err != nil {
-			s.log.WarnContext(ctx, "could not record token use", "token_id", t.ID, "err", err)
-		}
+		// Coalesced and written in the background (usage.go): no write on
+		// the request path.
+		s.noteTokenUse(t.ID, now)
 	}
 	return &Principal{User: t.Edges.User, Token: t}, nil
 }

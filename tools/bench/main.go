@@ -66,6 +66,12 @@ type options struct {
 	s3UseSSL    bool
 	cpuprofile  string
 	verbose     bool
+	// small-downloads
+	smallFiles   int
+	smallSize    int64
+	smallClients int
+	smallTarget  float64
+	smallClient  string
 }
 
 func envOr(key, def string) string {
@@ -76,14 +82,19 @@ func envOr(key, def string) string {
 }
 
 func parseFlags(args []string) (options, error) {
-	o := options{size: 1 << 30, rssSize: 5 << 30}
+	o := options{size: 1 << 30, rssSize: 5 << 30, smallSize: 4 << 10}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.StringVar(&o.backend, "backend", "fs", "blob backend: fs or s3")
 	fs.StringVar(&o.dir, "dir", "", "parent directory of the temporary data dir (SQLite, secret key, fs blobs); default $TMPDIR or /tmp")
 	fs.Var(sizeFlag{&o.size}, "size", "bytes per throughput run (units: KiB MiB GiB, KB MB GB)")
 	fs.Var(sizeFlag{&o.rssSize}, "rss-size", "bytes of the peak-RSS upload; 0 skips it")
 	fs.IntVar(&o.runs, "runs", 3, "measured runs per path and metric (plus one warm-up each)")
-	fs.StringVar(&o.only, "only", "upload,download,rss", "comma-separated subset of upload, download, rss")
+	fs.StringVar(&o.only, "only", "upload,download,rss", "comma-separated subset of upload, download, rss, small-downloads")
+	fs.IntVar(&o.smallFiles, "small-files", 2000, "small-downloads: files uploaded and downloaded per run")
+	fs.Var(sizeFlag{&o.smallSize}, "small-size", "small-downloads: bytes per file")
+	fs.IntVar(&o.smallClients, "small-clients", 8, "small-downloads: parallel clients")
+	fs.StringVar(&o.smallClient, "small-client", "go", "small-downloads: go (net/http, keep-alive) or curl (one curl process per GET)")
+	fs.Float64Var(&o.smallTarget, "small-target", 0.70, "small-downloads: registry/raw req/s ratio to report against")
 	fs.Float64Var(&o.target, "target", 0.90, "registry/direct throughput ratio to report against")
 	fs.StringVar(&o.databaseURL, "database-url", "", "database for the registry (default: SQLite in the temp dir); use a throwaway database")
 	fs.StringVar(&o.s3Endpoint, "s3-endpoint", os.Getenv("REGISTRY_TEST_S3_ENDPOINT"), "S3 host:port (env REGISTRY_TEST_S3_ENDPOINT)")
@@ -109,12 +120,16 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("--rss-size must be 0 (skip) or positive")
 	case o.runs < 1:
 		return o, errors.New("--runs must be at least 1")
+	case o.smallFiles < 1 || o.smallSize <= 0 || o.smallClients < 1:
+		return o, errors.New("--small-files, --small-size and --small-clients must be positive")
+	case o.smallClient != "go" && o.smallClient != "curl":
+		return o, fmt.Errorf("--small-client must be go or curl, not %q", o.smallClient)
 	case o.backend == "s3" && (o.s3Endpoint == "" || o.s3AccessKey == "" || o.s3SecretKey == ""):
 		return o, errors.New("--backend s3 needs --s3-endpoint, --s3-access-key and --s3-secret-key (or REGISTRY_TEST_S3_* env)")
 	}
 	for m := range strings.SplitSeq(o.only, ",") {
-		if m = strings.TrimSpace(m); m != "upload" && m != "download" && m != "rss" {
-			return o, fmt.Errorf("--only: unknown metric %q (want upload, download, rss)", m)
+		if m = strings.TrimSpace(m); m != "upload" && m != "download" && m != "rss" && m != "small-downloads" {
+			return o, fmt.Errorf("--only: unknown metric %q (want upload, download, rss, small-downloads)", m)
 		}
 	}
 	return o, nil
@@ -264,8 +279,18 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		}
 	}
 
+	var small []smallResult
+	if o.wants("small-downloads") {
+		if small, err = b.measureSmall(ctx, tmp); err != nil {
+			return err
+		}
+	}
+
 	fmt.Fprintln(out)
 	printThroughput(out, tput, o)
+	if len(small) > 0 {
+		printSmall(out, small, o)
+	}
 	if len(rss) > 0 {
 		fmt.Fprintln(out)
 		printRSS(out, rss, o)
