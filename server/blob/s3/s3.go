@@ -359,12 +359,80 @@ func (f *failFast) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// object is an open S3 object read with as few requests as a download
+// needs. minio-go's own Object sends a HEAD for Stat and then a GET for the
+// first Read, two round trips (and, on MinIO, two metadata reads) per
+// download. Here Open sends one GET, which answers both: its headers give the
+// size and modtime and its body is the stream. A Seek only moves a logical
+// position (http.ServeContent seeks to the end and back to learn the size);
+// a Read at a position the open stream is not at closes it and sends a
+// ranged GET from there, so Range requests still cost one request.
 type object struct {
-	*minio.Object
-	info blob.Info
+	ctx      context.Context
+	core     minio.Core
+	bucket   string
+	name     string
+	info     blob.Info
+	body     io.ReadCloser // nil once closed or before a ranged re-open
+	bodyPos  int64         // offset of the next byte body yields
+	pos      int64         // logical offset of the next Read
+	closeErr error
 }
 
 func (o *object) Info() blob.Info { return o.info }
+
+func (o *object) Read(p []byte) (int, error) {
+	if o.pos >= o.info.Size {
+		return 0, io.EOF
+	}
+	if o.body == nil || o.bodyPos != o.pos {
+		if o.body != nil {
+			_ = o.body.Close()
+			o.body = nil
+		}
+		opts := minio.GetObjectOptions{}
+		if err := opts.SetRange(o.pos, o.info.Size-1); err != nil {
+			return 0, err
+		}
+		body, _, _, err := o.core.GetObject(o.ctx, o.bucket, o.name, opts)
+		if err != nil {
+			return 0, mapErr("read", o.info.Key, err)
+		}
+		o.body, o.bodyPos = body, o.pos
+	}
+	n, err := o.body.Read(p)
+	o.pos += int64(n)
+	o.bodyPos += int64(n)
+	if err == io.EOF && o.pos < o.info.Size {
+		err = io.ErrUnexpectedEOF // the stream ended short of the object's size
+	}
+	return n, err
+}
+
+func (o *object) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += o.pos
+	case io.SeekEnd:
+		offset += o.info.Size
+	default:
+		return 0, errors.New("s3: invalid whence")
+	}
+	if offset < 0 {
+		return 0, errors.New("s3: negative position")
+	}
+	o.pos = offset
+	return offset, nil
+}
+
+func (o *object) Close() error {
+	if o.body != nil {
+		o.closeErr = o.body.Close()
+		o.body = nil
+	}
+	return o.closeErr
+}
 
 // Open implements blob.Store. The object reads with ctx, so it must stay
 // live while the object is read.
@@ -373,17 +441,13 @@ func (s *Store) Open(ctx context.Context, key string) (blob.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	obj, err := s.client.GetObject(ctx, s.bucket, name, minio.GetObjectOptions{})
+	core := minio.Core{Client: s.client}
+	body, oi, _, err := core.GetObject(ctx, s.bucket, name, minio.GetObjectOptions{})
 	if err != nil {
 		return nil, mapErr("open", key, err)
 	}
-	// GetObject is lazy; Stat issues the request so a missing key fails here.
-	oi, err := obj.Stat()
-	if err != nil {
-		_ = obj.Close()
-		return nil, mapErr("open", key, err)
-	}
-	return &object{Object: obj, info: blob.Info{Key: key, Size: oi.Size, ModTime: oi.LastModified}}, nil
+	return &object{ctx: ctx, core: core, bucket: s.bucket, name: name, body: body,
+		info: blob.Info{Key: key, Size: oi.Size, ModTime: oi.LastModified}}, nil
 }
 
 // Stat implements blob.Store.
