@@ -400,3 +400,72 @@ missing 404
 		t.Errorf("python-gitlab printed:\n%s\nwant:\n%s", out, want)
 	}
 }
+
+// TestGitLabListingsAgreeWithProjectAccess checks that the listings' SQL
+// filters and the one-object access check give the same answer for every
+// kind of credential: a listed project or group is one GET /:id shows, and
+// the other way round.
+func TestGitLabListingsAgreeWithProjectAccess(t *testing.T) {
+	w := newGitLabWorld(t)
+	e := w.e
+	token := func(q, field string) string {
+		var out map[string]struct{ Token string }
+		e.MustGraphQL(t, w.alice, q, nil).Decode(t, &out)
+		if out[field].Token == "" {
+			t.Fatalf("%s gave no token", field)
+		}
+		return out[field].Token
+	}
+	projectTok := token(`mutation { createProjectAccessToken(input: {projectPath: "acme/tools", name: "p", scopes: [API], accessLevel: GUEST}) { token errors } }`, "createProjectAccessToken")
+	groupTok := token(`mutation { createGroupAccessToken(input: {groupPath: "acme/sub", name: "g", scopes: [API], accessLevel: REPORTER}) { token errors } }`, "createGroupAccessToken")
+	deployTok := token(`mutation { createDeployToken(input: {fullPath: "acme", name: "d", scopes: [READ_PACKAGE_REGISTRY]}) { token errors } }`, "createDeployToken")
+	var job struct{ CreateJobToken struct{ Token string } }
+	e.MustGraphQL(t, w.alice, `mutation { createJobToken(input: {projectPath: "open/secret"}) { token errors } }`, nil).Decode(t, &job)
+
+	projects := []string{"acme/tools", "acme/sub/deep", "open/site", "open/intra", "open/secret", "alice/mine"}
+	groups := []string{"acme", "acme/sub", "open"}
+	for _, c := range []struct {
+		who     string
+		headers map[string]string
+		sees    string // a private project this credential must see
+	}{
+		{"alice", tok(w.alice), "alice/mine"}, {"bob", tok(w.bob), ""}, {"carol", tok(w.carol), "acme/tools"}, {"anonymous", nil, ""},
+		{"root", tok(servertest.RootToken), "alice/mine"}, {"project token", tok(projectTok), "acme/tools"},
+		{"group token", tok(groupTok), "acme/sub/deep"}, {"deploy token", map[string]string{"Deploy-Token": deployTok}, "acme/sub/deep"},
+		{"job token", map[string]string{"JOB-TOKEN": job.CreateJobToken.Token}, "open/secret"},
+	} {
+		list := func(path, key string) []string {
+			status, body, _ := e.Do(t, "GET", path, nil, c.headers)
+			var rows []map[string]any
+			if status != 200 || json.Unmarshal(body, &rows) != nil {
+				t.Fatalf("%s GET %s: %d %s", c.who, path, status, body)
+			}
+			out := []string{}
+			for _, r := range rows {
+				out = append(out, r[key].(string))
+			}
+			slices.Sort(out)
+			return out
+		}
+		visible := func(kind string, paths []string) []string {
+			out := []string{}
+			for _, p := range paths {
+				if status, _, _ := e.Do(t, "GET", "/api/v4/"+kind+"/"+url.PathEscape(p), nil, c.headers); status == 200 {
+					out = append(out, p)
+				}
+			}
+			slices.Sort(out)
+			return out
+		}
+		l, v := list("/api/v4/projects?per_page=100", "path_with_namespace"), visible("projects", projects)
+		if !slices.Equal(l, v) {
+			t.Errorf("%s: GET /projects lists %v, GET /projects/:id shows %v", c.who, l, v)
+		}
+		if c.sees != "" && !slices.Contains(l, c.sees) {
+			t.Errorf("%s does not see %s: %v", c.who, c.sees, l)
+		}
+		if l, v := list("/api/v4/groups?all_available=true&per_page=100", "full_path"), visible("groups", groups); !slices.Equal(l, v) {
+			t.Errorf("%s: GET /groups lists %v, GET /groups/:id shows %v", c.who, l, v)
+		}
+	}
+}
