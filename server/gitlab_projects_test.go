@@ -469,3 +469,28 @@ func TestGitLabListingsAgreeWithProjectAccess(t *testing.T) {
 		}
 	}
 }
+
+// TestGitLabListingQueries checks that project and group listings cost the
+// same number of statements for 2 projects as for 12 (no query per row).
+func TestGitLabListingQueries(t *testing.T) {
+	w := newGitLabWorld(t)
+	paths := []string{"/api/v4/projects?per_page=100", "/api/v4/groups/acme/projects?include_subgroups=true&per_page=100", "/api/v4/groups?per_page=100"}
+	queries := func() []int64 {
+		var out []int64
+		for _, p := range paths {
+			w.e.Queries.Store(0)
+			if status, body, _ := w.get(t, w.alice, p, nil); status != 200 {
+				t.Fatalf("GET %s: %d %s", p, status, body)
+			}
+			out = append(out, w.e.Queries.Load())
+		}
+		return out
+	}
+	small := queries()
+	for i := range 10 {
+		w.e.CreateProject(t, w.alice, []string{"acme", "acme/sub"}[i%2], fmt.Sprintf("p%d", i), "PRIVATE")
+	}
+	if large := queries(); !slices.Equal(small, large) {
+		t.Errorf("statements for %v: %v before adding 10 projects, %v after", paths, small, large)
+	}
+}
