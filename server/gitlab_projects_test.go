@@ -187,8 +187,30 @@ func TestGitLabProjectList(t *testing.T) {
 		t.Errorf("page 2: %v", got)
 	}
 
-	// Keyset pagination: follow rel="next" until it stops.
-	next := "/api/v4/projects?pagination=keyset&order_by=id&sort=asc&per_page=2"
+	// Keyset pagination: follow rel="next" until it stops, both ways.
+	ids := []string{"acme/tools", "acme/sub/deep", "open/site", "open/intra", "open/secret", "alice/mine"}
+	if seen := w.followKeyset(t, "/api/v4/projects?pagination=keyset&order_by=id&sort=asc&per_page=2"); !slices.Equal(seen, ids) {
+		t.Errorf("keyset pages: %v, want %v", seen, ids)
+	}
+	slices.Reverse(ids)
+	if seen := w.followKeyset(t, "/api/v4/projects?pagination=keyset&order_by=id&sort=desc&per_page=4"); !slices.Equal(seen, ids) {
+		t.Errorf("keyset pages, descending: %v, want %v", seen, ids)
+	}
+	if got := w.listPaths(t, w.alice, fmt.Sprintf("/api/v4/projects?order_by=id&sort=asc&id_after=%d&id_before=%d", w.tools, w.intra)); !slices.Equal(got, []string{"acme/sub/deep", "open/site"}) {
+		t.Errorf("id_after/id_before: %v", got)
+	}
+
+	for _, q := range []string{"order_by=stars", "sort=up", "visibility=secret", "per_page=0", "pagination=keyset&order_by=name", "membership=maybe", "id_after=x"} {
+		if status, body, _ := w.get(t, w.alice, "/api/v4/projects?"+q, nil); status != 400 {
+			t.Errorf("?%s: %d %s, want 400", q, status, body)
+		}
+	}
+}
+
+// followKeyset follows rel="next" links from path and returns the
+// projects of every page.
+func (w *gitlabWorld) followKeyset(t *testing.T, next string) []string {
+	t.Helper()
 	var seen []string
 	for pages := 0; next != ""; pages++ {
 		if pages > 5 {
@@ -210,15 +232,7 @@ func TestGitLabProjectList(t *testing.T) {
 			next = strings.TrimPrefix(m[1], w.e.URL)
 		}
 	}
-	if want := []string{"acme/tools", "acme/sub/deep", "open/site", "open/intra", "open/secret", "alice/mine"}; !slices.Equal(seen, want) {
-		t.Errorf("keyset pages: %v, want %v", seen, want)
-	}
-
-	for _, q := range []string{"order_by=stars", "sort=up", "visibility=secret", "per_page=0", "pagination=keyset&order_by=name", "membership=maybe"} {
-		if status, body, _ := w.get(t, w.alice, "/api/v4/projects?"+q, nil); status != 400 {
-			t.Errorf("?%s: %d %s, want 400", q, status, body)
-		}
-	}
+	return seen
 }
 
 func TestGitLabGroups(t *testing.T) {

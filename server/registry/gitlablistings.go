@@ -33,11 +33,12 @@ type ProjectQuery struct {
 	// OrderBy is id, name, path, created_at or last_activity_at.
 	OrderBy string
 	Desc    bool
-	// Keyset pagination (order by id only) when set: rows after this id in
-	// the listing's direction; Offset is used otherwise.
-	Keyset  bool
-	IDAfter int
-	Offset  Offset
+	// IDAfter and IDBefore keep ids above / below them (GitLab's id_after
+	// and id_before filters, which keyset pages use as their cursor).
+	IDAfter, IDBefore int
+	// Keyset pagination (order by id only); Offset's page is unused then.
+	Keyset bool
+	Offset Offset
 }
 
 // projectOrderFields are GitLab's order_by values for projects.
@@ -174,15 +175,14 @@ func (s *Service) SearchProjects(ctx context.Context, p *Principal, q ProjectQue
 			query.Where(project.NamespaceID(g.ID))
 		}
 	}
+	if q.IDAfter > 0 {
+		query.Where(project.IDGT(q.IDAfter))
+	}
+	if q.IDBefore > 0 {
+		query.Where(project.IDLT(q.IDBefore))
+	}
 	order := orderByID(q.Desc, field)
 	if q.Keyset {
-		if q.IDAfter > 0 {
-			if q.Desc {
-				query.Where(project.IDLT(q.IDAfter))
-			} else {
-				query.Where(project.IDGT(q.IDAfter))
-			}
-		}
 		q.Offset.Normalize()
 		rows, err = query.Order(order).Limit(q.Offset.PerPage + 1).All(ctx)
 		if err != nil {

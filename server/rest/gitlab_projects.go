@@ -230,13 +230,15 @@ func projectQuery(q url.Values) (registry.ProjectQuery, bool, error) {
 			return pq, false, paramError("keyset pagination is supported only with order_by=id")
 		}
 		pq.Keyset = true
-		if v := q.Get("id_after"); v != "" {
-			if pq.IDAfter, err = strconv.Atoi(v); err != nil || pq.IDAfter < 1 {
-				return pq, false, paramError("id_after is invalid")
-			}
-		}
 	default:
 		return pq, false, paramError("pagination does not have a valid value")
+	}
+	for name, dst := range map[string]*int{"id_after": &pq.IDAfter, "id_before": &pq.IDBefore} {
+		if v := q.Get(name); v != "" {
+			if *dst, err = strconv.Atoi(v); err != nil || *dst < 1 {
+				return pq, false, paramError(name + " is invalid")
+			}
+		}
 	}
 	return pq, simple, nil
 }
@@ -288,7 +290,12 @@ func (a *API) writeProjects(w http.ResponseWriter, r *http.Request, pq registry.
 	if more && len(rows) > 0 {
 		u := *r.URL
 		q := u.Query()
-		q.Set("id_after", strconv.Itoa(rows[len(rows)-1].ID))
+		// The cursor is an id filter in the listing's direction.
+		cursor := "id_after"
+		if pq.Desc {
+			cursor = "id_before"
+		}
+		q.Set(cursor, strconv.Itoa(rows[len(rows)-1].ID))
 		q.Set("per_page", strconv.Itoa(pq.Offset.PerPage))
 		link := (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: q.Encode()}).String()
 		w.Header().Set("Link", fmt.Sprintf(`<%s%s>; rel="next"`, a.baseURL(r), link))
