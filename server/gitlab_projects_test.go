@@ -508,3 +508,30 @@ func TestGitLabListingQueries(t *testing.T) {
 		t.Errorf("statements for %v: %v before adding 10 projects, %v after", paths, small, large)
 	}
 }
+
+// TestGitLabProjectLinksExternalURL checks that with REGISTRY_EXTERNAL_URL
+// set, project and group URLs name it rather than the address the request
+// came to (a registry behind a proxy).
+func TestGitLabProjectLinksExternalURL(t *testing.T) {
+	cfg := servertest.NewConfig(t)
+	cfg.ExternalURL = "https://registry.example.com"
+	e := servertest.NewWithConfig(t, cfg)
+	alice := e.CreateUser(t, "alice")
+	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
+	id := e.CreateProject(t, alice, "acme", "tools", "PRIVATE")
+	status, body, h := e.Do(t, "GET", "/api/v4/projects/acme%2Ftools", nil, tok(alice))
+	var p map[string]any
+	if status != 200 || json.Unmarshal(body, &p) != nil {
+		t.Fatalf("GET project: %d %s", status, body)
+	}
+	if p["web_url"] != "https://registry.example.com/acme/tools" ||
+		p["_links"].(map[string]any)["self"] != fmt.Sprintf("https://registry.example.com/api/v4/projects/%d", id) ||
+		p["namespace"].(map[string]any)["web_url"] != "https://registry.example.com/groups/acme" {
+		t.Errorf("project URLs: %s %v", body, h)
+	}
+	e.CreateProject(t, alice, "acme", "more", "PRIVATE")
+	_, _, h = e.Do(t, "GET", "/api/v4/projects?pagination=keyset&order_by=id&per_page=1", nil, tok(alice))
+	if link := h.Get("Link"); !strings.HasPrefix(link, "<https://registry.example.com/api/v4/projects?") {
+		t.Errorf("keyset Link = %q", link)
+	}
+}
