@@ -111,8 +111,8 @@ func (s *Service) boundProjects(ctx context.Context, p *Principal) ([]predicate.
 	return preds, subtrees, nil
 }
 
-// none matches nothing.
-var none = project.IDLT(0)
+// noProject matches nothing.
+var noProject = project.IDLT(0)
 
 // visibleProjects is the predicate for "projects p may see" (nil: all).
 func (s *Service) visibleProjects(ctx context.Context, p *Principal, membership bool) (predicate.Project, error) {
@@ -131,7 +131,7 @@ func (s *Service) visibleProjects(ctx context.Context, p *Principal, membership 
 		}
 	}
 	if len(preds) == 0 {
-		return none, nil
+		return noProject, nil
 	}
 	return project.Or(preds...), nil
 }
@@ -163,7 +163,7 @@ func (s *Service) SearchProjects(ctx context.Context, p *Principal, q ProjectQue
 	}
 	if q.Owned {
 		if p.User == nil {
-			query.Where(none)
+			query.Where(noProject)
 		} else {
 			query.Where(project.HasNamespaceWith(namespace.OwnerID(p.User.ID), namespace.KindEQ(enum.UserNamespace)))
 		}
