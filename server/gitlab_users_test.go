@@ -140,6 +140,12 @@ func TestGitLabUsersList(t *testing.T) {
 	if _, v, body := guGet(t, e, f.alice, "/api/v4/users?username=nobody"); len(v.([]any)) != 0 {
 		t.Errorf("/users?username=nobody: %s", body)
 	}
+	if _, v, body := guGet(t, e, f.alice, "/api/v4/users?search=LIDDELL"); len(v.([]any)) != 1 || v.([]any)[0].(map[string]any)["username"] != "alice" {
+		t.Errorf("/users?search=LIDDELL (a name): %s", body)
+	}
+	if _, v, body := guGet(t, e, f.alice, "/api/v4/users?search=o"); len(v.([]any)) != 3 {
+		t.Errorf("/users?search=o (root, bob, carol): %s", body)
+	}
 	// root, alice, bob, carol, dave; the project bot stays out.
 	status, b, h := e.Do(t, "GET", "/api/v4/users?per_page=2&page=2", nil, tok(f.alice))
 	var page []struct{ Username string }

@@ -50,19 +50,25 @@ func (s *Service) CurrentUser(p *Principal) (*ent.User, error) {
 	return p.User, nil
 }
 
-// ListUsers lists users, newest first as GitLab does, optionally only the
-// one with the given username (case-insensitive, like GitLab). Users are
+// UserFilter is GitLab's /users filters: an exact username, or a search
+// of usernames and names (both case-insensitive, as GitLab's).
+type UserFilter struct{ Username, Search string }
+
+// ListUsers lists users, newest first as GitLab does. Users are
 // visible to signed-in callers only (as UserByUsername), so anonymous
 // callers get 401 rather than an empty list that would read as "no such
 // user". Bot users stay out, as they do from UserByUsername.
-func (s *Service) ListUsers(ctx context.Context, p *Principal, username string, page Offset) ([]*ent.User, int, error) {
+func (s *Service) ListUsers(ctx context.Context, p *Principal, f UserFilter, page Offset) ([]*ent.User, int, error) {
 	if err := requireReadAPI(p); err != nil {
 		return nil, 0, err
 	}
 	page.Normalize()
 	q := s.db.User.Query().Where(user.Bot(false))
-	if username != "" {
-		q = q.Where(user.UsernameEqualFold(username))
+	if f.Username != "" {
+		q = q.Where(user.UsernameEqualFold(f.Username))
+	}
+	if f.Search != "" {
+		q = q.Where(user.Or(user.UsernameContainsFold(f.Search), user.NameContainsFold(f.Search)))
 	}
 	total, err := q.Clone().Count(ctx)
 	if err != nil {

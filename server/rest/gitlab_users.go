@@ -64,7 +64,8 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	page.Normalize()
-	rows, total, err := a.Svc.ListUsers(r.Context(), registry.PrincipalFrom(r.Context()), q.Get("username"), page)
+	rows, total, err := a.Svc.ListUsers(r.Context(), registry.PrincipalFrom(r.Context()),
+		registry.UserFilter{Username: q.Get("username"), Search: q.Get("search")}, page)
 	if err != nil {
 		WriteError(w, r, err)
 		return
