@@ -211,7 +211,7 @@ func (a *API) listGenericVersion(w http.ResponseWriter, r *http.Request, ref, na
 		Status    string     `json:"status"`
 		Files     []fileJSON `json:"files"`
 	}{PackageID: pk.ID, Name: pk.Name, Version: pk.Version, Status: string(pk.Status), Files: []fileJSON{}}
-	base := a.baseURL(r) + "/api/v4/projects/" + url.PathEscape(ref) + "/packages/generic/" + name + "/" + version + "/"
+	base := a.projectURL(r) + "/packages/generic/" + name + "/" + version + "/"
 	for _, f := range files {
 		out.Files = append(out.Files, fileJSON{f.FileName, f.Size, f.Sha256, f.CreatedAt.UTC(), base + f.FileName})
 	}
