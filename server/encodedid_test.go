@@ -101,6 +101,17 @@ func TestURLsKeepTheCallersProjectID(t *testing.T) {
 			}
 			follow("npm tarball", doc.Versions["1.0.0"].Dist.Tarball, tok(alice))
 
+			// Generic: a version asked without the slash of its listing.
+			req, _ = http.NewRequest("GET", e.URL+base+"/packages/generic/tool/1.0?x=1", nil)
+			req.Header.Set("PRIVATE-TOKEN", alice)
+			if resp, err := noRedirects.Do(req); err != nil {
+				t.Fatal(err)
+			} else if want := base + "/packages/generic/tool/1.0/?x=1"; resp.StatusCode != 307 || resp.Header.Get("Location") != want {
+				t.Errorf("generic version redirect: %d Location %q, want %q", resp.StatusCode, resp.Header.Get("Location"), want)
+			} else if status, b, _ := e.Do(t, "GET", resp.Header.Get("Location"), nil, tok(alice)); status != 200 {
+				t.Fatalf("following the generic redirect: %d %s", status, b)
+			}
+
 			// Generic: a version's file listing.
 			status, b, _ = e.Do(t, "GET", base+"/packages/generic/tool/1.0/", nil, tok(alice))
 			var listing struct {

@@ -30,3 +30,16 @@ func projectPath(r *http.Request) string {
 func (a *API) projectURL(r *http.Request) string {
 	return a.baseURL(r) + projectPath(r)
 }
+
+// addTrailingSlash redirects to the request's path plus "/", as ServeMux
+// does for a subtree pattern (genericRoute) asked without its slash, but
+// from the escaped path: ServeMux builds that Location from the decoded
+// path, turning acme%2Fpystd into acme/pystd, a 404. 307 keeps the method,
+// like ServeMux's.
+func addTrailingSlash(w http.ResponseWriter, r *http.Request) {
+	target := r.URL.EscapedPath() + "/"
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	http.Redirect(w, r, target, http.StatusTemporaryRedirect)
+}
