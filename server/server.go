@@ -128,6 +128,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/graphql", gql)
 	api := &rest.API{Svc: s.Service, ExternalURL: s.Config.ExternalURL}
 	api.Register(mux, authed)
+	api.RegisterGitLabUsers(mux, authed)
 	api.RegisterProjects(mux, authed)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		rest.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "404 Not Found"})

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"path"
@@ -145,7 +146,14 @@ func fileDownloadPath(projectID int, pk *ent.Pkg, f *ent.PackageFile) string {
 	case enum.Generic:
 		return base + "generic/" + url.PathEscape(pk.Name) + "/" + url.PathEscape(pk.Version) + "/" + f.FileName
 	case enum.PyPI:
-		return base + "pypi/files/" + f.Sha256 + "/" + url.PathEscape(f.FileName)
+		// A PEP 658 core metadata file is served under its wheel's digest
+		// (files/<wheel sha256>/<wheel>.metadata), as the index links it.
+		sha := f.Sha256
+		var fm pypiFileMeta
+		if json.Unmarshal(f.Metadata, &fm) == nil && fm.DistSHA256 != "" {
+			sha = fm.DistSHA256
+		}
+		return base + "pypi/files/" + sha + "/" + url.PathEscape(f.FileName)
 	case enum.NPM:
 		return base + "npm/" + npmEscapedName(pk.Name) + "/-/" + url.PathEscape(f.FileName)
 	case enum.Golang:

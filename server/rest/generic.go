@@ -26,6 +26,10 @@ type API struct {
 // Generic package routes, GitLab's layout.
 const genericRoute = "/api/v4/projects/{id}/packages/generic/{name}/{version}/{file...}"
 
+// genericVersionRoute is a version without the trailing slash of its file
+// listing (genericRoute with no file).
+const genericVersionRoute = "/api/v4/projects/{id}/packages/generic/{name}/{version}"
+
 // handleFunc adds one authenticated route.
 type handleFunc func(pattern string, h http.HandlerFunc)
 
@@ -40,6 +44,9 @@ func (a *API) Register(mux *http.ServeMux, wrap func(http.Handler) http.Handler)
 	handle("PUT "+genericRoute, a.uploadGeneric)
 	handle("GET "+genericRoute, a.downloadGeneric)
 	handle("HEAD "+genericRoute, a.downloadGeneric)
+	for _, m := range []string{"GET ", "HEAD ", "PUT "} { // genericRoute's methods
+		handle(m+genericVersionRoute, addTrailingSlash)
+	}
 	handle("GET /api/v4/projects/{id}/packages", a.listProjectPackages)
 	handle("GET /api/v4/groups/{id}/packages", a.listGroupPackages)
 	handle("GET /api/v4/projects/{id}/packages/{package_id}", a.getPackage)
@@ -211,7 +218,7 @@ func (a *API) listGenericVersion(w http.ResponseWriter, r *http.Request, ref, na
 		Status    string     `json:"status"`
 		Files     []fileJSON `json:"files"`
 	}{PackageID: pk.ID, Name: pk.Name, Version: pk.Version, Status: string(pk.Status), Files: []fileJSON{}}
-	base := a.baseURL(r) + "/api/v4/projects/" + url.PathEscape(ref) + "/packages/generic/" + name + "/" + version + "/"
+	base := a.projectURL(r) + "/packages/generic/" + name + "/" + version + "/"
 	for _, f := range files {
 		out.Files = append(out.Files, fileJSON{f.FileName, f.Size, f.Sha256, f.CreatedAt.UTC(), base + f.FileName})
 	}

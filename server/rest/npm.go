@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/pkgreg/registry/server/registry"
@@ -51,7 +50,7 @@ func npmError(w http.ResponseWriter, r *http.Request, err error) {
 // addressed it, so that tarball URLs lie under the registry URL of .npmrc
 // (npm sends the token only there).
 func (a *API) npmBase(r *http.Request) string {
-	return a.baseURL(r) + "/api/v4/projects/" + url.PathEscape(r.PathValue("id")) + "/packages/npm/"
+	return a.projectURL(r) + "/packages/npm/"
 }
 
 func (a *API) npmPackument(w http.ResponseWriter, r *http.Request) {

@@ -219,9 +219,15 @@ func (a *API) packageJSON(r *http.Request, p *ent.Pkg, prj *ent.Project, withPro
 		"created_at": p.CreatedAt.UTC(), "last_downloaded_at": lastDownloaded, "tags": []any{}, "pipelines": []any{},
 	}
 	if prj != nil {
+		// A project route names prj as the caller did; a group listing
+		// names each package's project by its numeric id, as GitLab does.
+		projectURL := fmt.Sprintf("%s%s%d", a.baseURL(r), projectsPrefix, prj.ID)
+		if !withProject {
+			projectURL = a.projectURL(r)
+		}
 		m["_links"] = map[string]string{
 			"web_path":        fmt.Sprintf("/%s/-/packages/%d", prj.FullPath, p.ID),
-			"delete_api_path": fmt.Sprintf("%s/api/v4/projects/%d/packages/%d", a.baseURL(r), prj.ID, p.ID),
+			"delete_api_path": fmt.Sprintf("%s/packages/%d", projectURL, p.ID),
 		}
 		if withProject {
 			m["project_id"] = prj.ID

@@ -199,8 +199,10 @@ func (a *API) pypiProjectPage(w http.ResponseWriter, r *http.Request) {
 	if norm := registry.NormalizePyPIName(name); norm != name {
 		// PEP 503: clients may ask for any spelling; send them to the
 		// normalized URL, keeping the trailing slash.
-		target := strings.TrimSuffix(r.URL.Path, "/")
-		target = target[:len(target)-len(url.PathEscape(name))] + url.PathEscape(norm)
+		// The target is built from the route's parts, not by editing
+		// r.URL.Path: that is decoded, and an encoded-path :id
+		// (acme%2Fpystd) would come back as acme/pystd, a 404.
+		target := projectPath(r) + "/packages/pypi/simple/" + url.PathEscape(norm)
 		if strings.HasSuffix(r.URL.Path, "/") {
 			target += "/"
 		}
@@ -222,7 +224,7 @@ func (a *API) pypiProjectPage(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Vary", "Accept")
 	w.Header().Set("X-Registry-Upstream", strings.Join(page.Upstreams, ", "))
-	filesURL := a.baseURL(r) + "/api/v4/projects/" + url.PathEscape(r.PathValue("id")) + "/packages/pypi/files/"
+	filesURL := a.projectURL(r) + "/packages/pypi/files/"
 	fileURL := func(f registry.PyPIFile) string { return filesURL + f.SHA256 + "/" + url.PathEscape(f.FileName) }
 	if ctype == pypiJSON {
 		writePyPI(w, r, ctype, pypiPageJSON(page, fileURL))
