@@ -383,6 +383,8 @@ func TestGitLabPythonClient(t *testing.T) {
 	script := filepath.Join(t.TempDir(), "gl.py")
 	if err := os.WriteFile(script, []byte(`import sys, gitlab
 gl = gitlab.Gitlab(sys.argv[1], private_token=sys.argv[2])
+gl.auth()
+print("user", gl.user.username)
 p = gl.projects.get("acme/tools")
 print("project", p.id, p.path_with_namespace, p.namespace["kind"], p.packages_enabled)
 print("search", sorted(x.path_with_namespace for x in gl.projects.list(search="i", get_all=True)))
@@ -403,7 +405,8 @@ except gitlab.exceptions.GitlabGetError as e:
 	if err != nil {
 		t.Fatalf("python-gitlab: %v\n%s", err, out)
 	}
-	want := fmt.Sprintf(`project %d acme/tools group True
+	want := fmt.Sprintf(`user alice
+project %d acme/tools group True
 search ['alice/mine', 'open/intra', 'open/site']
 keyset ['tools', 'deep', 'site', 'intra', 'secret', 'mine']
 group acme ['deep', 'tools']
