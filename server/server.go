@@ -129,6 +129,7 @@ func (s *Server) routes() http.Handler {
 	api := &rest.API{Svc: s.Service, ExternalURL: s.Config.ExternalURL}
 	api.Register(mux, authed)
 	api.RegisterGitLabUsers(mux, authed)
+	api.RegisterProjects(mux, authed)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		rest.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "404 Not Found"})
 	})
