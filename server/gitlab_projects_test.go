@@ -439,8 +439,30 @@ func TestGitLabListingsAgreeWithProjectAccess(t *testing.T) {
 	var job struct{ CreateJobToken struct{ Token string } }
 	e.MustGraphQL(t, w.alice, `mutation { createJobToken(input: {projectPath: "open/secret"}) { token errors } }`, nil).Decode(t, &job)
 
+	packagesOnly := token(`mutation { createPersonalAccessToken(input: {username: "alice", name: "pkg", scopes: [READ_PACKAGE_REGISTRY]}) { token errors } }`, "createPersonalAccessToken")
+
 	projects := []string{"acme/tools", "acme/sub/deep", "open/site", "open/intra", "open/secret", "alice/mine"}
 	groups := []string{"acme", "acme/sub", "open"}
+	// Credentials the REST API outside package routes does not take: deploy
+	// and job tokens (package-registry credentials only) get 401, a
+	// personal token without api/read_api 403, on every project and group
+	// read, listing or single, whatever they could see.
+	for _, c := range []struct {
+		who     string
+		headers map[string]string
+		status  int
+	}{
+		{"deploy token", map[string]string{"Deploy-Token": deployTok}, 401},
+		{"job token", map[string]string{"JOB-TOKEN": job.CreateJobToken.Token}, 401},
+		{"read_package_registry only", tok(packagesOnly), 403},
+	} {
+		for _, path := range []string{"/api/v4/projects", "/api/v4/projects/" + url.PathEscape("acme/sub/deep"), "/api/v4/projects/" + url.PathEscape("open/site"),
+			"/api/v4/groups", "/api/v4/groups/acme", "/api/v4/groups/acme/projects"} {
+			if status, body, _ := e.Do(t, "GET", path, nil, c.headers); status != c.status {
+				t.Errorf("%s GET %s: %d %s, want %d", c.who, path, status, body, c.status)
+			}
+		}
+	}
 	for _, c := range []struct {
 		who     string
 		headers map[string]string
@@ -448,8 +470,7 @@ func TestGitLabListingsAgreeWithProjectAccess(t *testing.T) {
 	}{
 		{"alice", tok(w.alice), "alice/mine"}, {"bob", tok(w.bob), ""}, {"carol", tok(w.carol), "acme/tools"}, {"anonymous", nil, ""},
 		{"root", tok(servertest.RootToken), "alice/mine"}, {"project token", tok(projectTok), "acme/tools"},
-		{"group token", tok(groupTok), "acme/sub/deep"}, {"deploy token", map[string]string{"Deploy-Token": deployTok}, "acme/sub/deep"},
-		{"job token", map[string]string{"JOB-TOKEN": job.CreateJobToken.Token}, "open/secret"},
+		{"group token", tok(groupTok), "acme/sub/deep"},
 	} {
 		list := func(path, key string) []string {
 			status, body, _ := e.Do(t, "GET", path, nil, c.headers)

@@ -42,6 +42,18 @@ func requireReadAPI(p *Principal) error {
 	return nil
 }
 
+// RequireAPIRead is GitLab's credential rule for the REST API outside the
+// package routes (projects, groups): anonymous callers are let through to
+// see public objects; a credential must be a personal, project or group
+// access token with api or read_api (403 insufficient_scope otherwise), and
+// deploy and job tokens, package-registry credentials only, get 401.
+func RequireAPIRead(p *Principal) error {
+	if !p.Authenticated() {
+		return nil
+	}
+	return requireReadAPI(p)
+}
+
 // CurrentUser is the user behind the caller's token (GET /user).
 func (s *Service) CurrentUser(p *Principal) (*ent.User, error) {
 	if err := requireReadAPI(p); err != nil {

@@ -22,12 +22,23 @@ import (
 // RegisterProjects adds the /projects and /groups routes.
 func (a *API) RegisterProjects(mux *http.ServeMux, wrap func(http.Handler) http.Handler) {
 	handle := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, wrap(h)) }
-	handle("GET /api/v4/projects", a.listAllProjects)
-	handle("GET /api/v4/projects/{id}", a.getProject)
+	// Reads take the REST API's credential rule (registry.RequireAPIRead);
+	// the PUT's rule (MAINTAINER with the api scope) is UpdateProject's.
+	read := func(h http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if err := registry.RequireAPIRead(registry.PrincipalFrom(r.Context())); err != nil {
+				WriteError(w, r, err)
+				return
+			}
+			h(w, r)
+		}
+	}
+	handle("GET /api/v4/projects", read(a.listAllProjects))
+	handle("GET /api/v4/projects/{id}", read(a.getProject))
 	handle("PUT /api/v4/projects/{id}", a.updateProject)
-	handle("GET /api/v4/groups", a.listGroups)
-	handle("GET /api/v4/groups/{id}", a.getGroup)
-	handle("GET /api/v4/groups/{id}/projects", a.listGroupProjects)
+	handle("GET /api/v4/groups", read(a.listGroups))
+	handle("GET /api/v4/groups/{id}", read(a.getGroup))
+	handle("GET /api/v4/groups/{id}/projects", read(a.listGroupProjects))
 }
 
 func (a *API) getProject(w http.ResponseWriter, r *http.Request) {
