@@ -391,6 +391,19 @@ print("search", sorted(x.path_with_namespace for x in gl.projects.list(search="i
 print("keyset", [x.path for x in gl.projects.list(pagination="keyset", order_by="id", sort="asc", per_page=2, get_all=True)])
 g = gl.groups.get("acme")
 print("group", g.full_path, sorted(x.path for x in g.projects.list(include_subgroups=True, get_all=True)))
+# Generic packages and the packages API, objects fetched in full (no lazy=True).
+data = b"hello from python-gitlab\n" * 100
+with open(sys.argv[3], "wb") as f:
+    f.write(data)
+p.generic_packages.upload(package_name="tool", package_version="1.0.0", file_name="tool.txt", path=sys.argv[3])
+print("download", p.generic_packages.download(package_name="tool", package_version="1.0.0", file_name="tool.txt") == data)
+pkgs = p.packages.list(get_all=True)
+print("packages", [(x.name, x.version, x.package_type) for x in pkgs])
+pkg = p.packages.get(pkgs[0].id)
+print("files", [(x.file_name, x.size) for x in pkg.package_files.list(get_all=True)])
+print("group packages", [x.name for x in g.packages.list(get_all=True)])
+pkg.delete()
+print("after delete", len(p.packages.list(get_all=True)))
 p.packages_enabled = False
 p.save()
 print("disabled", gl.projects.get(p.id).packages_enabled)
@@ -401,7 +414,7 @@ except gitlab.exceptions.GitlabGetError as e:
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("/usr/bin/python3", script, w.e.URL, w.alice).CombinedOutput()
+	out, err := exec.Command("/usr/bin/python3", script, w.e.URL, w.alice, filepath.Join(t.TempDir(), "tool.txt")).CombinedOutput()
 	if err != nil {
 		t.Fatalf("python-gitlab: %v\n%s", err, out)
 	}
@@ -410,6 +423,11 @@ project %d acme/tools group True
 search ['alice/mine', 'open/intra', 'open/site']
 keyset ['tools', 'deep', 'site', 'intra', 'secret', 'mine']
 group acme ['deep', 'tools']
+download True
+packages [('tool', '1.0.0', 'generic')]
+files [('tool.txt', 2500)]
+group packages ['tool']
+after delete 0
 disabled False
 missing 404
 `, w.tools)
