@@ -171,21 +171,6 @@ func boolParam(q url.Values, name string) (bool, error) {
 	return b, nil
 }
 
-func offsetParams(q url.Values) (registry.Offset, error) {
-	var page registry.Offset
-	for name, dst := range map[string]*int{"page": &page.Page, "per_page": &page.PerPage} {
-		if v := q.Get(name); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return page, paramError(name + " is invalid")
-			}
-			*dst = n
-		}
-	}
-	page.Normalize()
-	return page, nil
-}
-
 func sortParam(q url.Values) (bool, error) {
 	switch q.Get("sort") {
 	case "", "desc":

@@ -2,7 +2,6 @@ package rest
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/pkgreg/registry/ent"
 	"github.com/pkgreg/registry/server/registry"
@@ -52,18 +51,11 @@ func (a *API) currentUser(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	var page registry.Offset
-	for name, dst := range map[string]*int{"page": &page.Page, "per_page": &page.PerPage} {
-		if v := q.Get(name); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				WriteError(w, r, paramError(name+" is invalid"))
-				return
-			}
-			*dst = n
-		}
+	page, err := offsetParams(q)
+	if err != nil {
+		WriteError(w, r, err)
+		return
 	}
-	page.Normalize()
 	rows, total, err := a.Svc.ListUsers(r.Context(), registry.PrincipalFrom(r.Context()),
 		registry.UserFilter{Username: q.Get("username"), Search: q.Get("search")}, page)
 	if err != nil {

@@ -54,18 +54,28 @@ func parseListParams(r *http.Request) (registry.PackageFilter, registry.PackageO
 	if err != nil {
 		return f, order, page, false, err
 	}
+	if page, err = offsetParams(q); err != nil {
+		return f, order, page, false, err
+	}
+	exclude, _ := strconv.ParseBool(q.Get("exclude_subgroups"))
+	return f, order, page, exclude, nil
+}
+
+// offsetParams reads GitLab's offset pagination (page, per_page), every
+// listing's: a value that is not a positive integer is a Grape-style 400.
+func offsetParams(q url.Values) (registry.Offset, error) {
+	var page registry.Offset
 	for name, dst := range map[string]*int{"page": &page.Page, "per_page": &page.PerPage} {
 		if v := q.Get(name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 {
-				return f, order, page, false, paramError(name + " is invalid")
+				return page, paramError(name + " is invalid")
 			}
 			*dst = n
 		}
 	}
 	page.Normalize()
-	exclude, _ := strconv.ParseBool(q.Get("exclude_subgroups"))
-	return f, order, page, exclude, nil
+	return page, nil
 }
 
 // paramError is a Grape-style parameter error.
