@@ -128,6 +128,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/graphql", gql)
 	api := &rest.API{Svc: s.Service, ExternalURL: s.Config.ExternalURL}
 	api.Register(mux, authed)
+	for _, f := range formats(s.Service, api) {
+		s.Service.RegisterFormat(f)
+		f.Routes(func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, authed(h)) })
+	}
 	api.RegisterGitLabUsers(mux, authed)
 	api.RegisterProjects(mux, authed)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

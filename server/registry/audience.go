@@ -198,12 +198,12 @@ func (s *Service) UpstreamPolicies(ctx context.Context, virtual *ent.Project) ([
 	return out, nil
 }
 
-// upstreamLabel is what a response says about the source that served it
+// UpstreamLabel is what a response says about the source that served it
 // (X-Registry-Upstream): the project's path when the reader could read its
 // packages directly, else the virtual project's name for the policy, so
 // that a read through a virtual project never discloses the path of an
 // upstream the reader may not see (GraphQL hides it the same way).
-func (s *Service) upstreamLabel(ctx context.Context, src Source) string {
+func (s *Service) UpstreamLabel(ctx context.Context, src Source) string {
 	if src.PolicyID == "" || (src.Project.Visibility == enum.Public && src.Project.PackagesEnabled) {
 		return src.Project.FullPath
 	}

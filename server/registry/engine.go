@@ -36,14 +36,14 @@ func (a Source) sameTier(b Source) bool {
 	return a.Priority == b.Priority && a.Project.RepositoryMode == b.Project.RepositoryMode
 }
 
-// readSources lists the projects a read of prj looks in, in order: the
+// ReadSources lists the projects a read of prj looks in, in order: the
 // project itself, or for a VIRTUAL project its upstreams in resolution
 // order (read on the virtual project's behalf; the caller p needs read
 // access to the virtual project only). Upstreams with packages disabled are
 // skipped, and so are links that do not serve p (see audience.go): every
 // read, listing and name resolution goes through here, so none of them
 // widens an upstream's audience.
-func (s *Service) readSources(ctx context.Context, p *Principal, prj *ent.Project, format enum.Format) ([]Source, error) {
+func (s *Service) ReadSources(ctx context.Context, p *Principal, prj *ent.Project, format enum.Format) ([]Source, error) {
 	if prj.RepositoryMode != enum.Virtual {
 		if prj.Format != nil && *prj.Format != format {
 			return nil, NotFound("404 Not found")
@@ -80,7 +80,7 @@ type Found[T any] struct {
 	Value  T
 }
 
-// resolveName applies the name-ownership rule of formats whose clients see
+// ResolveName applies the name-ownership rule of formats whose clients see
 // a whole name at once (a PyPI project page, an npm packument, a Go
 // module's version list): the first tier in which any source has the name
 // owns it, and only that tier's answers are merged. A higher version
@@ -92,7 +92,7 @@ type Found[T any] struct {
 // upstream that is down). Such a source is skipped so that it does not block
 // what others can serve; when no source has the name, the first such error
 // is the answer (502/504), not a 404.
-func resolveName[T any](ctx context.Context, sources []Source, lookup func(ctx context.Context, src Source) (T, bool, error)) ([]Found[T], error) {
+func ResolveName[T any](ctx context.Context, sources []Source, lookup func(ctx context.Context, src Source) (T, bool, error)) ([]Found[T], error) {
 	var out []Found[T]
 	var firstErr error
 	for _, src := range sources {
@@ -119,7 +119,7 @@ func resolveName[T any](ctx context.Context, sources []Source, lookup func(ctx c
 	return out, nil
 }
 
-// nameStamp identifies the state of a name's installable files in one
+// NameStamp identifies the state of a name's installable files in one
 // project: their count, newest id and latest update. Every change that
 // shows in a format's index (an upload, a deletion, a status change, a
 // deprecation or yank, which rewrite file metadata) moves it, on whichever
@@ -129,14 +129,14 @@ func resolveName[T any](ctx context.Context, sources []Source, lookup func(ctx c
 //
 // db is the service's client, or a transaction's to read the state the
 // transaction sees.
-func (s *Service) nameStamp(ctx context.Context, db *ent.Client, projectID int, format enum.Format, name string) (string, error) {
+func (s *Service) NameStamp(ctx context.Context, db *ent.Client, projectID int, format enum.Format, name string) (string, error) {
 	var rows []struct {
 		Count      int            `json:"count"`
 		MaxID      sql.NullInt64  `json:"max_id"`
 		MaxUpdated sql.NullString `json:"max_updated"`
 	}
-	err := db.PackageFile.Query().Where(filesOfPackages(pkg.ProjectID(projectID), pkg.PackageTypeEQ(format),
-		pkg.Name(name), pkg.StatusIn(installable...))).
+	err := db.PackageFile.Query().Where(FilesOfPackages(pkg.ProjectID(projectID), pkg.PackageTypeEQ(format),
+		pkg.Name(name), pkg.StatusIn(Installable...))).
 		Aggregate(ent.Count(), ent.As(ent.Max(packagefile.FieldID), "max_id"), ent.As(ent.Max(packagefile.FieldUpdatedAt), "max_updated")).
 		Scan(ctx, &rows)
 	if err != nil || len(rows) != 1 {
@@ -146,11 +146,11 @@ func (s *Service) nameStamp(ctx context.Context, db *ent.Client, projectID int, 
 	return fmt.Sprintf("%d/%d/%s", r.Count, r.MaxID.Int64, r.MaxUpdated.String), nil
 }
 
-// storedFiles finds, in one query, the newest installable file matching
+// StoredFiles finds, in one query, the newest installable file matching
 // match (and, when set, keep) in each of the sources, by project id: a read
 // through a virtual project over many upstreams costs one lookup, not one
 // per upstream.
-func (s *Service) storedFiles(ctx context.Context, sources []Source, format enum.Format, match []predicate.PackageFile,
+func (s *Service) StoredFiles(ctx context.Context, sources []Source, format enum.Format, match []predicate.PackageFile,
 	pkgMatch []predicate.Pkg, keep func(*ent.PackageFile) bool) (map[int]*ent.PackageFile, error) {
 	out := map[int]*ent.PackageFile{}
 	if len(sources) == 0 {
@@ -160,8 +160,8 @@ func (s *Service) storedFiles(ctx context.Context, sources []Source, format enum
 	for i, src := range sources {
 		ids[i] = src.Project.ID
 	}
-	pkgMatch = append([]predicate.Pkg{pkg.ProjectIDIn(ids...), pkg.PackageTypeEQ(format), pkg.StatusIn(installable...)}, pkgMatch...)
-	files, err := s.db.PackageFile.Query().Where(append(slices.Clone(match), filesOfPackages(pkgMatch...))...).
+	pkgMatch = append([]predicate.Pkg{pkg.ProjectIDIn(ids...), pkg.PackageTypeEQ(format), pkg.StatusIn(Installable...)}, pkgMatch...)
+	files, err := s.db.PackageFile.Query().Where(append(slices.Clone(match), FilesOfPackages(pkgMatch...))...).
 		WithPkg().WithBlob().Order(ent.Desc(packagefile.FieldID)).All(ctx)
 	if err != nil {
 		return nil, Internal(err, "could not read the package files")
@@ -174,8 +174,8 @@ func (s *Service) storedFiles(ctx context.Context, sources []Source, format enum
 	return out, nil
 }
 
-// storedFile is storedFiles for one file of one name/version.
-func (s *Service) storedFile(ctx context.Context, sources []Source, format enum.Format, name, version, fileName string) (map[int]*ent.PackageFile, error) {
-	return s.storedFiles(ctx, sources, format, []predicate.PackageFile{packagefile.FileName(fileName)},
+// StoredFile is storedFiles for one file of one name/version.
+func (s *Service) StoredFile(ctx context.Context, sources []Source, format enum.Format, name, version, fileName string) (map[int]*ent.PackageFile, error) {
+	return s.StoredFiles(ctx, sources, format, []predicate.PackageFile{packagefile.FileName(fileName)},
 		[]predicate.Pkg{pkg.Name(name), pkg.Version(version)}, nil)
 }

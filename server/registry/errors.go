@@ -146,3 +146,18 @@ func PublicMessage(err error) string {
 // errNotVisible is the one message for "missing, or you may not know it
 // exists": GitLab's wording, so existence never leaks.
 const errNotVisible = "The resource that you are attempting to access does not exist or you don't have permission to perform this action"
+
+// ParamError is a request parameter that failed validation; REST renders it
+// as Grape does: 400 {"error": "<param> is invalid"}.
+type ParamError struct{ Param, Reason string }
+
+func (e *ParamError) Error() string {
+	if e.Reason != "" {
+		return e.Param + " is invalid: " + e.Reason
+	}
+	return e.Param + " is invalid"
+}
+
+func InvalidParam(param, reason string) error {
+	return &Error{Kind: KindInvalid, Message: (&ParamError{param, reason}).Error(), Cause: &ParamError{param, reason}}
+}

@@ -186,7 +186,7 @@ func (s *Service) SearchProjects(ctx context.Context, p *Principal, q ProjectQue
 		q.Offset.Normalize()
 		rows, err = query.Order(order).Limit(q.Offset.PerPage + 1).All(ctx)
 		if err != nil {
-			return nil, 0, false, dbErr(err, "")
+			return nil, 0, false, DBError(err, "")
 		}
 		if len(rows) > q.Offset.PerPage {
 			rows, more = rows[:q.Offset.PerPage], true
@@ -195,13 +195,13 @@ func (s *Service) SearchProjects(ctx context.Context, p *Principal, q ProjectQue
 	}
 	total, err = query.Clone().Count(ctx)
 	if err != nil {
-		return nil, 0, false, dbErr(err, "")
+		return nil, 0, false, DBError(err, "")
 	}
 	q.Offset.Normalize()
 	// id breaks ties, so that pages of equal names do not overlap.
 	rows, err = query.Order(order, orderByID(q.Desc, project.FieldID)).
 		Offset((q.Offset.Page - 1) * q.Offset.PerPage).Limit(q.Offset.PerPage).All(ctx)
-	return rows, total, false, dbErr(err, "")
+	return rows, total, false, DBError(err, "")
 }
 
 // GroupQuery filters a group listing.
@@ -263,12 +263,12 @@ func (s *Service) SearchGroups(ctx context.Context, p *Principal, q GroupQuery) 
 	}
 	total, err := query.Clone().Count(ctx)
 	if err != nil {
-		return nil, 0, dbErr(err, "")
+		return nil, 0, DBError(err, "")
 	}
 	q.Offset.Normalize()
 	rows, err := query.Order(orderByID(q.Desc, field), orderByID(q.Desc, namespace.FieldID)).
 		Offset((q.Offset.Page - 1) * q.Offset.PerPage).Limit(q.Offset.PerPage).All(ctx)
-	return rows, total, dbErr(err, "")
+	return rows, total, DBError(err, "")
 }
 
 // Group returns the group (not a personal namespace) named by ref, a

@@ -117,7 +117,7 @@ func parseGoVersion(modPath, escVersion string) (string, error) {
 // retry); a different zip for a published version is a conflict whatever
 // the duplicate setting, because go.sum files pin every version's hash.
 func (s *Service) UploadGoModule(ctx context.Context, p *Principal, in GoModuleUpload) (pf *ent.PackageFile, created bool, err error) {
-	pa, err := s.publishTarget(ctx, p, in.ProjectRef)
+	pa, err := s.PublishTarget(ctx, p, in.ProjectRef)
 	if err != nil {
 		return nil, false, err
 	}
@@ -150,7 +150,7 @@ func (s *Service) UploadGoModule(ctx context.Context, p *Principal, in GoModuleU
 	if _, err := spool.f.Seek(0, io.SeekStart); err != nil {
 		return nil, false, Internal(err, "could not read the spooled upload")
 	}
-	pf, err = s.addPackageFile(ctx, newFile{
+	pf, err = s.AddPackageFile(ctx, NewFile{
 		Project: prj, Format: enum.Golang, Name: modPath, Version: version, FileName: fileName,
 		Body: spool.f, Size: spool.size, Expect: Expected{SHA256: spool.sha256},
 		// Immutability is decided in Within, whatever the namespace's rule.
@@ -202,7 +202,7 @@ func sameGoZip(existing *ent.PackageFile, sha string, err error) (*ent.PackageFi
 // publishedGoZip is the stored zip of a module version in one project, or
 // nil.
 func (s *Service) publishedGoZip(ctx context.Context, db *ent.Client, projectID int, modPath, version string) (*ent.PackageFile, error) {
-	f, err := db.PackageFile.Query().Where(filesOfPackages(pkg.ProjectID(projectID), pkg.PackageTypeEQ(enum.Golang),
+	f, err := db.PackageFile.Query().Where(FilesOfPackages(pkg.ProjectID(projectID), pkg.PackageTypeEQ(enum.Golang),
 		pkg.Name(modPath), pkg.Version(version))).WithPkg().First(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil

@@ -53,7 +53,7 @@ func (s *Service) goModuleRead(ctx context.Context, p *Principal, ref, escPath s
 	if err != nil {
 		return nil, NotFound("invalid module path: %v", err)
 	}
-	sources, err := s.readSources(ctx, p, pa.Project, enum.Golang)
+	sources, err := s.ReadSources(ctx, p, pa.Project, enum.Golang)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ type goVersions struct {
 func (s *Service) lookupGoModule(ctx context.Context, src Source, m *goModule) (goVersions, bool, error) {
 	if src.Project.RepositoryMode == enum.Remote {
 		body, err := s.goRemoteDocument(ctx, src.Project, m.escPath+"/@v/list")
-		if errors.Is(err, errUpstreamMiss) {
+		if errors.Is(err, ErrUpstreamMiss) {
 			return goVersions{}, false, nil
 		}
 		if err != nil {
@@ -87,7 +87,7 @@ func (s *Service) lookupGoModule(ctx context.Context, src Source, m *goModule) (
 	pkgs, err := s.db.Pkg.Query().Where(pkg.ProjectID(src.Project.ID), pkg.PackageTypeEQ(enum.Golang), pkg.Name(m.modPath),
 		// Not created_at: parsing 300 timestamps doubled a 300-version
 		// list's latency on SQLite; @latest reads the one it needs.
-		pkg.StatusIn(installable...)).Select(pkg.FieldVersion, pkg.FieldStatus).All(ctx)
+		pkg.StatusIn(Installable...)).Select(pkg.FieldVersion, pkg.FieldStatus).All(ctx)
 	if err != nil {
 		return goVersions{}, false, Internal(err, "could not read the module's versions")
 	}
@@ -105,13 +105,13 @@ func (s *Service) lookupGoModule(ctx context.Context, src Source, m *goModule) (
 // returns its body.
 func (s *Service) goRemoteDocument(ctx context.Context, prj *ent.Project, rel string) ([]byte, error) {
 	if prj.RemoteURL == nil {
-		return nil, upstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", prj.FullPath)
+		return nil, UpstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", prj.FullPath)
 	}
-	doc, err := s.remoteDocument(ctx, prj, "go/"+rel, strings.TrimRight(*prj.RemoteURL, "/")+"/"+rel, "")
+	doc, err := s.RemoteDocument(ctx, prj, "go/"+rel, strings.TrimRight(*prj.RemoteURL, "/")+"/"+rel, "")
 	if err != nil {
 		return nil, err
 	}
-	return s.documentBody(ctx, doc)
+	return s.DocumentBody(ctx, doc)
 }
 
 // parseGoList reads a version list: one version per line; lines that are
@@ -132,7 +132,7 @@ func parseGoList(body []byte) []string {
 // same path in lower tiers, so a public upstream cannot win with a higher
 // version (dependency confusion).
 func (s *Service) goOwners(ctx context.Context, m *goModule) ([]Found[goVersions], error) {
-	return resolveName(ctx, m.sources, func(ctx context.Context, src Source) (goVersions, bool, error) {
+	return ResolveName(ctx, m.sources, func(ctx context.Context, src Source) (goVersions, bool, error) {
 		return s.lookupGoModule(ctx, src, m)
 	})
 }
@@ -178,7 +178,7 @@ func (s *Service) goCachedIn(ctx context.Context, m *goModule) ([]Source, error)
 		}
 	}
 	if len(out) == 0 {
-		return nil, upstreamError(nil, "502 Bad Gateway - the upstream registries that may have %s did not answer", m.modPath)
+		return nil, UpstreamError(nil, "502 Bad Gateway - the upstream registries that may have %s did not answer", m.modPath)
 	}
 	return out, nil
 }
@@ -243,7 +243,7 @@ func (s *Service) GoLatest(ctx context.Context, p *Principal, ref, escPath strin
 func (s *Service) latestIn(ctx context.Context, o Found[goVersions], m *goModule) (*GoInfo, error) {
 	if o.Source.Project.RepositoryMode == enum.Remote {
 		body, err := s.goRemoteDocument(ctx, o.Source.Project, m.escPath+"/@latest")
-		if errors.Is(err, errUpstreamMiss) {
+		if errors.Is(err, ErrUpstreamMiss) {
 			return nil, nil
 		}
 		if err != nil {
@@ -251,7 +251,7 @@ func (s *Service) latestIn(ctx context.Context, o Found[goVersions], m *goModule
 		}
 		var info GoInfo
 		if err := json.Unmarshal(body, &info); err != nil || module.CanonicalVersion(info.Version) != info.Version || info.Version == "" {
-			return nil, upstreamError(err, "502 Bad Gateway - the upstream's @latest is not a valid version info")
+			return nil, UpstreamError(err, "502 Bad Gateway - the upstream's @latest is not a valid version info")
 		}
 		return &info, nil
 	}
@@ -345,7 +345,7 @@ func (s *Service) goSmallFile(ctx context.Context, p *Principal, ref, escPath, e
 // STANDARD project, or nil when it has no such version.
 func (s *Service) publishedGoFile(ctx context.Context, prj *ent.Project, modPath, version, ext string) ([]byte, error) {
 	pk, err := s.db.Pkg.Query().Where(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.Golang), pkg.Name(modPath),
-		pkg.Version(version), pkg.StatusIn(installable...)).Only(ctx)
+		pkg.Version(version), pkg.StatusIn(Installable...)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}
@@ -395,7 +395,7 @@ func (s *Service) goVersionRead(ctx context.Context, p *Principal, ref, escPath,
 // openFirst.
 func (s *Service) goOpen(ctx context.Context, sources []Source, m *goModule, version, ext string, opt ReadOptions) (*Download, error) {
 	fileName := version + ext
-	cached, err := s.storedFile(ctx, sources, enum.Golang, m.modPath, version, fileName)
+	cached, err := s.StoredFile(ctx, sources, enum.Golang, m.modPath, version, fileName)
 	if err != nil {
 		return nil, err
 	}
@@ -403,15 +403,15 @@ func (s *Service) goOpen(ctx context.Context, sources []Source, m *goModule, ver
 	if err != nil {
 		return nil, NotFound("invalid version: %v", err)
 	}
-	return s.openFirst(ctx, sources, opt, func(src Source) *ent.PackageFile { return cached[src.Project.ID] },
+	return s.OpenFirst(ctx, sources, opt, func(src Source) *ent.PackageFile { return cached[src.Project.ID] },
 		func(ctx context.Context, src Source) (*ent.PackageFile, error) {
-			filled, err := s.storedFile(ctx, []Source{src}, enum.Golang, m.modPath, version, fileName)
+			filled, err := s.StoredFile(ctx, []Source{src}, enum.Golang, m.modPath, version, fileName)
 			return filled[src.Project.ID], err
 		},
-		func(_ context.Context, src Source) (remoteFile, error) {
-			return remoteFile{
+		func(_ context.Context, src Source) (RemoteFile, error) {
+			return RemoteFile{
 				Project: src.Project, Format: enum.Golang, Name: m.modPath, Version: version, FileName: fileName,
-				URL: strings.TrimRight(derefOr(src.Project.RemoteURL, ""), "/") + "/" + m.escPath + "/@v/" + escVersion + ext,
+				URL: strings.TrimRight(DerefOr(src.Project.RemoteURL, ""), "/") + "/" + m.escPath + "/@v/" + escVersion + ext,
 			}, nil
 		})
 }

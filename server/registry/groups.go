@@ -54,7 +54,7 @@ func (s *Service) CreateGroup(ctx context.Context, p *Principal, in CreateGroupI
 		}
 		var err error
 		if ns, err = c.Save(ctx); err != nil {
-			return dbErr(err, "path '"+fullPath+"' has already been taken")
+			return DBError(err, "path '"+fullPath+"' has already been taken")
 		}
 		if err := claimRoute(ctx, tx, fullPath, &ns.ID, nil); err != nil {
 			return err
@@ -62,7 +62,7 @@ func (s *Service) CreateGroup(ctx context.Context, p *Principal, in CreateGroupI
 		if p.User.ID != 0 {
 			err = tx.Member.Create().SetUserID(p.User.ID).SetNamespaceID(ns.ID).SetAccessLevel(enum.Owner).Exec(ctx)
 		}
-		return dbErr(err, "membership already exists")
+		return DBError(err, "membership already exists")
 	})
 	return ns, err
 }

@@ -102,8 +102,8 @@ func (s *Service) setHops(ctx context.Context, req *http.Request, prj *ent.Proje
 // a file nor a definitive miss. A loop further on is named as such.
 func upstreamStatusError(resp *http.Response) error {
 	if resp.StatusCode == http.StatusLoopDetected || resp.Header.Get(LoopHeader) != "" {
-		return upstreamError(errLoop, "502 Bad Gateway - the upstream registry reported a loop of remote repositories "+
+		return UpstreamError(errLoop, "502 Bad Gateway - the upstream registry reported a loop of remote repositories "+
 			"(an upstream URL further on leads back to a project already passed); change the remoteUrl of a project in the loop")
 	}
-	return upstreamError(nil, "502 Bad Gateway - the upstream registry answered %d", resp.StatusCode)
+	return UpstreamError(nil, "502 Bad Gateway - the upstream registry answered %d", resp.StatusCode)
 }

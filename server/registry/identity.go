@@ -84,11 +84,11 @@ func (s *Service) ListUsers(ctx context.Context, p *Principal, f UserFilter, pag
 	}
 	total, err := q.Clone().Count(ctx)
 	if err != nil {
-		return nil, 0, dbErr(err, "")
+		return nil, 0, DBError(err, "")
 	}
 	rows, err := q.Order(ent.Desc(user.FieldID)).Offset((page.Page - 1) * page.PerPage).Limit(page.PerPage).All(ctx)
 	if err != nil {
-		return nil, 0, dbErr(err, "")
+		return nil, 0, DBError(err, "")
 	}
 	return rows, total, nil
 }

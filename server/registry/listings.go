@@ -58,7 +58,7 @@ func (s *Service) ListProjects(ctx context.Context, p *Principal, ns *ent.Namesp
 		for _, r := range rows {
 			r.Edges.Namespace = ns // all in ns: Project.namespace needs no query per row
 		}
-		return rows, dbErr(err, "")
+		return rows, DBError(err, "")
 	})
 }
 
@@ -120,7 +120,7 @@ func (s *Service) NamespaceOf(ctx context.Context, prj *ent.Project) (*ent.Names
 		return prj.Edges.Namespace, nil
 	}
 	ns, err := s.db.Namespace.Get(ctx, prj.NamespaceID)
-	return ns, dbErr(err, "")
+	return ns, DBError(err, "")
 }
 
 // ParentOf returns a namespace's parent if p may see it (nil otherwise).
@@ -144,7 +144,7 @@ func (s *Service) PersonalNamespace(ctx context.Context, u *ent.User) (*ent.Name
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}
-	return ns, dbErr(err, "")
+	return ns, DBError(err, "")
 }
 
 // UserOf returns a membership's user (loaded eagerly by ListMembers).
@@ -153,7 +153,7 @@ func (s *Service) UserOf(ctx context.Context, m *ent.Member) (*ent.User, error) 
 		return m.Edges.User, nil
 	}
 	u, err := s.db.User.Get(ctx, m.UserID)
-	return u, dbErr(err, "")
+	return u, DBError(err, "")
 }
 
 // MemberSource returns the full path and type (Group/Project) of the
@@ -164,7 +164,7 @@ func (s *Service) MemberSource(ctx context.Context, m *ent.Member) (string, stri
 		if prj == nil {
 			var err error
 			if prj, err = s.db.Project.Get(ctx, *m.ProjectID); err != nil {
-				return "", "", dbErr(err, "")
+				return "", "", DBError(err, "")
 			}
 		}
 		return prj.FullPath, "Project", nil
@@ -173,7 +173,7 @@ func (s *Service) MemberSource(ctx context.Context, m *ent.Member) (string, stri
 	if ns == nil && m.NamespaceID != nil {
 		var err error
 		if ns, err = s.db.Namespace.Get(ctx, *m.NamespaceID); err != nil {
-			return "", "", dbErr(err, "")
+			return "", "", DBError(err, "")
 		}
 	}
 	if ns == nil {

@@ -41,7 +41,7 @@ func (s *Service) AddMember(ctx context.Context, p *Principal, sourcePath, usern
 	}
 	m, err := c.SetUserID(u.ID).Save(ctx)
 	if err != nil {
-		return nil, dbErr(err, "Member already exists")
+		return nil, DBError(err, "Member already exists")
 	}
 	m.Edges.User = u
 	return m, nil
@@ -98,6 +98,6 @@ func (s *Service) ListMembers(ctx context.Context, p *Principal, projectID int, 
 		}
 		q.Order(orderByID(desc, member.FieldID))
 		ms, err := q.All(ctx)
-		return ms, dbErr(err, "")
+		return ms, DBError(err, "")
 	})
 }

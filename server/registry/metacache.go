@@ -3,9 +3,11 @@ package registry
 import (
 	"container/list"
 	"sync"
+
+	"golang.org/x/sync/singleflight"
 )
 
-// metaCache is the one in-memory cache of derived metadata: parsed and
+// MetaCache is the one in-memory cache of derived metadata: parsed and
 // rendered npm packuments, PyPI file lists, small upstream document bodies.
 // Every entry is charged its approximate size in bytes, and the whole cache
 // stays under one budget (--metadata-cache-bytes), evicting the least
@@ -16,12 +18,13 @@ import (
 // An entry larger than an eighth of the budget is not kept at all: one huge
 // document must not flush everything else, and it is cheaper to rebuild it
 // than to thrash.
-type metaCache struct {
+type MetaCache struct {
 	mu      sync.Mutex
 	budget  int64
 	used    int64
 	order   *list.List // front: most recently used
 	entries map[string]*list.Element
+	flight  singleflight.Group
 }
 
 type metaEntry struct {
@@ -41,15 +44,15 @@ const DefaultMetadataCacheBytes = 32 << 20
 // list element, the map slot and the key.
 const metaEntryOverhead = 128
 
-func newMetaCache(budget int64) *metaCache {
+func newMetaCache(budget int64) *MetaCache {
 	if budget < 0 {
 		budget = 0
 	}
-	return &metaCache{budget: budget, order: list.New(), entries: map[string]*list.Element{}}
+	return &MetaCache{budget: budget, order: list.New(), entries: map[string]*list.Element{}}
 }
 
-// get returns the value under key and marks it recently used.
-func (c *metaCache) get(key string) (any, bool) {
+// Get returns the value under key and marks it recently used.
+func (c *MetaCache) Get(key string) (any, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[key]
@@ -60,15 +63,15 @@ func (c *metaCache) get(key string) (any, bool) {
 	return el.Value.(*metaEntry).value, true
 }
 
-// admits tells whether an entry of size bytes would be kept.
-func (c *metaCache) admits(size int64) bool {
+// Admits tells whether an entry of size bytes would be kept.
+func (c *MetaCache) Admits(size int64) bool {
 	return size+metaEntryOverhead <= c.budget/8
 }
 
-// put stores value under key, charged size bytes, and evicts the least
+// Put stores value under key, charged size bytes, and evicts the least
 // recently used entries until the cache is within its budget. It reports
 // whether the value was kept.
-func (c *metaCache) put(key string, value any, size int64) bool {
+func (c *MetaCache) Put(key string, value any, size int64) bool {
 	size += int64(len(key)) + metaEntryOverhead
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -87,7 +90,7 @@ func (c *metaCache) put(key string, value any, size int64) bool {
 }
 
 // remove drops key.
-func (c *metaCache) remove(key string) {
+func (c *MetaCache) remove(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.entries[key]; ok {
@@ -95,7 +98,7 @@ func (c *metaCache) remove(key string) {
 	}
 }
 
-func (c *metaCache) removeLocked(el *list.Element) {
+func (c *MetaCache) removeLocked(el *list.Element) {
 	e := el.Value.(*metaEntry)
 	c.order.Remove(el)
 	delete(c.entries, e.key)
@@ -103,8 +106,29 @@ func (c *metaCache) removeLocked(el *list.Element) {
 }
 
 // usage is the bytes charged and the number of entries.
-func (c *metaCache) usage() (int64, int) {
+func (c *MetaCache) usage() (int64, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.used, len(c.entries)
+}
+
+// Load returns the value under key, or builds it with fill and keeps it
+// (when it fits the budget). Concurrent callers of one missing key share
+// one fill, so a large document is parsed once however many ask for it.
+func (c *MetaCache) Load(key string, fill func() (value any, size int64, err error)) (any, error) {
+	if v, ok := c.Get(key); ok {
+		return v, nil
+	}
+	v, err, _ := c.flight.Do(key, func() (any, error) {
+		if v, ok := c.Get(key); ok {
+			return v, nil
+		}
+		v, size, err := fill()
+		if err != nil {
+			return nil, err
+		}
+		c.Put(key, v, size)
+		return v, nil
+	})
+	return v, err
 }

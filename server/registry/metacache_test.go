@@ -10,27 +10,27 @@ import (
 func TestMetaCacheBoundedByBytes(t *testing.T) {
 	c := newMetaCache(80 << 10)
 	for i := range 100 {
-		c.put(fmt.Sprint(i), i, 4<<10)
+		c.Put(fmt.Sprint(i), i, 4<<10)
 		if used, _ := c.usage(); used > 80<<10 {
 			t.Fatalf("after %d puts: %d bytes charged, budget %d", i+1, used, 80<<10)
 		}
 		if i == 90 {
-			c.get("80") // recently used: survives the next evictions
+			c.Get("80") // recently used: survives the next evictions
 		}
 	}
-	if _, ok := c.get("80"); !ok {
+	if _, ok := c.Get("80"); !ok {
 		t.Fatal("a recently used entry was evicted before older ones")
 	}
-	if _, ok := c.get("81"); ok {
+	if _, ok := c.Get("81"); ok {
 		t.Fatal("an old entry outlived the budget")
 	}
-	if v, ok := c.get("99"); !ok || v.(int) != 99 {
+	if v, ok := c.Get("99"); !ok || v.(int) != 99 {
 		t.Fatalf("newest entry: %v %v", v, ok)
 	}
-	if c.put("big", "x", 20<<10) {
+	if c.Put("big", "x", 20<<10) {
 		t.Fatal("an entry over an eighth of the budget was kept")
 	}
-	c.put("99", 99, 8<<10) // replaced, charged once
+	c.Put("99", 99, 8<<10) // replaced, charged once
 	_, n := c.usage()
 	used, _ := c.usage()
 	var sum int64

@@ -168,12 +168,12 @@ func (s *Service) storedNPMPackage(ctx context.Context, prj *ent.Project, name s
 	}
 	// The stamp first: a change after it makes the revision stale (a write
 	// naming it gets 409), never a newer revision for older content.
-	stamp, err := s.nameStamp(ctx, s.db, prj.ID, enum.NPM, name)
+	stamp, err := s.NameStamp(ctx, s.db, prj.ID, enum.NPM, name)
 	if err != nil {
 		return nil, false, err
 	}
 	pkgs, err := s.db.Pkg.Query().Where(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.NPM), pkg.Name(name),
-		pkg.StatusIn(installable...)).All(ctx)
+		pkg.StatusIn(Installable...)).All(ctx)
 	if err != nil {
 		return nil, false, Internal(err, "could not read the package")
 	}
@@ -191,8 +191,8 @@ func (s *Service) storedNPMPackage(ctx context.Context, prj *ent.Project, name s
 		if f == nil || len(p.Metadata) == 0 {
 			continue // a version without its tarball is not installable
 		}
-		out.Versions[p.Version] = &npmVersion{Version: p.Version, Manifest: p.Metadata, Shasum: derefOr(f.Sha1, ""),
-			Integrity: integrityOf(derefOr(f.Sha512, "")), Published: p.CreatedAt, Source: prj}
+		out.Versions[p.Version] = &npmVersion{Version: p.Version, Manifest: p.Metadata, Shasum: DerefOr(f.Sha1, ""),
+			Integrity: integrityOf(DerefOr(f.Sha512, "")), Published: p.CreatedAt, Source: prj}
 	}
 	return s.withNPMTags(ctx, prj, out, stamp)
 }
@@ -202,7 +202,7 @@ func (s *Service) storedNPMPackage(ctx context.Context, prj *ent.Project, name s
 // the file name). Names with many versions come from the cache while its
 // stamp holds.
 func (s *Service) storedNPMAbbreviated(ctx context.Context, prj *ent.Project, name string) (*NPMPackage, bool, error) {
-	stamp, err := s.nameStamp(ctx, s.db, prj.ID, enum.NPM, name)
+	stamp, err := s.NameStamp(ctx, s.db, prj.ID, enum.NPM, name)
 	if err != nil {
 		return nil, false, err
 	}
@@ -225,8 +225,8 @@ func (s *Service) storedNPMAbbreviated(ctx context.Context, prj *ent.Project, na
 				// Stored without its abbreviated form: read the manifests.
 				return s.storedNPMPackage(ctx, prj, name, true)
 			}
-			out.Versions[v] = &npmVersion{Version: v, Abbreviated: f.Metadata, Shasum: derefOr(f.Sha1, ""),
-				Integrity: integrityOf(derefOr(f.Sha512, "")), Published: f.CreatedAt, Source: prj}
+			out.Versions[v] = &npmVersion{Version: v, Abbreviated: f.Metadata, Shasum: DerefOr(f.Sha1, ""),
+				Integrity: integrityOf(DerefOr(f.Sha512, "")), Published: f.CreatedAt, Source: prj}
 		}
 		if len(out.Versions) >= npmCacheMinVersions {
 			// The stamp was read first: a change in between makes the next
@@ -241,8 +241,8 @@ func (s *Service) storedNPMAbbreviated(ctx context.Context, prj *ent.Project, na
 // by package id. The files are found by the package's coordinates (one
 // join), not by a list of ids (a parameter per version).
 func (s *Service) npmFiles(ctx context.Context, prj *ent.Project, name string, fields ...string) (map[int]*ent.PackageFile, error) {
-	files, err := s.db.PackageFile.Query().Where(filesOfPackages(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.NPM),
-		pkg.Name(name), pkg.StatusIn(installable...))).Select(fields...).Order(ent.Desc(packagefile.FieldID)).All(ctx)
+	files, err := s.db.PackageFile.Query().Where(FilesOfPackages(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.NPM),
+		pkg.Name(name), pkg.StatusIn(Installable...))).Select(fields...).Order(ent.Desc(packagefile.FieldID)).All(ctx)
 	if err != nil {
 		return nil, Internal(err, "could not read the package files")
 	}
@@ -322,7 +322,7 @@ func (s *Service) npmRead(ctx context.Context, p *Principal, ref, name string) (
 	if err := ValidateNPMName(name); err != nil {
 		return nil, nil, err
 	}
-	sources, err := s.readSources(ctx, p, pa.Project, enum.NPM)
+	sources, err := s.ReadSources(ctx, p, pa.Project, enum.NPM)
 	return pa, sources, err
 }
 
@@ -335,7 +335,7 @@ func (s *Service) NPMPackument(ctx context.Context, p *Principal, ref, name stri
 	if err != nil {
 		return nil, err
 	}
-	found, err := resolveName(ctx, sources, func(ctx context.Context, src Source) (*NPMPackage, bool, error) {
+	found, err := ResolveName(ctx, sources, func(ctx context.Context, src Source) (*NPMPackage, bool, error) {
 		return s.sourceNPMPackage(ctx, src, name, full)
 	})
 	if err != nil {
@@ -467,7 +467,7 @@ func (pk *NPMPackage) RenderPackument(tarballBase string, abbreviated bool) ([]b
 	b.Write(tags)
 	b.WriteString(`,"versions":`)
 	switch {
-	case !abbreviated && pk.remote != nil && !pk.cached.cache.admits(pk.remote.doc.Size):
+	case !abbreviated && pk.remote != nil && !pk.cached.cache.Admits(pk.remote.doc.Size):
 		// Too large to keep rendered: stream it into the response, so that
 		// the request holds it once.
 		if err := pk.renderRemoteFull(&b, tarballBase); err != nil {

@@ -31,7 +31,7 @@ func (s *Service) npmWrite(ctx context.Context, p *Principal, ref, name string, 
 	if err := ValidateNPMName(name); err != nil {
 		return nil, nil, err
 	}
-	if err := requireStandard(pa.Project); err != nil {
+	if err := RequireStandard(pa.Project); err != nil {
 		return nil, nil, err
 	}
 	cur, _, err := s.storedNPMPackage(ctx, pa.Project, name, true)
@@ -72,7 +72,7 @@ func (s *Service) checkRevInTx(ctx context.Context, tx *ent.Tx, projectID int, n
 		return err
 	}
 	db := tx.Client()
-	stamp, err := s.nameStamp(ctx, db, projectID, enum.NPM, name)
+	stamp, err := s.NameStamp(ctx, db, projectID, enum.NPM, name)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (s *Service) updateNPMVersions(ctx context.Context, p *Principal, pa *Proje
 			changed[v] = m
 		}
 	}
-	return s.retryTx(ctx, func(tx *ent.Tx) error {
+	return s.RetryTx(ctx, func(tx *ent.Tx) error {
 		if err := s.checkRevInTx(ctx, tx, pa.Project.ID, in.Name, in.Rev); err != nil {
 			return err
 		}
@@ -137,7 +137,7 @@ func (s *Service) updateNPMVersions(ctx context.Context, p *Principal, pa *Proje
 				return err
 			}
 			// The abbreviated form carries "deprecated" too.
-			if _, err := tx.PackageFile.Update().Where(filesOfPackages(version...)).
+			if _, err := tx.PackageFile.Update().Where(FilesOfPackages(version...)).
 				SetMetadata(abbreviate(m)).Save(ctx); err != nil {
 				return err
 			}
@@ -202,7 +202,7 @@ func (s *Service) deleteNPMVersions(ctx context.Context, tx *ent.Tx, projectID i
 		packagetag.Name(name), packagetag.VersionIn(versions...)).Exec(ctx); err != nil {
 		return err
 	}
-	return s.deletePackagesTx(ctx, tx, ids)
+	return s.DeletePackagesTx(ctx, tx, ids)
 }
 
 // DeleteNPMPackage unpublishes every version of a package (MAINTAINER+).
@@ -218,7 +218,7 @@ func (s *Service) DeleteNPMPackage(ctx context.Context, p *Principal, ref, name,
 	for v := range cur.Versions {
 		all = append(all, v)
 	}
-	return s.retryTx(ctx, func(tx *ent.Tx) error {
+	return s.RetryTx(ctx, func(tx *ent.Tx) error {
 		if err := s.checkRevInTx(ctx, tx, pa.Project.ID, name, rev); err != nil {
 			return err
 		}
@@ -249,7 +249,7 @@ func (s *Service) DeleteNPMTarball(ctx context.Context, p *Principal, ref, name,
 	if err := checkRev(cur, rev); err != nil {
 		return err
 	}
-	return s.retryTx(ctx, func(tx *ent.Tx) error {
+	return s.RetryTx(ctx, func(tx *ent.Tx) error {
 		if err := s.checkRevInTx(ctx, tx, pa.Project.ID, name, rev); err != nil {
 			return err
 		}

@@ -27,7 +27,7 @@ type npmCacheEntry struct {
 	tags map[string]string
 	size int64
 
-	cache *metaCache
+	cache *MetaCache
 }
 
 // npmVersionsSize is what an entry's versions cost in memory, roughly.
@@ -46,7 +46,7 @@ func storedNPMCacheKey(projectID int, name string) string {
 // storedNPMEntry returns the cached versions of a stored name, if they
 // were read under stamp.
 func (s *Service) storedNPMEntry(projectID int, name, stamp string) *npmCacheEntry {
-	if v, ok := s.meta.get(storedNPMCacheKey(projectID, name)); ok {
+	if v, ok := s.meta.Get(storedNPMCacheKey(projectID, name)); ok {
 		if e := v.(*npmCacheEntry); e.stamp == stamp {
 			return e
 		}
@@ -57,7 +57,7 @@ func (s *Service) storedNPMEntry(projectID int, name, stamp string) *npmCacheEnt
 func (s *Service) putStoredNPMEntry(projectID int, name, stamp string, versions map[string]*npmVersion) *npmCacheEntry {
 	key := storedNPMCacheKey(projectID, name)
 	e := &npmCacheEntry{id: key + "\x00" + stamp, stamp: stamp, versions: versions, size: npmVersionsSize(versions), cache: s.meta}
-	if !s.meta.put(key, e, e.size) {
+	if !s.meta.Put(key, e, e.size) {
 		return nil
 	}
 	return e
@@ -67,7 +67,7 @@ func (s *Service) putStoredNPMEntry(projectID int, name, stamp string, versions 
 // and form, from the metadata cache, rendering it on a miss.
 func (e *npmCacheEntry) renderedVersions(base, form string, render func() ([]byte, error)) ([]byte, error) {
 	key := "npm-render\x00" + e.id + "\x00" + form + "\x00" + base
-	if v, ok := e.cache.get(key); ok {
+	if v, ok := e.cache.Get(key); ok {
 		return v.([]byte), nil
 	}
 	b, err := render()
@@ -75,6 +75,6 @@ func (e *npmCacheEntry) renderedVersions(base, form string, render func() ([]byt
 		return nil, err
 	}
 	// Shared read-only from here on: callers copy it into their response.
-	e.cache.put(key, b, int64(cap(b)))
+	e.cache.Put(key, b, int64(cap(b)))
 	return b, nil
 }

@@ -44,7 +44,7 @@ func (s *Service) PutNPMPackage(ctx context.Context, p *Principal, in NPMPut) er
 	if err := ValidateNPMName(in.Name); err != nil {
 		return err
 	}
-	if err := requireStandard(pa.Project); err != nil {
+	if err := RequireStandard(pa.Project); err != nil {
 		return err
 	}
 	if s.maxFileSize > 0 && in.Size > s.maxFileSize/3*4+8+maxNPMDocument {
@@ -144,7 +144,7 @@ func (s *Service) publishNPM(ctx context.Context, prj *ent.Project, name string,
 	if err != nil {
 		return err
 	}
-	allowed, err := s.duplicatesAllowed(ctx, prj, enum.NPM, name, rel.Version)
+	allowed, err := s.DuplicatesAllowed(ctx, prj, enum.NPM, name, rel.Version)
 	if err != nil {
 		return err
 	}
@@ -174,7 +174,7 @@ func (s *Service) publishNPM(ctx context.Context, prj *ent.Project, name string,
 	}
 	insp := inspectTarball()
 	body := &teeCloser{r: att, w: insp.pw}
-	_, err = s.addPackageFile(ctx, newFile{
+	_, err = s.AddPackageFile(ctx, NewFile{
 		Project: prj, Format: enum.NPM, Name: name, Version: rel.Version, FileName: npmTarballName(name, rel.Version),
 		Body: body, Size: -1, Expect: rel.Expect, DuplicatesAllowed: allowed, NeedSHA1: true, NeedSHA512: true,
 		PkgMetadata: rel.Manifest, FileMetadata: rel.Abbreviated,
@@ -201,7 +201,7 @@ func (s *Service) publishNPM(ctx context.Context, prj *ent.Project, name string,
 		return att.err // what was wrong with the document, rather than the store's view of a broken stream
 	case m.exceeded:
 		return errNPMDocumentTooLarge
-	case errors.Is(err, errDuplicate):
+	case errors.Is(err, ErrDuplicate):
 		return errExists
 	}
 	return err

@@ -45,11 +45,11 @@ const npmFullAccept = "application/json"
 // through the document cache (the project's TTL, serve-stale).
 func (s *Service) remoteNPMPackage(ctx context.Context, prj *ent.Project, name string, full bool) (*NPMPackage, bool, error) {
 	if prj.RemoteURL == nil {
-		return nil, false, upstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", prj.FullPath)
+		return nil, false, UpstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", prj.FullPath)
 	}
 	docURL := strings.TrimRight(*prj.RemoteURL, "/") + "/" + npmEscapedName(name)
-	doc, err := s.remoteDocument(ctx, prj, "npm:"+name, docURL, npmFullAccept)
-	if errors.Is(err, errUpstreamMiss) {
+	doc, err := s.RemoteDocument(ctx, prj, "npm:"+name, docURL, npmFullAccept)
+	if errors.Is(err, ErrUpstreamMiss) {
 		return nil, false, nil
 	}
 	if err != nil {
@@ -72,14 +72,14 @@ func (s *Service) remoteNPMPackage(ctx context.Context, prj *ent.Project, name s
 // the same content share one read).
 func (s *Service) remoteNPMIndex(ctx context.Context, doc *Document, name string) (*npmCacheEntry, error) {
 	key := "npm-doc\x00" + doc.SHA256
-	if v, ok := s.meta.get(key); ok {
+	if v, ok := s.meta.Get(key); ok {
 		return v.(*npmCacheEntry), nil
 	}
 	v, err, _ := s.remote.flight.Do(key, func() (any, error) {
-		if v, ok := s.meta.get(key); ok {
+		if v, ok := s.meta.Get(key); ok {
 			return v, nil
 		}
-		obj, err := s.openDocument(context.WithoutCancel(ctx), doc)
+		obj, err := s.OpenDocument(context.WithoutCancel(ctx), doc)
 		if err != nil {
 			return nil, err
 		}
@@ -89,7 +89,7 @@ func (s *Service) remoteNPMIndex(ctx context.Context, doc *Document, name string
 			return nil, err
 		}
 		e.id, e.cache = key, s.meta
-		s.meta.put(key, e, e.size)
+		s.meta.Put(key, e, e.size)
 		return e, nil
 	})
 	if err != nil {
@@ -104,7 +104,7 @@ func (s *Service) remoteNPMIndex(ctx context.Context, doc *Document, name string
 // Only one version's manifest is decoded at a time.
 func parseNPMIndex(r io.Reader, name string) (*npmCacheEntry, error) {
 	bad := func(err error) error {
-		return upstreamError(err, "502 Bad Gateway - the upstream's packument for %s is not valid JSON", name)
+		return UpstreamError(err, "502 Bad Gateway - the upstream's packument for %s is not valid JSON", name)
 	}
 	e := &npmCacheEntry{versions: map[string]*npmVersion{}, tags: map[string]string{}}
 	var tags map[string]string
@@ -238,7 +238,7 @@ func skipJSONValue(dec *json.Decoder) error {
 // eachManifest streams the stored document's versions, calling fn with
 // the manifest (without "dist") of each version want accepts.
 func (r *npmRemoteDoc) eachManifest(want func(string) bool, fn func(v string, manifest json.RawMessage) error) error {
-	obj, err := r.s.openDocument(r.ctx, r.doc)
+	obj, err := r.s.OpenDocument(r.ctx, r.doc)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func (s *Service) OpenNPMTarball(ctx context.Context, p *Principal, ref, name, f
 	known := map[int]*NPMPackage{}
 	candidates := sources
 	if pa.Project.RepositoryMode == enum.Virtual {
-		found, err := resolveName(ctx, sources, func(ctx context.Context, src Source) (*NPMPackage, bool, error) {
+		found, err := ResolveName(ctx, sources, func(ctx context.Context, src Source) (*NPMPackage, bool, error) {
 			return s.sourceNPMPackage(ctx, src, name, false)
 		})
 		if err != nil {
@@ -39,7 +39,7 @@ func (s *Service) OpenNPMTarball(ctx context.Context, p *Principal, ref, name, f
 			known[f.Source.Project.ID] = f.Value
 		}
 	}
-	cached, err := s.storedFile(ctx, candidates, enum.NPM, name, version, npmTarballName(name, version))
+	cached, err := s.StoredFile(ctx, candidates, enum.NPM, name, version, npmTarballName(name, version))
 	if err != nil {
 		return nil, err
 	}
@@ -67,12 +67,12 @@ func (s *Service) OpenNPMTarball(ctx context.Context, p *Principal, ref, name, f
 			serving = append(serving, src)
 		}
 	}
-	d, err := s.openFirst(ctx, serving, opt, func(src Source) *ent.PackageFile { return cached[src.Project.ID] },
+	d, err := s.OpenFirst(ctx, serving, opt, func(src Source) *ent.PackageFile { return cached[src.Project.ID] },
 		func(ctx context.Context, src Source) (*ent.PackageFile, error) {
-			filled, err := s.storedFile(ctx, []Source{src}, enum.NPM, name, version, npmTarballName(name, version))
+			filled, err := s.StoredFile(ctx, []Source{src}, enum.NPM, name, version, npmTarballName(name, version))
 			return filled[src.Project.ID], err
 		},
-		func(_ context.Context, src Source) (remoteFile, error) {
+		func(_ context.Context, src Source) (RemoteFile, error) {
 			nv := known[src.Project.ID].Versions[version]
 			sha512hex, _ := sha512FromIntegrity(nv.Integrity)
 			// A REMOTE version holds its abbreviated manifest (the full one
@@ -85,7 +85,7 @@ func (s *Service) OpenNPMTarball(ctx context.Context, p *Principal, ref, name, f
 			if manifest == nil {
 				manifest = abbreviated
 			}
-			return remoteFile{
+			return RemoteFile{
 				Project: src.Project, Format: enum.NPM, Name: name, Version: version, FileName: npmTarballName(name, version),
 				URL: nv.Upstream, Expect: Expected{SHA1: nv.Shasum, SHA512: sha512hex}, NeedSHA1: true, NeedSHA512: true,
 				PkgMetadata: manifest, FileMetadata: abbreviated,

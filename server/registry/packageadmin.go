@@ -2,13 +2,8 @@ package registry
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/url"
-	"path"
 	"sort"
-
-	"golang.org/x/mod/module"
 
 	"github.com/pkgreg/registry/ent"
 	"github.com/pkgreg/registry/ent/packagefile"
@@ -51,7 +46,7 @@ func (s *Service) ProjectOfPackage(ctx context.Context, p *Principal, pk *ent.Pk
 	if prj == nil {
 		var err error
 		if prj, err = s.db.Project.Get(ctx, pk.ProjectID); err != nil {
-			return nil, dbErr(err, "")
+			return nil, DBError(err, "")
 		}
 	}
 	if _, err := s.projectAccess(ctx, p, prj); err != nil {
@@ -128,39 +123,23 @@ func (s *Service) DownloadPath(ctx context.Context, f *ent.PackageFile, listedIn
 	if pk == nil {
 		var err error
 		if pk, err = s.db.Pkg.Get(ctx, f.PackageID); err != nil {
-			return "", dbErr(err, "")
+			return "", DBError(err, "")
 		}
 	}
 	projectID := pk.ProjectID
 	if listedIn != nil && listedIn.RepositoryMode == enum.Virtual {
 		projectID = listedIn.ID
 	}
-	return fileDownloadPath(projectID, pk, f), nil
+	return s.fileDownloadPath(projectID, pk, f), nil
 }
 
-// fileDownloadPath is the URL path that serves a stored file: each
+// fileDownloadPath is the URL path that serves a stored file: its
 // format's own download route, which the format's clients use too.
-func fileDownloadPath(projectID int, pk *ent.Pkg, f *ent.PackageFile) string {
+func (s *Service) fileDownloadPath(projectID int, pk *ent.Pkg, f *ent.PackageFile) string {
 	base := fmt.Sprintf("/api/v4/projects/%d/packages/", projectID)
-	switch pk.PackageType {
-	case enum.Generic:
-		return base + "generic/" + url.PathEscape(pk.Name) + "/" + url.PathEscape(pk.Version) + "/" + f.FileName
-	case enum.PyPI:
-		// A PEP 658 core metadata file is served under its wheel's digest
-		// (files/<wheel sha256>/<wheel>.metadata), as the index links it.
-		sha := f.Sha256
-		var fm pypiFileMeta
-		if json.Unmarshal(f.Metadata, &fm) == nil && fm.DistSHA256 != "" {
-			sha = fm.DistSHA256
-		}
-		return base + "pypi/files/" + sha + "/" + url.PathEscape(f.FileName)
-	case enum.NPM:
-		return base + "npm/" + npmEscapedName(pk.Name) + "/-/" + url.PathEscape(f.FileName)
-	case enum.Golang:
-		if escPath, err := module.EscapePath(pk.Name); err == nil {
-			if escVersion, err := module.EscapeVersion(pk.Version); err == nil {
-				return base + "go/" + escPath + "/@v/" + escVersion + path.Ext(f.FileName)
-			}
+	if fm, ok := s.formats[pk.PackageType]; ok {
+		if p := fm.DownloadPath(pk, f); p != "" {
+			return base + p
 		}
 	}
 	// GitLab's UI route, for formats without a download route here yet.
@@ -209,7 +188,7 @@ func (s *Service) DestroyPackageFiles(ctx context.Context, p *Principal, project
 	if err := s.CanDeletePackages(p, pa); err != nil {
 		return err
 	}
-	n, err := s.db.PackageFile.Query().Where(packagefile.IDIn(ids...), filesOfPackages(pkg.ProjectID(pa.Project.ID))).Count(ctx)
+	n, err := s.db.PackageFile.Query().Where(packagefile.IDIn(ids...), FilesOfPackages(pkg.ProjectID(pa.Project.ID))).Count(ctx)
 	if err != nil {
 		return Internal(err, "could not read package files")
 	}

@@ -74,7 +74,7 @@ func ParsePackageOrder(orderBy, sort string) (PackageOrder, error) {
 		orderBy = "created_at"
 	}
 	if _, ok := packageOrderFields[orderBy]; !ok {
-		return PackageOrder{}, paramErr("order_by", "must be created_at, name, version or type")
+		return PackageOrder{}, InvalidParam("order_by", "must be created_at, name, version or type")
 	}
 	switch sort {
 	case "", "asc":
@@ -82,7 +82,7 @@ func ParsePackageOrder(orderBy, sort string) (PackageOrder, error) {
 	case "desc":
 		return PackageOrder{Field: orderBy, Desc: true}, nil
 	}
-	return PackageOrder{}, paramErr("sort", "must be asc or desc")
+	return PackageOrder{}, InvalidParam("sort", "must be asc or desc")
 }
 
 func (o PackageOrder) apply(q *ent.PkgQuery) *ent.PkgQuery {
@@ -139,7 +139,7 @@ func (s *Service) ProjectPackageScope(ctx context.Context, p *Principal, ref str
 // same name/version in a downloadable status, which is exactly the one a
 // download would serve.
 func (s *Service) virtualPackages(ctx context.Context, p *Principal, virtual *ent.Project) (predicate.Pkg, error) {
-	sources, err := s.readSources(ctx, p, virtual, *virtual.Format)
+	sources, err := s.ReadSources(ctx, p, virtual, *virtual.Format)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func (s *Service) readablePackageProjects(ctx context.Context, p *Principal, na 
 		if t.NamespaceID != nil {
 			bound, err := s.db.Namespace.Get(ctx, *t.NamespaceID)
 			if err != nil {
-				return nil, dbErr(err, "")
+				return nil, DBError(err, "")
 			}
 			open = append(open, project.HasNamespaceWith(namespace.Or(namespace.ID(bound.ID), namespace.FullPathHasPrefix(bound.FullPath+"/"))))
 		}
@@ -256,7 +256,7 @@ func (s *Service) ListPackagesOffset(ctx context.Context, scope *PackageScope, f
 // CountPackages counts packages in a scope (GraphQL's count).
 func (s *Service) CountPackages(ctx context.Context, scope *PackageScope, f PackageFilter) (int, error) {
 	n, err := s.db.Pkg.Query().Where(scope.pred).Where(f.predicates()...).Count(ctx)
-	return n, dbErr(err, "")
+	return n, DBError(err, "")
 }
 
 // packageCursor is a keyset position: the sort column's value and the id.
@@ -381,7 +381,7 @@ func (s *Service) projectPackage(ctx context.Context, pa *ProjectAccess, id int)
 	if ent.IsNotFound(err) {
 		return nil, NotFound("404 Package Not Found")
 	}
-	return pk, dbErr(err, "")
+	return pk, DBError(err, "")
 }
 
 // GetPackage returns one package of a project the caller may read.
@@ -407,7 +407,7 @@ func (s *Service) ListPackageFiles(ctx context.Context, p *Principal, ref string
 		return nil, 0, Internal(err, "could not count files")
 	}
 	files, err := q.Order(ent.Asc(packagefile.FieldID)).Offset((page.Page - 1) * page.PerPage).Limit(page.PerPage).All(ctx)
-	return files, total, dbErr(err, "")
+	return files, total, DBError(err, "")
 }
 
 // PackageFilesPage lists a package's files with keyset pagination (GraphQL).
@@ -421,7 +421,7 @@ func (s *Service) PackageFilesPage(ctx context.Context, pk *ent.Pkg, args PageAr
 			q.Where(packagefile.IDLT(before))
 		}
 		rows, err := q.All(ctx)
-		return rows, dbErr(err, "")
+		return rows, DBError(err, "")
 	})
 }
 
@@ -466,12 +466,12 @@ func (s *Service) DeletePackageFile(ctx context.Context, p *Principal, ref strin
 
 // deletePackages removes packages with their files in one transaction.
 func (s *Service) deletePackages(ctx context.Context, ids []int) error {
-	return s.retryTx(ctx, func(tx *ent.Tx) error { return s.deletePackagesTx(ctx, tx, ids) })
+	return s.RetryTx(ctx, func(tx *ent.Tx) error { return s.DeletePackagesTx(ctx, tx, ids) })
 }
 
-// deletePackagesTx removes packages and their files inside tx, and marks
+// DeletePackagesTx removes packages and their files inside tx, and marks
 // the blobs no file uses any more for the sweeper.
-func (s *Service) deletePackagesTx(ctx context.Context, tx *ent.Tx, ids []int) error {
+func (s *Service) DeletePackagesTx(ctx context.Context, tx *ent.Tx, ids []int) error {
 	blobIDs, err := tx.PackageFile.Query().Where(packagefile.PackageIDIn(ids...)).Select(packagefile.FieldBlobID).Ints(ctx)
 	if err != nil {
 		return err
@@ -487,7 +487,7 @@ func (s *Service) deletePackagesTx(ctx context.Context, tx *ent.Tx, ids []int) e
 
 // deleteFiles removes file rows in one transaction.
 func (s *Service) deleteFiles(ctx context.Context, ids []int) error {
-	return s.retryTx(ctx, func(tx *ent.Tx) error {
+	return s.RetryTx(ctx, func(tx *ent.Tx) error {
 		blobIDs, err := tx.PackageFile.Query().Where(packagefile.IDIn(ids...)).Select(packagefile.FieldBlobID).Ints(ctx)
 		if err != nil {
 			return err

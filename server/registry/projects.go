@@ -65,7 +65,7 @@ func (s *Service) CreateProject(ctx context.Context, p *Principal, in CreateProj
 		}
 		var err error
 		if prj, err = c.Save(ctx); err != nil {
-			return dbErr(err, "path '"+fullPath+"' has already been taken")
+			return DBError(err, "path '"+fullPath+"' has already been taken")
 		}
 		return claimRoute(ctx, tx, fullPath, nil, &prj.ID)
 	})
@@ -166,5 +166,5 @@ func (s *Service) UpdateProject(ctx context.Context, p *Principal, fullPath stri
 		u.SetPackagesEnabled(*in.PackagesEnabled)
 	}
 	prj, err := u.Save(ctx)
-	return prj, dbErr(err, "")
+	return prj, DBError(err, "")
 }

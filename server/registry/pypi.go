@@ -157,18 +157,18 @@ func ValidatePyPIUpload(in PyPIUpload) error {
 // name. For a wheel it also stores the wheel's core metadata (PEP 658), so
 // that pip can resolve without downloading the wheel.
 func (s *Service) UploadPyPI(ctx context.Context, p *Principal, in PyPIUpload) (*ent.PackageFile, error) {
-	pa, err := s.publishTarget(ctx, p, in.ProjectRef)
+	pa, err := s.PublishTarget(ctx, p, in.ProjectRef)
 	if err != nil {
 		return nil, err
 	}
-	if err := requireFormat(pa.Project, enum.PyPI); err != nil {
+	if err := RequireFormat(pa.Project, enum.PyPI); err != nil {
 		return nil, err
 	}
 	if err := ValidatePyPIUpload(in); err != nil {
 		return nil, err
 	}
 	name := NormalizePyPIName(in.Name)
-	allowed, err := s.duplicatesAllowed(ctx, pa.Project, enum.PyPI, name, in.Version)
+	allowed, err := s.DuplicatesAllowed(ctx, pa.Project, enum.PyPI, name, in.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func (s *Service) UploadPyPI(ctx context.Context, p *Principal, in PyPIUpload) (
 	pkgMeta, _ := json.Marshal(pypiPkgMeta{Name: in.Name, Summary: in.Summary})
 	_, _, kind := parsePyPIFileName(in.FileName)
 	var coreMeta []byte
-	pf, err := s.addPackageFile(ctx, newFile{
+	pf, err := s.AddPackageFile(ctx, NewFile{
 		Project: pa.Project, Format: enum.PyPI, Name: name, Version: in.Version, FileName: in.FileName,
 		Body: in.Body, Size: in.Size, Expect: in.Expect, DuplicatesAllowed: allowed, NeedMD5: true,
 		PkgMetadata: pkgMeta, FileMetadata: fileMeta,
@@ -202,7 +202,7 @@ func (s *Service) UploadPyPI(ctx context.Context, p *Principal, in PyPIUpload) (
 		},
 	})
 	if err != nil {
-		if err == errDuplicate {
+		if err == ErrDuplicate {
 			return nil, Invalid("File already exists: %s (this namespace does not allow duplicate PyPI packages)", in.FileName)
 		}
 		return nil, err
@@ -213,21 +213,12 @@ func (s *Service) UploadPyPI(ctx context.Context, p *Principal, in PyPIUpload) (
 	return pf, nil
 }
 
-// requireFormat refuses a request for one format on a project that serves
-// another.
-func requireFormat(prj *ent.Project, f enum.Format) error {
-	if prj.Format != nil && *prj.Format != f {
-		return Invalid("%s serves %s packages, not %s", prj.FullPath, *prj.Format, f)
-	}
-	return nil
-}
-
 // storeCoreMetadata stores a wheel's METADATA as "<wheel>.metadata". It is
 // best effort: without it the index simply does not advertise core
 // metadata and pip downloads the wheel instead.
 func (s *Service) storeCoreMetadata(ctx context.Context, prj *ent.Project, name, version string, wheel *ent.PackageFile, data []byte) {
 	meta, _ := json.Marshal(pypiFileMeta{DistSHA256: wheel.Sha256})
-	_, err := s.addPackageFile(ctx, newFile{
+	_, err := s.AddPackageFile(ctx, NewFile{
 		Project: prj, Format: enum.PyPI, Name: name, Version: version, FileName: wheel.FileName + coreMetadataSuffix,
 		Body: bytes.NewReader(data), Size: int64(len(data)), DuplicatesAllowed: true, FileMetadata: meta,
 	})
@@ -277,7 +268,7 @@ func (s *Service) YankPyPIRelease(ctx context.Context, p *Principal, projectPath
 	if !yanked {
 		reason = ""
 	}
-	return s.retryTx(ctx, func(tx *ent.Tx) error {
+	return s.RetryTx(ctx, func(tx *ent.Tx) error {
 		pk, err := tx.Pkg.Query().Where(pkg.ProjectID(pa.Project.ID), pkg.PackageTypeEQ(enum.PyPI),
 			pkg.Name(NormalizePyPIName(name)), pkg.Version(version)).Only(ctx)
 		if ent.IsNotFound(err) {

@@ -77,11 +77,11 @@ func (s *Service) PyPIPage(ctx context.Context, p *Principal, ref, name string) 
 	if !ValidPyPIName(name) {
 		return nil, NotFound("404 Not found")
 	}
-	sources, err := s.readSources(ctx, p, pa.Project, enum.PyPI)
+	sources, err := s.ReadSources(ctx, p, pa.Project, enum.PyPI)
 	if err != nil {
 		return nil, err
 	}
-	found, err := resolveName(ctx, sources, func(ctx context.Context, src Source) ([]PyPIFile, bool, error) {
+	found, err := ResolveName(ctx, sources, func(ctx context.Context, src Source) ([]PyPIFile, bool, error) {
 		files, err := s.pypiSourceFiles(ctx, src.Project, name)
 		return files, len(files) > 0, err
 	})
@@ -92,7 +92,7 @@ func (s *Service) PyPIPage(ctx context.Context, p *Principal, ref, name string) 
 	seen := map[string]bool{}
 	for _, f := range found {
 		page.Repositories = append(page.Repositories, f.Source.Project)
-		page.Upstreams = append(page.Upstreams, s.upstreamLabel(ctx, f.Source))
+		page.Upstreams = append(page.Upstreams, s.UpstreamLabel(ctx, f.Source))
 		for _, file := range f.Value {
 			if !seen[file.FileName] {
 				seen[file.FileName] = true
@@ -108,7 +108,7 @@ func (s *Service) PyPIPage(ctx context.Context, p *Principal, ref, name string) 
 func (s *Service) pypiSourceFiles(ctx context.Context, prj *ent.Project, name string) ([]PyPIFile, error) {
 	if prj.RepositoryMode == enum.Remote {
 		files, err := s.remotePyPIFiles(ctx, prj, name)
-		if err == errUpstreamMiss {
+		if err == ErrUpstreamMiss {
 			return nil, nil
 		}
 		return files, err
@@ -126,7 +126,7 @@ type pypiCachedFiles struct {
 // storedPyPIFiles returns a project's files of a name, from memory while
 // the name's stamp (nameStamp, read on every request) is unchanged.
 func (s *Service) storedPyPIFiles(ctx context.Context, prj *ent.Project, name string) ([]PyPIFile, error) {
-	stamp, err := s.nameStamp(ctx, s.db, prj.ID, enum.PyPI, name)
+	stamp, err := s.NameStamp(ctx, s.db, prj.ID, enum.PyPI, name)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (s *Service) storedPyPIFiles(ctx context.Context, prj *ent.Project, name st
 		return nil, nil // no files
 	}
 	key := "pypi-stored\x00" + strconv.Itoa(prj.ID) + "\x00" + name
-	if v, ok := s.meta.get(key); ok {
+	if v, ok := s.meta.Get(key); ok {
 		if c := v.(pypiCachedFiles); c.validator == stamp {
 			return c.files, nil
 		}
@@ -143,7 +143,7 @@ func (s *Service) storedPyPIFiles(ctx context.Context, prj *ent.Project, name st
 	if err != nil {
 		return nil, err
 	}
-	s.meta.put(key, pypiCachedFiles{validator: stamp, files: files}, pypiFilesSize(files))
+	s.meta.Put(key, pypiCachedFiles{validator: stamp, files: files}, pypiFilesSize(files))
 	return files, nil
 }
 
@@ -165,10 +165,10 @@ func (s *Service) readStoredPyPIFiles(ctx context.Context, prj *ent.Project, nam
 		ID      int    `json:"id"`
 		Version string `json:"version"`
 	}
-	err := s.db.Pkg.Query().Where(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.PyPI), pkg.Name(name), pkg.StatusIn(installable...)).
+	err := s.db.Pkg.Query().Where(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.PyPI), pkg.Name(name), pkg.StatusIn(Installable...)).
 		Select(pkg.FieldID, pkg.FieldVersion).Scan(ctx, &pkgs)
 	if err != nil || len(pkgs) == 0 {
-		return nil, dbErr(err, "")
+		return nil, DBError(err, "")
 	}
 	versions := make(map[int]string, len(pkgs))
 	ids := make([]int, len(pkgs))
@@ -224,14 +224,14 @@ func (s *Service) readStoredPyPIFiles(ctx context.Context, prj *ent.Project, nam
 // verified when cached.
 func (s *Service) remotePyPIFiles(ctx context.Context, prj *ent.Project, name string) ([]PyPIFile, error) {
 	if prj.RemoteURL == nil {
-		return nil, upstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", prj.FullPath)
+		return nil, UpstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", prj.FullPath)
 	}
 	pageURL := strings.TrimRight(*prj.RemoteURL, "/") + "/" + url.PathEscape(name) + "/"
-	doc, err := s.remoteDocument(ctx, prj, "pypi/simple/"+name, pageURL, pypiAccept)
+	doc, err := s.RemoteDocument(ctx, prj, "pypi/simple/"+name, pageURL, pypiAccept)
 	if err != nil {
 		return nil, err
 	}
-	body, err := s.documentBody(ctx, doc)
+	body, err := s.DocumentBody(ctx, doc)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +243,7 @@ func (s *Service) remotePyPIFiles(ctx context.Context, prj *ent.Project, name st
 		files, err = parsePyPIHTML(body, base)
 	}
 	if err != nil {
-		return nil, upstreamError(err, "502 Bad Gateway - the upstream's project page could not be read")
+		return nil, UpstreamError(err, "502 Bad Gateway - the upstream's project page could not be read")
 	}
 	return files, nil
 }
@@ -371,7 +371,7 @@ func (s *Service) PyPIProjectNames(ctx context.Context, p *Principal, ref string
 	if err := s.CanReadPackages(p, pa); err != nil {
 		return nil, err
 	}
-	sources, err := s.readSources(ctx, p, pa.Project, enum.PyPI)
+	sources, err := s.ReadSources(ctx, p, pa.Project, enum.PyPI)
 	if err != nil {
 		return nil, err
 	}
@@ -380,7 +380,7 @@ func (s *Service) PyPIProjectNames(ctx context.Context, p *Principal, ref string
 		ids[i] = src.Project.ID
 	}
 	var names []string
-	err = s.db.Pkg.Query().Where(pkg.ProjectIDIn(ids...), pkg.PackageTypeEQ(enum.PyPI), pkg.StatusIn(installable...)).
+	err = s.db.Pkg.Query().Where(pkg.ProjectIDIn(ids...), pkg.PackageTypeEQ(enum.PyPI), pkg.StatusIn(Installable...)).
 		Unique(true).Order(ent.Asc(pkg.FieldName)).Select(pkg.FieldName).Scan(ctx, &names)
 	if err != nil {
 		return nil, Internal(err, "could not list packages")
@@ -406,7 +406,7 @@ func (s *Service) OpenPyPIFile(ctx context.Context, p *Principal, ref, sha256, f
 	if kind == pypiUnknown || len(sha256) != 64 {
 		return nil, NotFound("404 Not found")
 	}
-	sources, err := s.readSources(ctx, p, pa.Project, enum.PyPI)
+	sources, err := s.ReadSources(ctx, p, pa.Project, enum.PyPI)
 	if err != nil {
 		return nil, err
 	}
@@ -423,21 +423,21 @@ func (s *Service) OpenPyPIFile(ctx context.Context, p *Principal, ref, sha256, f
 		match = append(match, packagefile.Sha256(sha256))
 	}
 	lookup := func(ctx context.Context, srcs []Source) (map[int]*ent.PackageFile, error) {
-		return s.storedFiles(ctx, srcs, enum.PyPI, match, nil, keep)
+		return s.StoredFiles(ctx, srcs, enum.PyPI, match, nil, keep)
 	}
 	cached, err := lookup(ctx, sources)
 	if err != nil {
 		return nil, err
 	}
-	return s.openFirst(ctx, sources, opt, func(src Source) *ent.PackageFile { return cached[src.Project.ID] },
+	return s.OpenFirst(ctx, sources, opt, func(src Source) *ent.PackageFile { return cached[src.Project.ID] },
 		func(ctx context.Context, src Source) (*ent.PackageFile, error) {
 			filled, err := lookup(ctx, []Source{src})
 			return filled[src.Project.ID], err
 		},
-		func(ctx context.Context, src Source) (remoteFile, error) {
+		func(ctx context.Context, src Source) (RemoteFile, error) {
 			files, err := s.remotePyPIFiles(ctx, src.Project, name)
 			if err != nil {
-				return remoteFile{}, err
+				return RemoteFile{}, err
 			}
 			if isMetadata {
 				// Mirrored only when the upstream gave its digest, so that
@@ -445,24 +445,24 @@ func (s *Service) OpenPyPIFile(ctx context.Context, p *Principal, ref, sha256, f
 				for _, f := range files {
 					if f.FileName == dist && f.SHA256 == sha256 && f.CoreMetadataSHA256 != "" {
 						meta, _ := json.Marshal(pypiFileMeta{DistSHA256: sha256})
-						return remoteFile{
+						return RemoteFile{
 							Project: src.Project, Format: enum.PyPI, Name: name, Version: version, FileName: fileName,
 							URL: f.upstreamURL + coreMetadataSuffix, Expect: Expected{SHA256: f.CoreMetadataSHA256}, FileMetadata: meta,
 						}, nil
 					}
 				}
-				return remoteFile{}, errUpstreamMiss
+				return RemoteFile{}, ErrUpstreamMiss
 			}
 			for _, f := range files {
 				if f.FileName == fileName && f.SHA256 == sha256 {
 					meta, _ := json.Marshal(pypiFileMeta{RequiresPython: f.RequiresPython, Yanked: f.Yanked, YankedReason: f.YankedReason})
 					pkgMeta, _ := json.Marshal(pypiPkgMeta{Name: name})
-					return remoteFile{
+					return RemoteFile{
 						Project: src.Project, Format: enum.PyPI, Name: name, Version: version, FileName: fileName,
 						URL: f.upstreamURL, Expect: Expected{SHA256: f.SHA256}, FileMetadata: meta, PkgMetadata: pkgMeta,
 					}, nil
 				}
 			}
-			return remoteFile{}, errUpstreamMiss
+			return RemoteFile{}, ErrUpstreamMiss
 		})
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/pkgreg/registry/ent/predicate"
 )
 
-// filesOfPackages matches the files of the packages that match ps, as
+// FilesOfPackages matches the files of the packages that match ps, as
 // package_id IN (SELECT id FROM packages WHERE ps). ent's HasPkgWith says
 // the same with a correlated EXISTS, which SQLite runs as a scan of every
 // row of package_files (the (package_id, file_name) index cannot drive an
@@ -17,7 +17,7 @@ import (
 // through their (project_id, package_type, name, version) index first and
 // then their files through (package_id, file_name); PostgreSQL plans both
 // forms as the same semi-join.
-func filesOfPackages(ps ...predicate.Pkg) predicate.PackageFile {
+func FilesOfPackages(ps ...predicate.Pkg) predicate.PackageFile {
 	return predicate.PackageFile(func(s *entsql.Selector) {
 		b := entsql.Dialect(s.Dialect())
 		t := b.Table(pkg.Table)

@@ -95,11 +95,11 @@ func (f *remoteFetcher) rememberMiss(key string, now time.Time) {
 	f.misses[key] = now.Add(negativeTTL)
 }
 
-// errUpstreamMiss is a definitive "not there" from the upstream.
-var errUpstreamMiss = NotFound("404 Not found")
+// ErrUpstreamMiss is a definitive "not there" from the upstream.
+var ErrUpstreamMiss = NotFound("404 Not found")
 
-// upstreamError reports an upstream that failed (not a definitive miss).
-func upstreamError(cause error, format string, args ...any) error {
+// UpstreamError reports an upstream that failed (not a definitive miss).
+func UpstreamError(cause error, format string, args ...any) error {
 	return &Error{Kind: KindBadGateway, Message: fmt.Sprintf(format, args...), Cause: cause}
 }
 
@@ -109,7 +109,7 @@ func upstreamError(cause error, format string, args ...any) error {
 func (s *Service) upstreamGet(ctx context.Context, prj *ent.Project, rawURL string, header http.Header) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil || (req.URL.Scheme != "http" && req.URL.Scheme != "https") {
-		return nil, upstreamError(err, "502 Bad Gateway - invalid upstream URL")
+		return nil, UpstreamError(err, "502 Bad Gateway - invalid upstream URL")
 	}
 	for k, v := range header {
 		req.Header[k] = v
@@ -126,7 +126,7 @@ func (s *Service) upstreamGet(ctx context.Context, prj *ent.Project, rawURL stri
 	until, isDown := s.remote.down[prj.ID]
 	s.remote.mu.Unlock()
 	if isDown && s.now().Before(until) {
-		return nil, upstreamError(nil, "502 Bad Gateway - the upstream registry of %s failed moments ago; it is retried after %s",
+		return nil, UpstreamError(nil, "502 Bad Gateway - the upstream registry of %s failed moments ago; it is retried after %s",
 			prj.FullPath, until.UTC().Format(time.RFC3339))
 	}
 	resp, err := s.remote.client.Do(req)
@@ -141,7 +141,7 @@ func (s *Service) upstreamGet(ctx context.Context, prj *ent.Project, rawURL stri
 					host = u.Hostname()
 				}
 			}
-			return nil, upstreamError(err, "502 Bad Gateway - the upstream of %s is not reachable from this registry: %s; %s",
+			return nil, UpstreamError(err, "502 Bad Gateway - the upstream of %s is not reachable from this registry: %s; %s",
 				prj.FullPath, refused.describe(host), refusedRule)
 		}
 		if ctx.Err() == nil { // the upstream failed, not our caller
@@ -153,7 +153,7 @@ func (s *Service) upstreamGet(ctx context.Context, prj *ent.Project, rawURL stri
 		if errors.As(err, &ne) && ne.Timeout() {
 			return nil, &Error{Kind: KindGatewayTimeout, Message: "504 Gateway Timeout - the upstream registry did not answer in time", Cause: err}
 		}
-		return nil, upstreamError(err, "502 Bad Gateway - the upstream registry is unreachable")
+		return nil, UpstreamError(err, "502 Bad Gateway - the upstream registry is unreachable")
 	}
 	if isDown {
 		s.remote.mu.Lock()
@@ -193,9 +193,9 @@ func (s *Service) authorizeUpstream(req *http.Request, prj *ent.Project) error {
 	return nil
 }
 
-// remoteFile is one file of a REMOTE project's upstream, with the
+// RemoteFile is one file of a REMOTE project's upstream, with the
 // coordinates it is cached under.
-type remoteFile struct {
+type RemoteFile struct {
 	Project                 *ent.Project
 	Format                  enum.Format
 	Name, Version, FileName string
@@ -225,17 +225,17 @@ type Live struct {
 	SHA256 string
 }
 
-// fillRemote makes sure rf is cached, fetching it from the upstream once
+// FillRemote makes sure rf is cached, fetching it from the upstream once
 // for any number of concurrent callers (single-flight). With stream set,
 // the caller that starts the fetch gets the bytes as they arrive (a non-nil
 // Live) instead of waiting for the whole file; callers that join a fetch in
 // progress wait for it and then read the cache (nil Live, nil error).
 // Errors: errUpstreamMiss on a definitive 404/410 (remembered briefly),
 // else 502/504. Nothing partial is ever cached.
-func (s *Service) fillRemote(ctx context.Context, rf remoteFile, stream bool) (*Live, error) {
+func (s *Service) FillRemote(ctx context.Context, rf RemoteFile, stream bool) (*Live, error) {
 	key := fmt.Sprintf("%d\x00%s", rf.Project.ID, rf.URL)
 	if s.remote.missed(key, s.now()) {
-		return nil, errUpstreamMiss
+		return nil, ErrUpstreamMiss
 	}
 	// Before joining a fill: in a loop, the fill in flight is the one
 	// waiting for this request.
@@ -257,7 +257,7 @@ func (s *Service) fillRemote(ctx context.Context, rf remoteFile, stream bool) (*
 			}
 		}
 		err := s.fillRemoteOnce(fctx, ctx, rf, started)
-		if errors.Is(err, errUpstreamMiss) {
+		if errors.Is(err, ErrUpstreamMiss) {
 			s.remote.rememberMiss(key, s.now())
 		}
 		return nil, err
@@ -274,7 +274,7 @@ func (s *Service) fillRemote(ctx context.Context, rf remoteFile, stream bool) (*
 
 // fillRemoteOnce fetches and stores one file. When started is set it hands
 // the caller (whose context is callerCtx) a Live copy of the stream.
-func (s *Service) fillRemoteOnce(ctx, callerCtx context.Context, rf remoteFile, started chan<- *Live) error {
+func (s *Service) fillRemoteOnce(ctx, callerCtx context.Context, rf RemoteFile, started chan<- *Live) error {
 	resp, err := s.upstreamGet(ctx, rf.Project, rf.URL, nil)
 	if err != nil {
 		return err
@@ -282,11 +282,11 @@ func (s *Service) fillRemoteOnce(ctx, callerCtx context.Context, rf remoteFile, 
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
-		return errUpstreamMiss
+		return ErrUpstreamMiss
 	case resp.StatusCode != http.StatusOK:
 		return upstreamStatusError(resp)
 	case s.maxFileSize > 0 && resp.ContentLength > s.maxFileSize:
-		return upstreamError(nil, "502 Bad Gateway - the upstream's file is %d bytes; the limit is %d bytes", resp.ContentLength, s.maxFileSize)
+		return UpstreamError(nil, "502 Bad Gateway - the upstream's file is %d bytes; the limit is %d bytes", resp.ContentLength, s.maxFileSize)
 	}
 	exp := rf.Expect
 	if v := resp.Header.Get("X-Checksum-SHA256"); v != "" && exp.SHA256 == "" {
@@ -304,7 +304,7 @@ func (s *Service) fillRemoteOnce(ctx, callerCtx context.Context, rf remoteFile, 
 		defer stop()
 		body = io.TeeReader(resp.Body, live)
 	}
-	nf := newFile{
+	nf := NewFile{
 		Project: rf.Project, Format: rf.Format, Name: rf.Name, Version: rf.Version, FileName: rf.FileName,
 		Body: body, Size: resp.ContentLength, Expect: exp, DuplicatesAllowed: true,
 		NeedSHA1: rf.NeedSHA1, NeedSHA512: rf.NeedSHA512, PkgMetadata: rf.PkgMetadata, FileMetadata: rf.FileMetadata,
@@ -320,16 +320,16 @@ func (s *Service) fillRemoteOnce(ctx, callerCtx context.Context, rf remoteFile, 
 			}
 		}
 	}
-	_, err = s.addPackageFile(ctx, nf)
+	_, err = s.AddPackageFile(ctx, nf)
 	if err != nil {
 		switch KindOf(err) {
 		case KindInvalid:
 			// Truncated body or checksum mismatch: nothing was cached.
-			err = upstreamError(err, "502 Bad Gateway - the upstream's file was incomplete or did not match its checksum")
+			err = UpstreamError(err, "502 Bad Gateway - the upstream's file was incomplete or did not match its checksum")
 		case KindTooLarge:
 			// Sent without a length and cut off at the limit: say so, or
 			// an operator looks for a broken upstream instead of the limit.
-			err = upstreamError(err, "502 Bad Gateway - the upstream's file exceeds the limit of %d bytes", s.maxFileSize)
+			err = UpstreamError(err, "502 Bad Gateway - the upstream's file exceeds the limit of %d bytes", s.maxFileSize)
 		}
 		if live != nil {
 			live.fail(err)

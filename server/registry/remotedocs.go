@@ -38,7 +38,7 @@ type Document struct {
 	storageKey string
 }
 
-// remoteDocument returns a REMOTE project's upstream document at rawURL,
+// RemoteDocument returns a REMOTE project's upstream document at rawURL,
 // cached under key:
 //   - a cached copy younger than the project's cache TTL is served as is;
 //   - otherwise it is fetched (once for concurrent callers), revalidated
@@ -48,10 +48,10 @@ type Document struct {
 //     names must not fill the database;
 //   - any other failure (5xx, 401/403, 429, timeout) is never cached: the
 //     stale copy is served when the project allows it, else 502/504.
-func (s *Service) remoteDocument(ctx context.Context, prj *ent.Project, key, rawURL, accept string) (*Document, error) {
+func (s *Service) RemoteDocument(ctx context.Context, prj *ent.Project, key, rawURL, accept string) (*Document, error) {
 	flightKey := fmt.Sprintf("doc\x00%d\x00%s", prj.ID, key)
 	if s.remote.missed(flightKey, s.now()) {
-		return nil, errUpstreamMiss
+		return nil, ErrUpstreamMiss
 	}
 	cached, err := s.cachedDocument(ctx, prj, key)
 	if err != nil {
@@ -69,13 +69,13 @@ func (s *Service) remoteDocument(ctx context.Context, prj *ent.Project, key, raw
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
 		doc, err := s.fetchDocument(fctx, prj, key, rawURL, accept, cached)
-		if errors.Is(err, errUpstreamMiss) {
+		if errors.Is(err, ErrUpstreamMiss) {
 			s.remote.rememberMiss(flightKey, s.now())
 		}
 		return doc, err
 	})
 	if err != nil {
-		if !errors.Is(err, errUpstreamMiss) && cached != nil && prj.RemoteServeStale {
+		if !errors.Is(err, ErrUpstreamMiss) && cached != nil && prj.RemoteServeStale {
 			s.log.Warn("serving a stale upstream document; the upstream failed", "project", prj.FullPath, "key", key, "err", err)
 			doc := documentOf(cached)
 			doc.Stale = true
@@ -139,7 +139,7 @@ func (s *Service) fetchDocument(ctx context.Context, prj *ent.Project, key, rawU
 		return s.storeDocument(ctx, prj, key, resp.Body, resp.Header.Get("Content-Type"), resp.Header.Get("ETag"), now)
 	case http.StatusNotModified:
 		if cached == nil {
-			return nil, upstreamError(nil, "502 Bad Gateway - the upstream answered 304 to an unconditional request")
+			return nil, UpstreamError(nil, "502 Bad Gateway - the upstream answered 304 to an unconditional request")
 		}
 		// The same body: only the fetch time moves.
 		if err := s.db.RemoteDocument.UpdateOne(cached).SetFetchedAt(now).Exec(ctx); err != nil {
@@ -150,7 +150,7 @@ func (s *Service) fetchDocument(ctx context.Context, prj *ent.Project, key, rawU
 		return doc, nil
 	case http.StatusNotFound, http.StatusGone:
 		// Gone upstream: the stale copy must not be served any more.
-		err := s.retryTx(ctx, func(tx *ent.Tx) error {
+		err := s.RetryTx(ctx, func(tx *ent.Tx) error {
 			old, err := previousDocumentBlob(ctx, tx, prj.ID, key)
 			if err != nil {
 				return err
@@ -163,7 +163,7 @@ func (s *Service) fetchDocument(ctx context.Context, prj *ent.Project, key, rawU
 		if err != nil {
 			return nil, Internal(err, "could not update the remote cache")
 		}
-		return nil, errUpstreamMiss
+		return nil, ErrUpstreamMiss
 	}
 	return nil, upstreamStatusError(resp)
 }
@@ -180,15 +180,15 @@ func (s *Service) storeDocument(ctx context.Context, prj *ent.Project, key strin
 	n, err := s.blobs.Put(ctx, objKey, hr, -1)
 	switch {
 	case hr.errTooLargeReached:
-		return nil, upstreamError(nil, "502 Bad Gateway - the upstream's document exceeds %d bytes", maxDocumentSize)
+		return nil, UpstreamError(nil, "502 Bad Gateway - the upstream's document exceeds %d bytes", maxDocumentSize)
 	case err != nil && up.err != nil:
-		return nil, upstreamError(err, "502 Bad Gateway - the upstream's answer was cut off")
+		return nil, UpstreamError(err, "502 Bad Gateway - the upstream's answer was cut off")
 	case err != nil:
 		return nil, Unavailable(err, "could not store the upstream document")
 	}
 	sum := hr.digests().SHA256
 	var storedKey string
-	err = s.retryTx(ctx, func(tx *ent.Tx) error {
+	err = s.RetryTx(ctx, func(tx *ent.Tx) error {
 		old, err := previousDocumentBlob(ctx, tx, prj.ID, key)
 		if err != nil {
 			return err
@@ -254,8 +254,8 @@ func previousDocumentBlob(ctx context.Context, tx *ent.Tx, projectID int, key st
 	return ids, nil
 }
 
-// openDocument opens a document's body for reading as a stream.
-func (s *Service) openDocument(ctx context.Context, doc *Document) (blobstore.Object, error) {
+// OpenDocument opens a document's body for reading as a stream.
+func (s *Service) OpenDocument(ctx context.Context, doc *Document) (blobstore.Object, error) {
 	obj, err := s.blobs.Open(ctx, doc.storageKey)
 	if err != nil {
 		return nil, Unavailable(err, "could not read the cached upstream document")
@@ -263,18 +263,18 @@ func (s *Service) openDocument(ctx context.Context, doc *Document) (blobstore.Ob
 	return obj, nil
 }
 
-// documentBody reads a small document's body (a PyPI page, a Go version
+// DocumentBody reads a small document's body (a PyPI page, a Go version
 // list), from the metadata cache when it is there: bodies are keyed by
 // their content, so projects with the same upstream share them.
-func (s *Service) documentBody(ctx context.Context, doc *Document) ([]byte, error) {
+func (s *Service) DocumentBody(ctx context.Context, doc *Document) ([]byte, error) {
 	if doc.Size > maxInlineDocument {
-		return nil, upstreamError(nil, "502 Bad Gateway - the upstream's document exceeds %d bytes", maxInlineDocument)
+		return nil, UpstreamError(nil, "502 Bad Gateway - the upstream's document exceeds %d bytes", maxInlineDocument)
 	}
 	ck := "doc\x00" + doc.SHA256
-	if v, ok := s.meta.get(ck); ok {
+	if v, ok := s.meta.Get(ck); ok {
 		return v.([]byte), nil
 	}
-	obj, err := s.openDocument(ctx, doc)
+	obj, err := s.OpenDocument(ctx, doc)
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +284,7 @@ func (s *Service) documentBody(ctx context.Context, doc *Document) ([]byte, erro
 	if err != nil {
 		return nil, Unavailable(err, "could not read the cached upstream document")
 	}
-	s.meta.put(ck, body, int64(cap(body)))
+	s.meta.Put(ck, body, int64(cap(body)))
 	return body, nil
 }
 

@@ -21,7 +21,7 @@ func claimRoute(ctx context.Context, tx *ent.Tx, fullPath string, nsID, projectI
 		c.SetProjectID(*projectID)
 	}
 	if err := c.Exec(ctx); err != nil {
-		return dbErr(err, "path '"+fullPath+"' has already been taken")
+		return DBError(err, "path '"+fullPath+"' has already been taken")
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pkgreg/registry/ent"
 	"github.com/pkgreg/registry/server/blob"
+	"github.com/pkgreg/registry/server/registry/enum"
 )
 
 // Options configures a Service.
@@ -50,8 +51,9 @@ type Service struct {
 	externalURL string
 	dialect     string
 	remote      *remoteFetcher
-	meta        *metaCache
+	meta        *MetaCache
 	usage       *usage
+	formats     map[enum.Format]Format
 }
 
 // New builds a Service.
@@ -76,6 +78,7 @@ func New(o Options) (*Service, error) {
 		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, dialect: dialectOr(o.Dialect), remote: newRemoteFetcher(o.RemoteAllowCIDRs),
 		meta: newMetaCache(o.MetadataCacheBytes)}
 	s.usage = newUsage(usageFlushInterval, s.flushUsageInBackground)
+	s.registerBuiltinFormats()
 	return s, nil
 }
 
@@ -106,9 +109,9 @@ func (s *Service) withTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 	return Internal(err, "could not commit the transaction")
 }
 
-// dbErr turns a database error into a domain error: constraint violations
+// DBError turns a database error into a domain error: constraint violations
 // become conflicts with msg, not-found becomes NotFound, the rest Internal.
-func dbErr(err error, conflictMsg string) error {
+func DBError(err error, conflictMsg string) error {
 	var de *Error
 	switch {
 	case err == nil:
@@ -122,3 +125,16 @@ func dbErr(err error, conflictMsg string) error {
 	}
 	return Internal(err, "database error")
 }
+
+// Log is the service's logger, for formats' best-effort warnings.
+func (s *Service) Log() *slog.Logger { return s.log }
+
+// Now is the service's clock (tests inject one).
+func (s *Service) Now() time.Time { return s.now() }
+
+// MaxFileSize is the configured cap on one package file in bytes (0: none).
+func (s *Service) MaxFileSize() int64 { return s.maxFileSize }
+
+// Meta is the byte-bounded cache that formats keep their derived metadata
+// in (rendered indexes, parsed upstream documents).
+func (s *Service) Meta() *MetaCache { return s.meta }

@@ -56,10 +56,10 @@ func (s *Service) loadPackageSettings(ctx context.Context, nsID int) (*PackageSe
 	return settingsFromRow(nsID, r), nil
 }
 
-// duplicatesAllowed applies GitLab's rule, read from the project's direct
+// DuplicatesAllowed applies GitLab's rule, read from the project's direct
 // namespace: allowed XOR (the exception regex fully matches the name or the
 // version). An empty regex matches nothing.
-func (s *Service) duplicatesAllowed(ctx context.Context, prj *ent.Project, format enum.Format, name, version string) (bool, error) {
+func (s *Service) DuplicatesAllowed(ctx context.Context, prj *ent.Project, format enum.Format, name, version string) (bool, error) {
 	ps, err := s.loadPackageSettings(ctx, prj.NamespaceID)
 	if err != nil {
 		return false, err
@@ -120,7 +120,7 @@ func (s *Service) UpdatePackageSettings(ctx context.Context, p *Principal, names
 		}
 	}
 	nsID := na.Namespace.ID
-	err = s.retryTx(ctx, func(tx *ent.Tx) error {
+	err = s.RetryTx(ctx, func(tx *ent.Tx) error {
 		// Create the row with defaults if missing, then apply the changes.
 		if err := tx.NamespacePackageSetting.Create().SetNamespaceID(nsID).
 			OnConflictColumns(namespacepackagesetting.FieldNamespaceID).Ignore().Exec(ctx); err != nil {

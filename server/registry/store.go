@@ -29,8 +29,8 @@ func newObjectKey() string {
 	return ObjectPrefix + h[:2] + "/" + h
 }
 
-// newFile is what addPackageFile needs to store one file of one package.
-type newFile struct {
+// NewFile is what addPackageFile needs to store one file of one package.
+type NewFile struct {
 	Project  *ent.Project
 	Format   enum.Format
 	Name     string
@@ -64,10 +64,10 @@ type newFile struct {
 	Stored func(ctx context.Context, key string, size int64) json.RawMessage
 }
 
-// addPackageFile streams a file into the blob store while hashing it, then
+// AddPackageFile streams a file into the blob store while hashing it, then
 // records package, blob and file in one transaction. Nothing half-done: on
 // any failure the new object is deleted and no row points at it.
-func (s *Service) addPackageFile(ctx context.Context, f newFile) (*ent.PackageFile, error) {
+func (s *Service) AddPackageFile(ctx context.Context, f NewFile) (*ent.PackageFile, error) {
 	if s.maxFileSize > 0 && f.Size > s.maxFileSize {
 		return nil, TooLarge("file is %d bytes; the limit is %d bytes", f.Size, s.maxFileSize)
 	}
@@ -78,7 +78,7 @@ func (s *Service) addPackageFile(ctx context.Context, f newFile) (*ent.PackageFi
 			return nil, err
 		}
 		if dup {
-			return nil, errDuplicate
+			return nil, ErrDuplicate
 		}
 	}
 	key := newObjectKey()
@@ -113,7 +113,7 @@ func (s *Service) addPackageFile(ctx context.Context, f newFile) (*ent.PackageFi
 	}
 	var pf *ent.PackageFile
 	var storedKey string
-	err = s.retryTx(ctx, func(tx *ent.Tx) error {
+	err = s.RetryTx(ctx, func(tx *ent.Tx) error {
 		var err error
 		pf, storedKey, err = s.recordFile(ctx, tx, f, key, n, d)
 		return err
@@ -131,12 +131,12 @@ func (s *Service) addPackageFile(ctx context.Context, f newFile) (*ent.PackageFi
 	return pf, nil
 }
 
-var errDuplicate = Invalid("Duplicate package is not allowed")
+var ErrDuplicate = Invalid("Duplicate package is not allowed")
 
-func (s *Service) fileExists(ctx context.Context, db *ent.Client, f newFile) (bool, error) {
+func (s *Service) fileExists(ctx context.Context, db *ent.Client, f NewFile) (bool, error) {
 	ok, err := db.PackageFile.Query().Where(
 		packagefile.FileName(f.FileName),
-		filesOfPackages(pkg.ProjectID(f.Project.ID), pkg.PackageTypeEQ(f.Format), pkg.Name(f.Name), pkg.Version(f.Version)),
+		FilesOfPackages(pkg.ProjectID(f.Project.ID), pkg.PackageTypeEQ(f.Format), pkg.Name(f.Name), pkg.Version(f.Version)),
 	).Exist(ctx)
 	if err != nil {
 		return false, Internal(err, "could not check for duplicates")
@@ -148,7 +148,7 @@ func (s *Service) fileExists(ctx context.Context, db *ent.Client, f newFile) (bo
 // the package row (PostgreSQL: the upsert's row lock; SQLite: the immediate
 // transaction's write lock), upserts the blob by content hash and inserts
 // the file row.
-func (s *Service) recordFile(ctx context.Context, tx *ent.Tx, f newFile, key string, size int64, d Digests) (*ent.PackageFile, string, error) {
+func (s *Service) recordFile(ctx context.Context, tx *ent.Tx, f NewFile, key string, size int64, d Digests) (*ent.PackageFile, string, error) {
 	now := s.now()
 	status := enum.StatusDefault
 	if f.Status != nil {
@@ -179,7 +179,7 @@ func (s *Service) recordFile(ctx context.Context, tx *ent.Tx, f newFile, key str
 			return nil, "", err
 		}
 		if dup {
-			return nil, "", errDuplicate
+			return nil, "", ErrDuplicate
 		}
 	}
 	if f.Within != nil {

@@ -131,7 +131,7 @@ func (s *Service) insertToken(ctx context.Context, tx *ent.Tx, kind enum.TokenKi
 	set(c)
 	t, err := c.Save(ctx)
 	if err != nil {
-		return nil, dbErr(err, "token could not be stored")
+		return nil, DBError(err, "token could not be stored")
 	}
 	return &NewToken{Token: t, Secret: secret}, nil
 }
@@ -261,7 +261,7 @@ func (s *Service) CreateDeployToken(ctx context.Context, p *Principal, fullPath 
 			in.Username = fmt.Sprintf("gitlab+deploy-token-%d", nt.Token.ID)
 		}
 		nt.Token, err = nt.Token.Update().SetUsername(in.Username).Save(ctx)
-		return dbErr(err, "")
+		return DBError(err, "")
 	})
 	return nt, err
 }
@@ -305,7 +305,7 @@ func (s *Service) RevokeToken(ctx context.Context, p *Principal, id int) (*ent.A
 		return t, nil
 	}
 	t, err = t.Update().SetRevokedAt(s.now()).Save(ctx)
-	return t, dbErr(err, "")
+	return t, DBError(err, "")
 }
 
 // VisibleToken returns a token's metadata if p manages it.
@@ -338,14 +338,14 @@ func (s *Service) managesToken(ctx context.Context, p *Principal, t *ent.AccessT
 	case t.ProjectID != nil:
 		prj, err := s.db.Project.Get(ctx, *t.ProjectID)
 		if err != nil {
-			return false, dbErr(err, "")
+			return false, DBError(err, "")
 		}
 		pa, err := s.projectAccess(ctx, p, prj)
 		return err == nil && pa.Level >= enum.Maintainer, nil
 	case t.NamespaceID != nil:
 		ns, err := s.db.Namespace.Get(ctx, *t.NamespaceID)
 		if err != nil {
-			return false, dbErr(err, "")
+			return false, DBError(err, "")
 		}
 		na, err := s.Namespace(ctx, p, ns.FullPath)
 		return err == nil && na.Level >= enum.Owner, nil

@@ -73,7 +73,7 @@ func readXID(ctx context.Context, tx *ent.Tx, xid *int64) error {
 	return rows.Scan(xid)
 }
 
-// retryTx runs fn in a transaction and runs it again, from the start, when
+// RetryTx runs fn in a transaction and runs it again, from the start, when
 // the database reports a transient failure: a deadlock or serialization
 // failure (PostgreSQL), a busy database (SQLite), or a connection lost
 // before the transaction committed (a terminated backend, a restart, a
@@ -88,7 +88,7 @@ func readXID(ctx context.Context, tx *ent.Tx, xid *int64) error {
 // id and, when COMMIT fails that way, asks txid_status() on a fresh
 // connection: committed is success (fn's results stand), aborted is safe
 // to retry, and no answer is errCommitUnknown (503, nothing undone).
-func (s *Service) retryTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
+func (s *Service) RetryTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
 	var err error
 	for attempt := 1; ; attempt++ {
 		var xid int64

@@ -117,7 +117,7 @@ func (s *Service) UpdateVirtualUpstreams(ctx context.Context, p *Principal, proj
 	if err != nil {
 		return nil, err
 	}
-	err = s.retryTx(ctx, func(tx *ent.Tx) error {
+	err = s.RetryTx(ctx, func(tx *ent.Tx) error {
 		if _, err := tx.Upstream.Delete().Where(upstream.VirtualProjectID(virtual.ID)).Exec(ctx); err != nil {
 			return err
 		}
@@ -256,7 +256,7 @@ func (s *Service) UpdateRemoteConfig(ctx context.Context, p *Principal, projectP
 	}
 	prj, err = u.Save(ctx)
 	if err != nil {
-		return nil, dbErr(err, "")
+		return nil, DBError(err, "")
 	}
 	if in.URL != nil {
 		// Documents cached from the old upstream say nothing about the new

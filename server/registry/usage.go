@@ -109,9 +109,9 @@ func (u *usage) restore(downloads, tokenUses map[int]time.Time) {
 	}
 }
 
-// noteDownload records a download of p. A package whose stored time is
+// NoteDownload records a download of p. A package whose stored time is
 // less than a minute old is not marked again.
-func (s *Service) noteDownload(p *ent.Pkg) {
+func (s *Service) NoteDownload(p *ent.Pkg) {
 	now := s.now()
 	if p == nil || (p.LastDownloadedAt != nil && now.Sub(*p.LastDownloadedAt) < time.Minute) {
 		return

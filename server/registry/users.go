@@ -59,7 +59,7 @@ func (s *Service) createUserTx(ctx context.Context, tx *ent.Tx, in CreateUserInp
 	u, err := tx.User.Create().SetUsername(in.Username).SetName(in.Name).SetEmail(in.Email).
 		SetAdmin(in.Admin).SetBot(bot).Save(ctx)
 	if err != nil {
-		return nil, dbErr(err, "username "+in.Username+" has already been taken")
+		return nil, DBError(err, "username "+in.Username+" has already been taken")
 	}
 	if bot {
 		return u, nil // bots have no namespace, like GitLab's project bots
@@ -67,7 +67,7 @@ func (s *Service) createUserTx(ctx context.Context, tx *ent.Tx, in CreateUserInp
 	ns, err := tx.Namespace.Create().SetKind(enum.UserNamespace).SetPath(in.Username).
 		SetFullPath(in.Username).SetName(in.Name).SetVisibility(enum.Public).SetOwnerID(u.ID).Save(ctx)
 	if err != nil {
-		return nil, dbErr(err, "path "+in.Username+" has already been taken")
+		return nil, DBError(err, "path "+in.Username+" has already been taken")
 	}
 	if err := claimRoute(ctx, tx, ns.FullPath, &ns.ID, nil); err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func (s *Service) UserByUsername(ctx context.Context, p *Principal, username str
 	if ent.IsNotFound(err) {
 		return nil, NotFound("user %q not found", username)
 	}
-	return u, dbErr(err, "")
+	return u, DBError(err, "")
 }
 
 // EnsureRoot creates the administrator "root" with a personal token of the
@@ -106,7 +106,7 @@ func (s *Service) EnsureRoot(ctx context.Context, token string) (bool, error) {
 		_, err = tx.AccessToken.Create().SetKind(enum.PersonalToken).SetName("initial root token").
 			SetDigest(digest(token)).SetScopes([]enum.Scope{enum.ScopeAPI}).SetUserID(u.ID).Save(ctx)
 		created = err == nil
-		return dbErr(err, "the initial root token already exists")
+		return DBError(err, "the initial root token already exists")
 	})
 	return created, err
 }

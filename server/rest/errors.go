@@ -78,14 +78,14 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	status := Status(registry.KindOf(err))
-	errorHeaders(w, r, status, err)
+	ErrorHeaders(w, r, status, err)
 	WriteJSON(w, status, map[string]string{"message": Message(status, err)})
 }
 
-// errorHeaders logs a server-side failure and sets the headers an error
+// ErrorHeaders logs a server-side failure and sets the headers an error
 // response needs: the Basic challenge on 401, Retry-After on 503, and the
 // loop mark that lets a remote project reading this one report the loop.
-func errorHeaders(w http.ResponseWriter, r *http.Request, status int, err error) {
+func ErrorHeaders(w http.ResponseWriter, r *http.Request, status int, err error) {
 	if status >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method, "path", r.URL.Path)
 	}

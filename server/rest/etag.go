@@ -12,10 +12,10 @@ import (
 // revalidate on every use. An ETag makes that revalidation a 304 with no
 // body instead of the whole document again.
 
-// bodyETag is a strong validator of a rendered document: a digest of its
+// BodyETag is a strong validator of a rendered document: a digest of its
 // media type and bytes (the type is included because one URL serves
 // several representations, chosen by Accept).
-func bodyETag(ctype string, body []byte) string {
+func BodyETag(ctype string, body []byte) string {
 	h := sha256.New()
 	h.Write([]byte(ctype))
 	h.Write([]byte{0})
@@ -23,11 +23,11 @@ func bodyETag(ctype string, body []byte) string {
 	return `"` + hex.EncodeToString(h.Sum(nil))[:32] + `"`
 }
 
-// revisionETag is a weak validator derived from a document's revision and
+// RevisionETag is a weak validator derived from a document's revision and
 // its representation, known before the document is rendered. Weak: the
 // same revision renders an equivalent document, not one promised to be
 // byte-identical.
-func revisionETag(rev, representation string) string {
+func RevisionETag(rev, representation string) string {
 	if rev == "" {
 		return "" // no revision: no validator, rather than one that never changes
 	}
@@ -35,11 +35,11 @@ func revisionETag(rev, representation string) string {
 	return `W/"` + hex.EncodeToString(h[:16]) + `"`
 }
 
-// notModified sets etag on the response and, when the request's
+// NotModified sets etag on the response and, when the request's
 // If-None-Match names it (weak comparison, RFC 9110 13.1.2), answers 304
 // and reports true. Headers set before the call (Cache-Control, Vary) go
 // out with the 304 too.
-func notModified(w http.ResponseWriter, r *http.Request, etag string) bool {
+func NotModified(w http.ResponseWriter, r *http.Request, etag string) bool {
 	if etag == "" {
 		return false
 	}

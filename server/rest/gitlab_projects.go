@@ -294,7 +294,7 @@ func (a *API) writeProjects(w http.ResponseWriter, r *http.Request, pq registry.
 		q.Set(cursor, strconv.Itoa(rows[len(rows)-1].ID))
 		q.Set("per_page", strconv.Itoa(pq.Offset.PerPage))
 		link := (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: q.Encode()}).String()
-		w.Header().Set("Link", fmt.Sprintf(`<%s%s>; rel="next"`, a.baseURL(r), link))
+		w.Header().Set("Link", fmt.Sprintf(`<%s%s>; rel="next"`, a.BaseURL(r), link))
 	}
 	w.Header().Set("X-Per-Page", strconv.Itoa(pq.Offset.PerPage))
 	WriteJSON(w, http.StatusOK, out)
@@ -319,7 +319,7 @@ func (a *API) projectJSON(r *http.Request, prj *ent.Project, simple bool) (map[s
 		names = append(names, n.Name)
 	}
 	names = append(names, prj.Name)
-	base := a.baseURL(r)
+	base := a.BaseURL(r)
 	m := map[string]any{
 		"id": prj.ID, "name": prj.Name, "path": prj.Path, "path_with_namespace": prj.FullPath,
 		"name_with_namespace": strings.Join(names, " / "), "description": prj.Description,
@@ -367,7 +367,7 @@ func (a *API) groupJSON(r *http.Request, g *ent.Namespace) (map[string]any, erro
 	for i, n := range chain {
 		names[i] = n.Name
 	}
-	base := a.baseURL(r)
+	base := a.BaseURL(r)
 	return map[string]any{
 		"id": g.ID, "name": g.Name, "path": g.Path, "description": g.Description, "visibility": string(g.Visibility),
 		"full_name": strings.Join(names, " / "), "full_path": g.FullPath, "parent_id": g.ParentID,

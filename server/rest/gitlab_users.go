@@ -25,7 +25,7 @@ func (a *API) RegisterGitLabUsers(mux *http.ServeMux, wrap func(http.Handler) ht
 func (a *API) userBasicJSON(r *http.Request, u *ent.User) map[string]any {
 	return map[string]any{
 		"id": u.ID, "username": u.Username, "name": u.Name, "state": "active", "locked": false,
-		"avatar_url": nil, "web_url": a.baseURL(r) + "/" + u.Username,
+		"avatar_url": nil, "web_url": a.BaseURL(r) + "/" + u.Username,
 	}
 }
 

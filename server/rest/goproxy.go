@@ -16,7 +16,7 @@ import (
 const goProxyRoute = "/api/v4/projects/{id}/packages/go/{first}/{rest...}"
 
 // registerGoProxy adds the Go modules (the GOPROXY protocol) routes.
-func (a *API) registerGoProxy(handle handleFunc) {
+func (a *API) registerGoProxy(handle HandleFunc) {
 	handle("GET "+goProxyRoute, a.goProxyGet) // also HEAD
 	handle("PUT "+goProxyRoute, a.goProxyPut)
 }
@@ -64,7 +64,7 @@ func (a *API) goProxyGet(w http.ResponseWriter, r *http.Request) {
 	case "list":
 		versions, err := a.Svc.GoVersionList(ctx, p, ref, req.escPath)
 		if err != nil {
-			packageError(w, r, err)
+			PackageError(w, r, err)
 			return
 		}
 		var b strings.Builder
@@ -75,7 +75,7 @@ func (a *API) goProxyGet(w http.ResponseWriter, r *http.Request) {
 	case "latest":
 		info, err := a.Svc.GoLatest(ctx, p, ref, req.escPath)
 		if err != nil {
-			packageError(w, r, err)
+			PackageError(w, r, err)
 			return
 		}
 		body, _ := json.Marshal(info)
@@ -87,17 +87,17 @@ func (a *API) goProxyGet(w http.ResponseWriter, r *http.Request) {
 		}
 		body, err := read(ctx, p, ref, req.escPath, req.escVersion)
 		if err != nil {
-			packageError(w, r, err)
+			PackageError(w, r, err)
 			return
 		}
 		writeGoDocument(w, r, ctype, body)
 	case ".zip":
-		d, err := a.Svc.OpenGoZip(ctx, p, ref, req.escPath, req.escVersion, readOptions(r))
+		d, err := a.Svc.OpenGoZip(ctx, p, ref, req.escPath, req.escVersion, ReadOptions(r))
 		if err != nil {
-			packageError(w, r, err)
+			PackageError(w, r, err)
 			return
 		}
-		serveDownload(w, r, d)
+		ServeDownload(w, r, d)
 	}
 }
 
@@ -107,7 +107,7 @@ func (a *API) goProxyGet(w http.ResponseWriter, r *http.Request) {
 func writeGoDocument(w http.ResponseWriter, r *http.Request, ctype string, body []byte) {
 	h := w.Header()
 	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
-	if notModified(w, r, bodyETag(ctype, body)) {
+	if NotModified(w, r, BodyETag(ctype, body)) {
 		return
 	}
 	h.Set("Content-Type", ctype)
@@ -135,7 +135,7 @@ func (a *API) goProxyPut(w http.ResponseWriter, r *http.Request) {
 		Body: r.Body, Size: r.ContentLength,
 	})
 	if err != nil {
-		packageError(w, r, err)
+		PackageError(w, r, err)
 		return
 	}
 	if !created {

@@ -17,7 +17,7 @@ import (
 const npmPrefix = "/api/v4/projects/{id}/packages/npm/"
 
 // registerNPM adds the npm (packuments, tarballs, dist-tags) routes.
-func (a *API) registerNPM(handle handleFunc) {
+func (a *API) registerNPM(handle HandleFunc) {
 	handle("GET "+npmPrefix+"-/whoami", a.npmWhoami)
 	handle("GET "+npmPrefix+"-/ping", func(w http.ResponseWriter, r *http.Request) { WriteJSON(w, http.StatusOK, map[string]any{}) })
 	handle("GET "+npmPrefix+"{name}", a.npmPackument)
@@ -42,7 +42,7 @@ func npmError(w http.ResponseWriter, r *http.Request, err error) {
 		err = registry.Unauthenticated("401 Unauthorized")
 	}
 	status := Status(registry.KindOf(err))
-	errorHeaders(w, r, status, err)
+	ErrorHeaders(w, r, status, err)
 	WriteJSON(w, status, map[string]string{"error": Message(status, err)})
 }
 
@@ -50,7 +50,7 @@ func npmError(w http.ResponseWriter, r *http.Request, err error) {
 // addressed it, so that tarball URLs lie under the registry URL of .npmrc
 // (npm sends the token only there).
 func (a *API) npmBase(r *http.Request) string {
-	return a.projectURL(r) + "/packages/npm/"
+	return a.ProjectURL(r) + "/packages/npm/"
 }
 
 func (a *API) npmPackument(w http.ResponseWriter, r *http.Request) {
@@ -87,7 +87,7 @@ func (a *API) servePackument(w http.ResponseWriter, r *http.Request, name, versi
 			npmError(w, r, err)
 			return
 		}
-		if notModified(w, r, revisionETag(pk.Rev, "version:"+version)) {
+		if NotModified(w, r, RevisionETag(pk.Rev, "version:"+version)) {
 			return
 		}
 		h.Set("Content-Type", "application/json")
@@ -98,7 +98,7 @@ func (a *API) servePackument(w http.ResponseWriter, r *http.Request, name, versi
 	if abbreviated {
 		form = "abbreviated"
 	}
-	if notModified(w, r, revisionETag(pk.Rev, form)) {
+	if NotModified(w, r, RevisionETag(pk.Rev, form)) {
 		return
 	}
 	h.Set("Content-Type", "application/json")
@@ -115,12 +115,12 @@ func (a *API) servePackument(w http.ResponseWriter, r *http.Request, name, versi
 
 func (a *API) npmTarball(w http.ResponseWriter, r *http.Request) {
 	d, err := a.Svc.OpenNPMTarball(r.Context(), registry.PrincipalFrom(r.Context()), r.PathValue("id"),
-		r.PathValue("name"), r.PathValue("file"), readOptions(r))
+		r.PathValue("name"), r.PathValue("file"), ReadOptions(r))
 	if err != nil {
 		npmError(w, r, err)
 		return
 	}
-	serveDownload(w, r, d)
+	ServeDownload(w, r, d)
 }
 
 func (a *API) npmWhoami(w http.ResponseWriter, r *http.Request) {

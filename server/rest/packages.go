@@ -114,7 +114,7 @@ func (a *API) listPackages(w http.ResponseWriter, r *http.Request, withProject b
 	}
 	scope, listed, err := resolve(ctx, registry.PrincipalFrom(ctx), exclude)
 	if err != nil {
-		packageError(w, r, err)
+		PackageError(w, r, err)
 		return
 	}
 	rows, total, err := a.Svc.ListPackagesOffset(ctx, scope, f, order, page)
@@ -151,12 +151,12 @@ func (a *API) getPackage(w http.ResponseWriter, r *http.Request) {
 	p := registry.PrincipalFrom(ctx)
 	pa, err := a.Svc.Project(ctx, p, r.PathValue("id"))
 	if err != nil {
-		packageError(w, r, err)
+		PackageError(w, r, err)
 		return
 	}
 	pk, err := a.Svc.GetPackage(ctx, p, r.PathValue("id"), id)
 	if err != nil {
-		packageError(w, r, err)
+		PackageError(w, r, err)
 		return
 	}
 	WriteJSON(w, http.StatusOK, a.packageJSON(r, pk, pa.Project, false))
@@ -176,7 +176,7 @@ func (a *API) listPackageFiles(w http.ResponseWriter, r *http.Request) {
 	}
 	files, total, err := a.Svc.ListPackageFiles(ctx, registry.PrincipalFrom(ctx), r.PathValue("id"), id, page)
 	if err != nil {
-		packageError(w, r, err)
+		PackageError(w, r, err)
 		return
 	}
 	out := make([]map[string]any, len(files))
@@ -195,7 +195,7 @@ func (a *API) deletePackage(w http.ResponseWriter, r *http.Request) {
 		err = a.Svc.DeletePackage(r.Context(), registry.PrincipalFrom(r.Context()), r.PathValue("id"), id)
 	}
 	if err != nil {
-		packageError(w, r, err)
+		PackageError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -211,7 +211,7 @@ func (a *API) deletePackageFile(w http.ResponseWriter, r *http.Request) {
 		err = a.Svc.DeletePackageFile(r.Context(), registry.PrincipalFrom(r.Context()), r.PathValue("id"), pkgID, fileID)
 	}
 	if err != nil {
-		packageError(w, r, err)
+		PackageError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -231,9 +231,9 @@ func (a *API) packageJSON(r *http.Request, p *ent.Pkg, prj *ent.Project, withPro
 	if prj != nil {
 		// A project route names prj as the caller did; a group listing
 		// names each package's project by its numeric id, as GitLab does.
-		projectURL := fmt.Sprintf("%s%s%d", a.baseURL(r), projectsPrefix, prj.ID)
+		projectURL := fmt.Sprintf("%s%s%d", a.BaseURL(r), projectsPrefix, prj.ID)
 		if !withProject {
-			projectURL = a.projectURL(r)
+			projectURL = a.ProjectURL(r)
 		}
 		m["_links"] = map[string]string{
 			"web_path":        fmt.Sprintf("/%s/-/packages/%d", prj.FullPath, p.ID),
@@ -270,7 +270,7 @@ func (a *API) writePaginated(w http.ResponseWriter, r *http.Request, page regist
 		q.Set("page", strconv.Itoa(n))
 		q.Set("per_page", strconv.Itoa(page.PerPage))
 		u.RawQuery = q.Encode()
-		return fmt.Sprintf(`<%s%s>; rel="%s"`, a.baseURL(r), (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery}).String(), rel)
+		return fmt.Sprintf(`<%s%s>; rel="%s"`, a.BaseURL(r), (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery}).String(), rel)
 	}
 	links := []string{}
 	if prev != "" {

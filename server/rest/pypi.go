@@ -20,7 +20,7 @@ const pypiRoute = "/api/v4/projects/{id}/packages/pypi"
 
 // registerPyPI adds the PyPI routes, GitLab's layout: twine uploads to the
 // project's pypi URL, pip reads its simple index (PEP 503/691) and files.
-func (a *API) registerPyPI(handle handleFunc) {
+func (a *API) registerPyPI(handle HandleFunc) {
 	handle("POST "+pypiRoute, a.uploadPyPI)
 	handle("POST "+pypiRoute+"/{$}", a.uploadPyPI)
 	handle("GET "+pypiRoute+"/simple", a.pypiRootIndex)
@@ -102,7 +102,7 @@ func (a *API) storePyPIContent(w http.ResponseWriter, r *http.Request, fields ma
 		Body:     content, Size: -1, Expect: exp,
 	}
 	if _, err := a.Svc.UploadPyPI(r.Context(), registry.PrincipalFrom(r.Context()), in); err != nil {
-		packageError(w, r, err)
+		PackageError(w, r, err)
 		return
 	}
 	WriteJSON(w, http.StatusCreated, map[string]string{"message": "201 Created"})
@@ -167,7 +167,7 @@ func (a *API) pypiRootIndex(w http.ResponseWriter, r *http.Request) {
 	}
 	names, err := a.Svc.PyPIProjectNames(r.Context(), registry.PrincipalFrom(r.Context()), r.PathValue("id"))
 	if err != nil {
-		packageError(w, r, err)
+		PackageError(w, r, err)
 		return
 	}
 	w.Header().Set("Vary", "Accept")
@@ -202,7 +202,7 @@ func (a *API) pypiProjectPage(w http.ResponseWriter, r *http.Request) {
 		// The target is built from the route's parts, not by editing
 		// r.URL.Path: that is decoded, and an encoded-path :id
 		// (acme%2Fpystd) would come back as acme/pystd, a 404.
-		target := projectPath(r) + "/packages/pypi/simple/" + url.PathEscape(norm)
+		target := ProjectPath(r) + "/packages/pypi/simple/" + url.PathEscape(norm)
 		if strings.HasSuffix(r.URL.Path, "/") {
 			target += "/"
 		}
@@ -219,12 +219,12 @@ func (a *API) pypiProjectPage(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := a.Svc.PyPIPage(r.Context(), registry.PrincipalFrom(r.Context()), r.PathValue("id"), name)
 	if err != nil {
-		packageError(w, r, err)
+		PackageError(w, r, err)
 		return
 	}
 	w.Header().Set("Vary", "Accept")
 	w.Header().Set("X-Registry-Upstream", strings.Join(page.Upstreams, ", "))
-	filesURL := a.projectURL(r) + "/packages/pypi/files/"
+	filesURL := a.ProjectURL(r) + "/packages/pypi/files/"
 	fileURL := func(f registry.PyPIFile) string { return filesURL + f.SHA256 + "/" + url.PathEscape(f.FileName) }
 	if ctype == pypiJSON {
 		writePyPI(w, r, ctype, pypiPageJSON(page, fileURL))
@@ -322,7 +322,7 @@ func writePyPI(w http.ResponseWriter, r *http.Request, ctype string, v any) {
 		_ = enc.Encode(v)
 		body = buf.Bytes()
 	}
-	if notModified(w, r, bodyETag(ctype, body)) {
+	if NotModified(w, r, BodyETag(ctype, body)) {
 		return
 	}
 	w.Header().Set("Content-Type", ctype)
@@ -332,10 +332,10 @@ func writePyPI(w http.ResponseWriter, r *http.Request, ctype string, v any) {
 
 func (a *API) downloadPyPI(w http.ResponseWriter, r *http.Request) {
 	d, err := a.Svc.OpenPyPIFile(r.Context(), registry.PrincipalFrom(r.Context()), r.PathValue("id"),
-		r.PathValue("sha256"), r.PathValue("file"), readOptions(r))
+		r.PathValue("sha256"), r.PathValue("file"), ReadOptions(r))
 	if err != nil {
-		packageError(w, r, err)
+		PackageError(w, r, err)
 		return
 	}
-	serveDownload(w, r, d)
+	ServeDownload(w, r, d)
 }

@@ -1,0 +1,22 @@
+package server
+
+import (
+	"github.com/pkgreg/registry/server/registry"
+	"github.com/pkgreg/registry/server/rest"
+)
+
+// Format is one package format: the core's hooks (registry.Format) and
+// the format's own HTTP routes. A format lives in server/formats/<name>,
+// imports the core (server/registry) and the shared HTTP helpers
+// (server/rest), and never another format.
+type Format interface {
+	registry.Format
+	// Routes adds the format's routes, each behind authentication.
+	Routes(handle rest.HandleFunc)
+}
+
+// formats are the formats this registry serves. Adding a format is one
+// line here.
+func formats(svc *registry.Service, api *rest.API) []Format {
+	return []Format{}
+}
