@@ -37,7 +37,7 @@ const (
 	maxFormTotal = 16 << 20 // all metadata fields of one upload
 )
 
-// uploadPyPI reads twine's multipart form as a stream: the metadata fields
+// upload reads twine's multipart form as a stream: the metadata fields
 // come first and are held (bounded), the content part is streamed to
 // storage as it arrives.
 func (f *Format) upload(w http.ResponseWriter, r *http.Request) {
