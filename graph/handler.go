@@ -32,9 +32,10 @@ const (
 )
 
 // NewHandler builds the GraphQL endpoint (POST and GET queries; no
-// subscriptions) over the domain service.
-func NewHandler(svc *registry.Service, log *slog.Logger) http.Handler {
-	cfg := generated.Config{Resolvers: &Resolver{Svc: svc, Log: log}}
+// subscriptions) over the domain service and the formats that have
+// GraphQL fields of their own.
+func NewHandler(svc *registry.Service, log *slog.Logger, formats Formats) http.Handler {
+	cfg := generated.Config{Resolvers: &Resolver{Svc: svc, Log: log, PyPI: formats.PyPI}}
 	cfg.Complexity = complexity()
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Options{})

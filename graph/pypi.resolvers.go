@@ -14,7 +14,7 @@ import (
 // YankPypiRelease is the resolver for the yankPypiRelease field.
 func (r *mutationResolver) YankPypiRelease(ctx context.Context, input model.YankPypiReleaseInput) (*model.YankPypiReleasePayload, error) {
 	yanked := input.Yanked == nil || *input.Yanked
-	err := r.Svc.YankPyPIRelease(ctx, principal(ctx), input.ProjectPath, input.Name, input.Version, yanked, deref(input.Reason))
+	err := r.PyPI.YankRelease(ctx, principal(ctx), input.ProjectPath, input.Name, input.Version, yanked, deref(input.Reason))
 	errs, err := userErrors(err)
 	return &model.YankPypiReleasePayload{Errors: errs, ClientMutationID: input.ClientMutationID}, err
 }

@@ -7,6 +7,7 @@ package graph
 import (
 	"log/slog"
 
+	"github.com/pkgreg/registry/server/formats/pypi"
 	"github.com/pkgreg/registry/server/registry"
 )
 
@@ -14,4 +15,12 @@ import (
 type Resolver struct {
 	Svc *registry.Service
 	Log *slog.Logger
+	// PyPI serves the PyPI format's own mutation (yankPypiRelease).
+	PyPI *pypi.Format
+}
+
+// Formats are the format packages whose GraphQL fields the resolvers
+// serve: the fields shared by every format go to the core (Svc).
+type Formats struct {
+	PyPI *pypi.Format
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/pkgreg/registry/graph"
+	"github.com/pkgreg/registry/server/formats/pypi"
 	"github.com/pkgreg/registry/server/registry"
 	"github.com/pkgreg/registry/server/rest"
 )
@@ -18,5 +20,19 @@ type Format interface {
 // formats are the formats this registry serves. Adding a format is one
 // line here.
 func formats(svc *registry.Service, api *rest.API) []Format {
-	return []Format{}
+	return []Format{
+		pypi.New(svc, api),
+	}
+}
+
+// graphFormats hands the GraphQL resolvers the formats that have GraphQL
+// fields of their own (PyPI's yankPypiRelease).
+func graphFormats(fs []Format) graph.Formats {
+	var g graph.Formats
+	for _, f := range fs {
+		if p, ok := f.(*pypi.Format); ok {
+			g.PyPI = p
+		}
+	}
+	return g
 }

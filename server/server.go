@@ -123,12 +123,13 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /-/readiness", rest.Readiness(s.Service))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.Handle("GET /-/graphql-explorer", graph.Explorer("/api/graphql"))
-	gql := authed(graph.NewHandler(s.Service, s.Log))
+	api := &rest.API{Svc: s.Service, ExternalURL: s.Config.ExternalURL}
+	fs := formats(s.Service, api)
+	gql := authed(graph.NewHandler(s.Service, s.Log, graphFormats(fs)))
 	mux.Handle("POST /api/graphql", gql)
 	mux.Handle("GET /api/graphql", gql)
-	api := &rest.API{Svc: s.Service, ExternalURL: s.Config.ExternalURL}
 	api.Register(mux, authed)
-	for _, f := range formats(s.Service, api) {
+	for _, f := range fs {
 		s.Service.RegisterFormat(f)
 		f.Routes(func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, authed(h)) })
 	}

@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"encoding/json"
 	"net/url"
 	"path"
 
@@ -24,16 +23,6 @@ func (b builtinFormat) DownloadPath(pk *ent.Pkg, f *ent.PackageFile) string { re
 func (s *Service) registerBuiltinFormats() {
 	s.RegisterFormat(builtinFormat{enum.Generic, func(pk *ent.Pkg, f *ent.PackageFile) string {
 		return "generic/" + url.PathEscape(pk.Name) + "/" + url.PathEscape(pk.Version) + "/" + f.FileName
-	}})
-	s.RegisterFormat(builtinFormat{enum.PyPI, func(pk *ent.Pkg, f *ent.PackageFile) string {
-		// A PEP 658 core metadata file is served under its wheel's digest
-		// (files/<wheel sha256>/<wheel>.metadata), as the index links it.
-		sha := f.Sha256
-		var fm pypiFileMeta
-		if json.Unmarshal(f.Metadata, &fm) == nil && fm.DistSHA256 != "" {
-			sha = fm.DistSHA256
-		}
-		return "pypi/files/" + sha + "/" + url.PathEscape(f.FileName)
 	}})
 	s.RegisterFormat(builtinFormat{enum.NPM, func(pk *ent.Pkg, f *ent.PackageFile) string {
 		return "npm/" + npmEscapedName(pk.Name) + "/-/" + url.PathEscape(f.FileName)

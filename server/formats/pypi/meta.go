@@ -1,4 +1,4 @@
-package registry
+package pypi
 
 import (
 	"archive/tar"
@@ -9,6 +9,9 @@ import (
 	"errors"
 	"io"
 	"strings"
+
+	"github.com/pkgreg/registry/server/blob"
+	"github.com/pkgreg/registry/server/registry"
 )
 
 // maxSdistScan bounds the sdists whose PKG-INFO is looked for: a .tar.gz
@@ -16,31 +19,37 @@ import (
 // whole archive (hatchling, flit and poetry write it last).
 const maxSdistScan = 64 << 20
 
-// distMetadata reads the core metadata of a stored distribution: a wheel's
-// <name>.dist-info/METADATA (from the zip's directory and that entry), or
-// an sdist's <name>-<version>/PKG-INFO when the sdist is at most
-// maxSdistScan bytes.
-func (s *Service) distMetadata(ctx context.Context, key string, size int64, kind pypiFileKind) ([]byte, error) {
-	if kind == pypiSdist && size > maxSdistScan {
+// distMetadata reads the core metadata of a stored distribution (see
+// readDistMetadata), opening it from the blob store by key.
+func (f *Format) distMetadata(ctx context.Context, key string, size int64, kind fileKind) ([]byte, error) {
+	if kind == sdistKind && size > maxSdistScan {
 		return nil, errors.New("sdist too large to look for PKG-INFO")
 	}
-	obj, err := s.blobs.Open(ctx, key)
+	obj, err := f.core.Blobs().Open(ctx, key)
 	if err != nil {
 		return nil, err
 	}
 	defer obj.Close()
+	return readDistMetadata(obj, size, kind)
+}
+
+// readDistMetadata reads the core metadata of a distribution of size
+// bytes: a wheel's <name>.dist-info/METADATA (from the zip's directory and
+// that entry), or an sdist's <name>-<version>/PKG-INFO (a .tar.gz or a
+// .zip, told apart by content).
+func readDistMetadata(obj io.ReadSeeker, size int64, kind fileKind) ([]byte, error) {
 	isMeta := func(name, dirSuffix, base string) bool {
 		dir, b, ok := strings.Cut(name, "/")
 		return ok && b == base && strings.HasSuffix(dir, dirSuffix)
 	}
-	if kind == pypiWheel || (kind == pypiSdist && !isTarGz(obj)) {
+	if kind == wheelKind || (kind == sdistKind && !isTarGz(obj)) {
 		zr, err := zip.NewReader(readerAt(obj), size)
 		if err != nil {
-			return nil, Invalid("the distribution is not a valid zip file: %v", err)
+			return nil, registry.Invalid("the distribution is not a valid zip file: %v", err)
 		}
-		for _, f := range zr.File {
-			if (kind == pypiWheel && isMeta(f.Name, ".dist-info", "METADATA")) || (kind == pypiSdist && isMeta(f.Name, "", "PKG-INFO")) {
-				rc, err := f.Open()
+		for _, zf := range zr.File {
+			if (kind == wheelKind && isMeta(zf.Name, ".dist-info", "METADATA")) || (kind == sdistKind && isMeta(zf.Name, "", "PKG-INFO")) {
+				rc, err := zf.Open()
 				if err != nil {
 					return nil, err
 				}
@@ -48,17 +57,17 @@ func (s *Service) distMetadata(ctx context.Context, key string, size int64, kind
 				return readCoreMetadata(rc)
 			}
 		}
-		return nil, Invalid("the distribution has no core metadata file")
+		return nil, registry.Invalid("the distribution has no core metadata file")
 	}
 	gz, err := gzip.NewReader(bufio.NewReaderSize(obj, 256<<10))
 	if err != nil {
-		return nil, Invalid("the sdist is not gzip-compressed: %v", err)
+		return nil, registry.Invalid("the sdist is not gzip-compressed: %v", err)
 	}
 	tr := tar.NewReader(gz)
 	for {
 		h, err := tr.Next()
 		if err != nil {
-			return nil, Invalid("the sdist has no PKG-INFO: %v", err)
+			return nil, registry.Invalid("the sdist has no PKG-INFO: %v", err)
 		}
 		if h.Typeflag == tar.TypeReg && isMeta(strings.TrimPrefix(h.Name, "./"), "", "PKG-INFO") {
 			return readCoreMetadata(tr)
@@ -74,13 +83,38 @@ func isTarGz(r io.ReadSeeker) bool {
 	return err == nil && serr == nil && magic == [2]byte{0x1f, 0x8b}
 }
 
+// readerAt gives random access to an object: directly when it supports it
+// (local files, S3 objects), else by seeking.
+func readerAt(r io.ReadSeeker) io.ReaderAt {
+	if fb, ok := r.(blob.FileBacked); ok {
+		return fb.OSFile()
+	}
+	if ra, ok := r.(io.ReaderAt); ok {
+		return ra
+	}
+	return &seekReaderAt{r: r}
+}
+
+type seekReaderAt struct{ r io.ReadSeeker }
+
+func (s *seekReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if _, err := s.r.Seek(off, io.SeekStart); err != nil {
+		return 0, err
+	}
+	n, err := io.ReadFull(s.r, p)
+	if err == io.ErrUnexpectedEOF {
+		err = io.EOF // ReaderAt's contract for a short read at the end
+	}
+	return n, err
+}
+
 func readCoreMetadata(r io.Reader) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxCoreMetadata+1))
 	if err != nil {
 		return nil, err
 	}
 	if len(data) > maxCoreMetadata {
-		return nil, Invalid("the core metadata is larger than %d bytes", maxCoreMetadata)
+		return nil, registry.Invalid("the core metadata is larger than %d bytes", maxCoreMetadata)
 	}
 	return data, nil
 }

@@ -1,4 +1,4 @@
-package registry
+package pypi
 
 import (
 	"context"
@@ -15,11 +15,12 @@ import (
 	"github.com/pkgreg/registry/ent/packagefile"
 	"github.com/pkgreg/registry/ent/pkg"
 	"github.com/pkgreg/registry/ent/predicate"
+	"github.com/pkgreg/registry/server/registry"
 	"github.com/pkgreg/registry/server/registry/enum"
 )
 
-// PyPIFile is one file on a project's simple page.
-type PyPIFile struct {
+// File is one file on a project's simple page.
+type File struct {
 	FileName       string
 	Version        string
 	SHA256         string
@@ -34,20 +35,20 @@ type PyPIFile struct {
 	upstreamURL string
 }
 
-// PyPIPage is a project's simple page: the files of the tier that owns the
+// Page is a project's simple page: the files of the tier that owns the
 // name, each file name once.
-type PyPIPage struct {
+type Page struct {
 	Name  string
-	Files []PyPIFile
+	Files []File
 	// Repositories are the projects whose files are listed (more than one
 	// when equal-priority upstreams merge).
 	Repositories []*ent.Project
-	// Upstreams name them as the caller may see them (upstreamLabel).
+	// Upstreams name them as the caller may see them (registry.Service.UpstreamLabel).
 	Upstreams []string
 }
 
 // Versions lists the page's versions in first-seen order (PEP 700).
-func (pg *PyPIPage) Versions() []string {
+func (pg *Page) Versions() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, f := range pg.Files {
@@ -59,41 +60,41 @@ func (pg *PyPIPage) Versions() []string {
 	return out
 }
 
-// pypiAccept asks upstreams for PEP 691 JSON, accepting PEP 503 HTML.
-const pypiAccept = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
+// upstreamAccept asks upstreams for PEP 691 JSON, accepting PEP 503 HTML.
+const upstreamAccept = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
 
-// PyPIPage returns the simple page of a project name (normalized by the
+// Page returns the simple page of a project name (normalized by the
 // caller). Through a VIRTUAL project the first tier of upstreams that has
-// the name decides the whole file list (resolveName): a higher version of
+// the name decides the whole file list (registry.ResolveName): a higher version of
 // a private name published on a public index is never offered.
-func (s *Service) PyPIPage(ctx context.Context, p *Principal, ref, name string) (*PyPIPage, error) {
-	pa, err := s.Project(ctx, p, ref)
+func (f *Format) Page(ctx context.Context, p *registry.Principal, ref, name string) (*Page, error) {
+	pa, err := f.core.Project(ctx, p, ref)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.CanReadPackages(p, pa); err != nil {
+	if err := f.core.CanReadPackages(p, pa); err != nil {
 		return nil, err
 	}
-	if !ValidPyPIName(name) {
-		return nil, NotFound("404 Not found")
+	if !ValidName(name) {
+		return nil, registry.NotFound("404 Not found")
 	}
-	sources, err := s.ReadSources(ctx, p, pa.Project, enum.PyPI)
+	sources, err := f.core.ReadSources(ctx, p, pa.Project, enum.PyPI)
 	if err != nil {
 		return nil, err
 	}
-	found, err := ResolveName(ctx, sources, func(ctx context.Context, src Source) ([]PyPIFile, bool, error) {
-		files, err := s.pypiSourceFiles(ctx, src.Project, name)
+	found, err := registry.ResolveName(ctx, sources, func(ctx context.Context, src registry.Source) ([]File, bool, error) {
+		files, err := f.sourceFiles(ctx, src.Project, name)
 		return files, len(files) > 0, err
 	})
 	if err != nil {
 		return nil, err
 	}
-	page := &PyPIPage{Name: name}
+	page := &Page{Name: name}
 	seen := map[string]bool{}
-	for _, f := range found {
-		page.Repositories = append(page.Repositories, f.Source.Project)
-		page.Upstreams = append(page.Upstreams, s.UpstreamLabel(ctx, f.Source))
-		for _, file := range f.Value {
+	for _, fd := range found {
+		page.Repositories = append(page.Repositories, fd.Source.Project)
+		page.Upstreams = append(page.Upstreams, f.core.UpstreamLabel(ctx, fd.Source))
+		for _, file := range fd.Value {
 			if !seen[file.FileName] {
 				seen[file.FileName] = true
 				page.Files = append(page.Files, file)
@@ -103,30 +104,31 @@ func (s *Service) PyPIPage(ctx context.Context, p *Principal, ref, name string) 
 	return page, nil
 }
 
-// pypiSourceFiles lists one source's files of a name: stored files, or for
+// sourceFiles lists one source's files of a name: stored files, or for
 // a REMOTE project the upstream's page (cached with the project's TTL).
-func (s *Service) pypiSourceFiles(ctx context.Context, prj *ent.Project, name string) ([]PyPIFile, error) {
+func (f *Format) sourceFiles(ctx context.Context, prj *ent.Project, name string) ([]File, error) {
 	if prj.RepositoryMode == enum.Remote {
-		files, err := s.remotePyPIFiles(ctx, prj, name)
-		if err == ErrUpstreamMiss {
+		files, err := f.remoteFiles(ctx, prj, name)
+		if err == registry.ErrUpstreamMiss {
 			return nil, nil
 		}
 		return files, err
 	}
-	return s.storedPyPIFiles(ctx, prj, name)
+	return f.storedFiles(ctx, prj, name)
 }
 
-// pypiCachedFiles is a stored file list with the validator it was read
+// cachedFiles is a stored file list with the validator it was read
 // under. Lists are shared between requests: read-only.
-type pypiCachedFiles struct {
+type cachedFiles struct {
 	validator string
-	files     []PyPIFile
+	files     []File
 }
 
-// storedPyPIFiles returns a project's files of a name, from memory while
-// the name's stamp (nameStamp, read on every request) is unchanged.
-func (s *Service) storedPyPIFiles(ctx context.Context, prj *ent.Project, name string) ([]PyPIFile, error) {
-	stamp, err := s.NameStamp(ctx, s.db, prj.ID, enum.PyPI, name)
+// storedFiles returns a project's files of a name, from memory while the
+// name's stamp (registry.Service.NameStamp, read on every request) is
+// unchanged.
+func (f *Format) storedFiles(ctx context.Context, prj *ent.Project, name string) ([]File, error) {
+	stamp, err := f.core.NameStamp(ctx, f.core.DB(), prj.ID, enum.PyPI, name)
 	if err != nil {
 		return nil, err
 	}
@@ -134,21 +136,21 @@ func (s *Service) storedPyPIFiles(ctx context.Context, prj *ent.Project, name st
 		return nil, nil // no files
 	}
 	key := "pypi-stored\x00" + strconv.Itoa(prj.ID) + "\x00" + name
-	if v, ok := s.meta.Get(key); ok {
-		if c := v.(pypiCachedFiles); c.validator == stamp {
+	if v, ok := f.core.Meta().Get(key); ok {
+		if c := v.(cachedFiles); c.validator == stamp {
 			return c.files, nil
 		}
 	}
-	files, err := s.readStoredPyPIFiles(ctx, prj, name)
+	files, err := f.readStoredFiles(ctx, prj, name)
 	if err != nil {
 		return nil, err
 	}
-	s.meta.Put(key, pypiCachedFiles{validator: stamp, files: files}, pypiFilesSize(files))
+	f.core.Meta().Put(key, cachedFiles{validator: stamp, files: files}, filesSize(files))
 	return files, nil
 }
 
-// pypiFilesSize is what a file list costs in memory, roughly.
-func pypiFilesSize(files []PyPIFile) int64 {
+// filesSize is what a file list costs in memory, roughly.
+func filesSize(files []File) int64 {
 	var n int64
 	for _, f := range files {
 		n += int64(len(f.FileName)+len(f.Version)+len(f.SHA256)+len(f.RequiresPython)+len(f.YankedReason)+
@@ -157,18 +159,18 @@ func pypiFilesSize(files []PyPIFile) int64 {
 	return n
 }
 
-// readStoredPyPIFiles reads a project's files of a name, the newest row
+// readStoredFiles reads a project's files of a name, the newest row
 // per file name, with their PEP 658 metadata files folded in. It selects
 // only the columns the page shows, in two small queries.
-func (s *Service) readStoredPyPIFiles(ctx context.Context, prj *ent.Project, name string) ([]PyPIFile, error) {
+func (f *Format) readStoredFiles(ctx context.Context, prj *ent.Project, name string) ([]File, error) {
 	var pkgs []struct {
 		ID      int    `json:"id"`
 		Version string `json:"version"`
 	}
-	err := s.db.Pkg.Query().Where(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.PyPI), pkg.Name(name), pkg.StatusIn(Installable...)).
+	err := f.core.DB().Pkg.Query().Where(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.PyPI), pkg.Name(name), pkg.StatusIn(registry.Installable...)).
 		Select(pkg.FieldID, pkg.FieldVersion).Scan(ctx, &pkgs)
 	if err != nil || len(pkgs) == 0 {
-		return nil, DBError(err, "")
+		return nil, registry.DBError(err, "")
 	}
 	versions := make(map[int]string, len(pkgs))
 	ids := make([]int, len(pkgs))
@@ -183,15 +185,15 @@ func (s *Service) readStoredPyPIFiles(ctx context.Context, prj *ent.Project, nam
 		CreatedAt time.Time       `json:"created_at"`
 		Metadata  json.RawMessage `json:"metadata"`
 	}
-	err = s.db.PackageFile.Query().Where(packagefile.PackageIDIn(ids...)).Order(ent.Desc(packagefile.FieldID)).
+	err = f.core.DB().PackageFile.Query().Where(packagefile.PackageIDIn(ids...)).Order(ent.Desc(packagefile.FieldID)).
 		Select(packagefile.FieldPackageID, packagefile.FieldFileName, packagefile.FieldSha256, packagefile.FieldSize,
 			packagefile.FieldCreatedAt, packagefile.FieldMetadata).Scan(ctx, &rows)
 	if err != nil {
-		return nil, Internal(err, "could not read the package files")
+		return nil, registry.Internal(err, "could not read the package files")
 	}
 	metadata := map[string]string{}
 	seen := make(map[string]bool, len(rows))
-	files := make([]PyPIFile, 0, len(rows))
+	files := make([]File, 0, len(rows))
 	for _, r := range rows {
 		if seen[r.FileName] {
 			continue // an older duplicate
@@ -201,12 +203,12 @@ func (s *Service) readStoredPyPIFiles(ctx context.Context, prj *ent.Project, nam
 			metadata[base] = r.Sha256
 			continue
 		}
-		var fm pypiFileMeta
+		var fm fileMeta
 		if len(r.Metadata) > 0 {
 			_ = json.Unmarshal(r.Metadata, &fm)
 		}
 		created := r.CreatedAt.UTC()
-		files = append(files, PyPIFile{
+		files = append(files, File{
 			FileName: r.FileName, Version: versions[r.PackageID], SHA256: r.Sha256, Size: r.Size, UploadTime: &created,
 			RequiresPython: fm.RequiresPython, Yanked: fm.Yanked, YankedReason: fm.YankedReason,
 		})
@@ -219,36 +221,36 @@ func (s *Service) readStoredPyPIFiles(ctx context.Context, prj *ent.Project, nam
 	return files, nil
 }
 
-// remotePyPIFiles reads a REMOTE project's upstream page (PEP 691 JSON or
+// remoteFiles reads a REMOTE project's upstream page (PEP 691 JSON or
 // PEP 503 HTML). Files without a SHA-256 are left out: they could not be
 // verified when cached.
-func (s *Service) remotePyPIFiles(ctx context.Context, prj *ent.Project, name string) ([]PyPIFile, error) {
+func (f *Format) remoteFiles(ctx context.Context, prj *ent.Project, name string) ([]File, error) {
 	if prj.RemoteURL == nil {
-		return nil, UpstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", prj.FullPath)
+		return nil, registry.UpstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", prj.FullPath)
 	}
 	pageURL := strings.TrimRight(*prj.RemoteURL, "/") + "/" + url.PathEscape(name) + "/"
-	doc, err := s.RemoteDocument(ctx, prj, "pypi/simple/"+name, pageURL, pypiAccept)
+	doc, err := f.core.RemoteDocument(ctx, prj, "pypi/simple/"+name, pageURL, upstreamAccept)
 	if err != nil {
 		return nil, err
 	}
-	body, err := s.DocumentBody(ctx, doc)
+	body, err := f.core.DocumentBody(ctx, doc)
 	if err != nil {
 		return nil, err
 	}
 	base, _ := url.Parse(pageURL)
-	var files []PyPIFile
+	var files []File
 	if strings.Contains(doc.ContentType, "json") {
-		files, err = parsePyPIJSON(body, base)
+		files, err = parseJSON(body, base)
 	} else {
-		files, err = parsePyPIHTML(body, base)
+		files, err = parseHTML(body, base)
 	}
 	if err != nil {
-		return nil, UpstreamError(err, "502 Bad Gateway - the upstream's project page could not be read")
+		return nil, registry.UpstreamError(err, "502 Bad Gateway - the upstream's project page could not be read")
 	}
 	return files, nil
 }
 
-func parsePyPIJSON(body []byte, base *url.URL) ([]PyPIFile, error) {
+func parseJSON(body []byte, base *url.URL) ([]File, error) {
 	var page struct {
 		Files []struct {
 			Filename       string            `json:"filename"`
@@ -265,14 +267,14 @@ func parsePyPIJSON(body []byte, base *url.URL) ([]PyPIFile, error) {
 	if err := json.Unmarshal(body, &page); err != nil {
 		return nil, err
 	}
-	var out []PyPIFile
+	var out []File
 	for _, f := range page.Files {
 		u, err := base.Parse(f.URL)
 		if err != nil || f.Hashes["sha256"] == "" {
 			continue
 		}
 		u.Fragment = ""
-		file := PyPIFile{FileName: f.Filename, SHA256: strings.ToLower(f.Hashes["sha256"]), Size: -1, UploadTime: f.UploadTime, upstreamURL: u.String()}
+		file := File{FileName: f.Filename, SHA256: strings.ToLower(f.Hashes["sha256"]), Size: -1, UploadTime: f.UploadTime, upstreamURL: u.String()}
 		if f.RequiresPython != nil {
 			file.RequiresPython = *f.RequiresPython
 		}
@@ -300,9 +302,9 @@ func parsePyPIJSON(body []byte, base *url.URL) ([]PyPIFile, error) {
 	return out, nil
 }
 
-func parsePyPIHTML(body []byte, base *url.URL) ([]PyPIFile, error) {
+func parseHTML(body []byte, base *url.URL) ([]File, error) {
 	z := html.NewTokenizer(strings.NewReader(string(body)))
-	var out []PyPIFile
+	var out []File
 	for {
 		switch z.Next() {
 		case html.ErrorToken:
@@ -312,7 +314,7 @@ func parsePyPIHTML(body []byte, base *url.URL) ([]PyPIFile, error) {
 			if tok.Data != "a" {
 				continue
 			}
-			var file PyPIFile
+			var file File
 			file.Size = -1
 			for _, a := range tok.Attr {
 				switch a.Key {
@@ -346,10 +348,10 @@ func parsePyPIHTML(body []byte, base *url.URL) ([]PyPIFile, error) {
 
 // complete fills in the version from the file name and reports whether the
 // file can be offered.
-func (f *PyPIFile) complete() bool {
-	_, version, kind := parsePyPIFileName(f.FileName)
+func (f *File) complete() bool {
+	_, version, kind := parseFileName(f.FileName)
 	f.Version = version
-	return kind != pypiUnknown && len(f.SHA256) == 64 && f.upstreamURL != ""
+	return kind != unknownKind && len(f.SHA256) == 64 && f.upstreamURL != ""
 }
 
 func pathBase(p string) string {
@@ -359,19 +361,19 @@ func pathBase(p string) string {
 	return p
 }
 
-// PyPIProjectNames lists the names a project serves, for the root simple
+// ProjectNames lists the names a project serves, for the root simple
 // index: stored names, and for a VIRTUAL project those of its upstreams. A
 // REMOTE project lists what it has cached (an upstream's full index, such
 // as PyPI's, is far too large to mirror on every request).
-func (s *Service) PyPIProjectNames(ctx context.Context, p *Principal, ref string) ([]string, error) {
-	pa, err := s.Project(ctx, p, ref)
+func (f *Format) ProjectNames(ctx context.Context, p *registry.Principal, ref string) ([]string, error) {
+	pa, err := f.core.Project(ctx, p, ref)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.CanReadPackages(p, pa); err != nil {
+	if err := f.core.CanReadPackages(p, pa); err != nil {
 		return nil, err
 	}
-	sources, err := s.ReadSources(ctx, p, pa.Project, enum.PyPI)
+	sources, err := f.core.ReadSources(ctx, p, pa.Project, enum.PyPI)
 	if err != nil {
 		return nil, err
 	}
@@ -380,33 +382,33 @@ func (s *Service) PyPIProjectNames(ctx context.Context, p *Principal, ref string
 		ids[i] = src.Project.ID
 	}
 	var names []string
-	err = s.db.Pkg.Query().Where(pkg.ProjectIDIn(ids...), pkg.PackageTypeEQ(enum.PyPI), pkg.StatusIn(Installable...)).
+	err = f.core.DB().Pkg.Query().Where(pkg.ProjectIDIn(ids...), pkg.PackageTypeEQ(enum.PyPI), pkg.StatusIn(registry.Installable...)).
 		Unique(true).Order(ent.Asc(pkg.FieldName)).Select(pkg.FieldName).Scan(ctx, &names)
 	if err != nil {
-		return nil, Internal(err, "could not list packages")
+		return nil, registry.Internal(err, "could not list packages")
 	}
 	return names, nil
 }
 
-// OpenPyPIFile opens a distribution file (or its ".metadata") by SHA-256
+// OpenFile opens a distribution file (or its ".metadata") by SHA-256
 // and name. A REMOTE source that has not cached it finds it on its
 // upstream's page for the file's project name, fetches it and verifies the
 // SHA-256 the page advertised before recording it.
-func (s *Service) OpenPyPIFile(ctx context.Context, p *Principal, ref, sha256, fileName string, opt ReadOptions) (*Download, error) {
-	pa, err := s.Project(ctx, p, ref)
+func (f *Format) OpenFile(ctx context.Context, p *registry.Principal, ref, sha256, fileName string, opt registry.ReadOptions) (*registry.Download, error) {
+	pa, err := f.core.Project(ctx, p, ref)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.CanReadPackages(p, pa); err != nil {
+	if err := f.core.CanReadPackages(p, pa); err != nil {
 		return nil, err
 	}
 	sha256 = strings.ToLower(sha256)
 	dist, isMetadata := strings.CutSuffix(fileName, coreMetadataSuffix)
-	name, version, kind := parsePyPIFileName(dist)
-	if kind == pypiUnknown || len(sha256) != 64 {
-		return nil, NotFound("404 Not found")
+	name, version, kind := parseFileName(dist)
+	if kind == unknownKind || len(sha256) != 64 {
+		return nil, registry.NotFound("404 Not found")
 	}
-	sources, err := s.ReadSources(ctx, p, pa.Project, enum.PyPI)
+	sources, err := f.core.ReadSources(ctx, p, pa.Project, enum.PyPI)
 	if err != nil {
 		return nil, err
 	}
@@ -415,54 +417,54 @@ func (s *Service) OpenPyPIFile(ctx context.Context, p *Principal, ref, sha256, f
 	match := []predicate.PackageFile{packagefile.FileName(fileName)}
 	var keep func(*ent.PackageFile) bool
 	if isMetadata {
-		keep = func(f *ent.PackageFile) bool {
-			var fm pypiFileMeta
-			return json.Unmarshal(f.Metadata, &fm) == nil && fm.DistSHA256 == sha256
+		keep = func(pf *ent.PackageFile) bool {
+			var fm fileMeta
+			return json.Unmarshal(pf.Metadata, &fm) == nil && fm.DistSHA256 == sha256
 		}
 	} else {
 		match = append(match, packagefile.Sha256(sha256))
 	}
-	lookup := func(ctx context.Context, srcs []Source) (map[int]*ent.PackageFile, error) {
-		return s.StoredFiles(ctx, srcs, enum.PyPI, match, nil, keep)
+	lookup := func(ctx context.Context, srcs []registry.Source) (map[int]*ent.PackageFile, error) {
+		return f.core.StoredFiles(ctx, srcs, enum.PyPI, match, nil, keep)
 	}
 	cached, err := lookup(ctx, sources)
 	if err != nil {
 		return nil, err
 	}
-	return s.OpenFirst(ctx, sources, opt, func(src Source) *ent.PackageFile { return cached[src.Project.ID] },
-		func(ctx context.Context, src Source) (*ent.PackageFile, error) {
-			filled, err := lookup(ctx, []Source{src})
+	return f.core.OpenFirst(ctx, sources, opt, func(src registry.Source) *ent.PackageFile { return cached[src.Project.ID] },
+		func(ctx context.Context, src registry.Source) (*ent.PackageFile, error) {
+			filled, err := lookup(ctx, []registry.Source{src})
 			return filled[src.Project.ID], err
 		},
-		func(ctx context.Context, src Source) (RemoteFile, error) {
-			files, err := s.remotePyPIFiles(ctx, src.Project, name)
+		func(ctx context.Context, src registry.Source) (registry.RemoteFile, error) {
+			files, err := f.remoteFiles(ctx, src.Project, name)
 			if err != nil {
-				return RemoteFile{}, err
+				return registry.RemoteFile{}, err
 			}
 			if isMetadata {
 				// Mirrored only when the upstream gave its digest, so that
 				// it is verified like any file.
-				for _, f := range files {
-					if f.FileName == dist && f.SHA256 == sha256 && f.CoreMetadataSHA256 != "" {
-						meta, _ := json.Marshal(pypiFileMeta{DistSHA256: sha256})
-						return RemoteFile{
+				for _, file := range files {
+					if file.FileName == dist && file.SHA256 == sha256 && file.CoreMetadataSHA256 != "" {
+						meta, _ := json.Marshal(fileMeta{DistSHA256: sha256})
+						return registry.RemoteFile{
 							Project: src.Project, Format: enum.PyPI, Name: name, Version: version, FileName: fileName,
-							URL: f.upstreamURL + coreMetadataSuffix, Expect: Expected{SHA256: f.CoreMetadataSHA256}, FileMetadata: meta,
+							URL: file.upstreamURL + coreMetadataSuffix, Expect: registry.Expected{SHA256: file.CoreMetadataSHA256}, FileMetadata: meta,
 						}, nil
 					}
 				}
-				return RemoteFile{}, ErrUpstreamMiss
+				return registry.RemoteFile{}, registry.ErrUpstreamMiss
 			}
-			for _, f := range files {
-				if f.FileName == fileName && f.SHA256 == sha256 {
-					meta, _ := json.Marshal(pypiFileMeta{RequiresPython: f.RequiresPython, Yanked: f.Yanked, YankedReason: f.YankedReason})
-					pkgMeta, _ := json.Marshal(pypiPkgMeta{Name: name})
-					return RemoteFile{
+			for _, file := range files {
+				if file.FileName == fileName && file.SHA256 == sha256 {
+					meta, _ := json.Marshal(fileMeta{RequiresPython: file.RequiresPython, Yanked: file.Yanked, YankedReason: file.YankedReason})
+					pm, _ := json.Marshal(pkgMeta{Name: name})
+					return registry.RemoteFile{
 						Project: src.Project, Format: enum.PyPI, Name: name, Version: version, FileName: fileName,
-						URL: f.upstreamURL, Expect: Expected{SHA256: f.SHA256}, FileMetadata: meta, PkgMetadata: pkgMeta,
+						URL: file.upstreamURL, Expect: registry.Expected{SHA256: file.SHA256}, FileMetadata: meta, PkgMetadata: pm,
 					}, nil
 				}
 			}
-			return RemoteFile{}, ErrUpstreamMiss
+			return registry.RemoteFile{}, registry.ErrUpstreamMiss
 		})
 }

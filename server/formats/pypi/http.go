@@ -1,4 +1,4 @@
-package rest
+package pypi
 
 import (
 	"bytes"
@@ -14,35 +14,36 @@ import (
 	"strings"
 
 	"github.com/pkgreg/registry/server/registry"
+	"github.com/pkgreg/registry/server/rest"
 )
 
-const pypiRoute = "/api/v4/projects/{id}/packages/pypi"
+const route = "/api/v4/projects/{id}/packages/pypi"
 
-// registerPyPI adds the PyPI routes, GitLab's layout: twine uploads to the
+// Routes adds the PyPI routes, GitLab's layout: twine uploads to the
 // project's pypi URL, pip reads its simple index (PEP 503/691) and files.
-func (a *API) registerPyPI(handle HandleFunc) {
-	handle("POST "+pypiRoute, a.uploadPyPI)
-	handle("POST "+pypiRoute+"/{$}", a.uploadPyPI)
-	handle("GET "+pypiRoute+"/simple", a.pypiRootIndex)
-	handle("GET "+pypiRoute+"/simple/{$}", a.pypiRootIndex)
-	handle("GET "+pypiRoute+"/simple/{name}", a.pypiProjectPage)
-	handle("GET "+pypiRoute+"/simple/{name}/{$}", a.pypiProjectPage)
-	handle("GET "+pypiRoute+"/files/{sha256}/{file}", a.downloadPyPI)
-	handle("HEAD "+pypiRoute+"/files/{sha256}/{file}", a.downloadPyPI)
+func (f *Format) Routes(handle rest.HandleFunc) {
+	handle("POST "+route, f.upload)
+	handle("POST "+route+"/{$}", f.upload)
+	handle("GET "+route+"/simple", f.rootIndex)
+	handle("GET "+route+"/simple/{$}", f.rootIndex)
+	handle("GET "+route+"/simple/{name}", f.projectPage)
+	handle("GET "+route+"/simple/{name}/{$}", f.projectPage)
+	handle("GET "+route+"/files/{sha256}/{file}", f.download)
+	handle("HEAD "+route+"/files/{sha256}/{file}", f.download)
 }
 
 const (
-	maxPyPIFormField = 1 << 20  // one metadata field (a long description)
-	maxPyPIFormTotal = 16 << 20 // all metadata fields of one upload
+	maxFormField = 1 << 20  // one metadata field (a long description)
+	maxFormTotal = 16 << 20 // all metadata fields of one upload
 )
 
-// uploadPyPI reads twine's multipart form as a stream: the metadata fields
+// upload reads twine's multipart form as a stream: the metadata fields
 // come first and are held (bounded), the content part is streamed to
 // storage as it arrives.
-func (a *API) uploadPyPI(w http.ResponseWriter, r *http.Request) {
+func (f *Format) upload(w http.ResponseWriter, r *http.Request) {
 	mr, err := r.MultipartReader()
 	if err != nil {
-		WriteError(w, r, registry.Invalid("the upload must be a multipart/form-data body, as twine sends it"))
+		rest.WriteError(w, r, registry.Invalid("the upload must be a multipart/form-data body, as twine sends it"))
 		return
 	}
 	fields := map[string]string{}
@@ -53,34 +54,34 @@ func (a *API) uploadPyPI(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		if err != nil {
-			WriteError(w, r, registry.Invalid("malformed multipart body: %v", err))
+			rest.WriteError(w, r, registry.Invalid("malformed multipart body: %v", err))
 			return
 		}
 		name := part.FormName()
 		if name == "content" {
-			a.storePyPIContent(w, r, fields, part)
+			f.storeContent(w, r, fields, part)
 			return
 		}
-		v, err := io.ReadAll(io.LimitReader(part, maxPyPIFormField+1))
+		v, err := io.ReadAll(io.LimitReader(part, maxFormField+1))
 		total += len(v)
 		switch {
 		case err != nil:
-			WriteError(w, r, registry.Invalid("malformed multipart body: %v", err))
+			rest.WriteError(w, r, registry.Invalid("malformed multipart body: %v", err))
 			return
-		case len(v) > maxPyPIFormField || total > maxPyPIFormTotal:
-			WriteError(w, r, registry.TooLarge("the form's metadata fields are too large"))
+		case len(v) > maxFormField || total > maxFormTotal:
+			rest.WriteError(w, r, registry.TooLarge("the form's metadata fields are too large"))
 			return
 		}
 		if _, dup := fields[name]; !dup { // repeated fields (classifiers) keep the first
 			fields[name] = string(v)
 		}
 	}
-	WriteError(w, r, registry.Invalid("content is missing: the form needs a file part named content"))
+	rest.WriteError(w, r, registry.Invalid("content is missing: the form needs a file part named content"))
 }
 
-func (a *API) storePyPIContent(w http.ResponseWriter, r *http.Request, fields map[string]string, content io.Reader) {
+func (f *Format) storeContent(w http.ResponseWriter, r *http.Request, fields map[string]string, content io.Reader) {
 	if action, ok := fields[":action"]; ok && action != "file_upload" {
-		WriteError(w, r, registry.Invalid(":action %q is not supported; only file_upload is", action))
+		rest.WriteError(w, r, registry.Invalid(":action %q is not supported; only file_upload is", action))
 		return
 	}
 	exp := registry.Expected{}
@@ -90,22 +91,22 @@ func (a *API) storePyPIContent(w http.ResponseWriter, r *http.Request, fields ma
 			continue
 		}
 		if _, err := hex.DecodeString(v); err != nil || (field == "sha256_digest" && len(v) != 64) || (field == "md5_digest" && len(v) != 32) {
-			WriteError(w, r, registry.Invalid("%s must be a hexadecimal digest", field))
+			rest.WriteError(w, r, registry.Invalid("%s must be a hexadecimal digest", field))
 			return
 		}
 		*dst = v
 	}
-	in := registry.PyPIUpload{
+	in := Upload{
 		ProjectRef: r.PathValue("id"), Name: fields["name"], Version: fields["version"],
 		FileName: partFileName(content), RequiresPython: fields["requires_python"], Summary: fields["summary"],
 		FileType: fields["filetype"],
 		Body:     content, Size: -1, Expect: exp,
 	}
-	if _, err := a.Svc.UploadPyPI(r.Context(), registry.PrincipalFrom(r.Context()), in); err != nil {
-		PackageError(w, r, err)
+	if _, err := f.Upload(r.Context(), registry.PrincipalFrom(r.Context()), in); err != nil {
+		rest.PackageError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusCreated, map[string]string{"message": "201 Created"})
+	rest.WriteJSON(w, http.StatusCreated, map[string]string{"message": "201 Created"})
 }
 
 // partFileName is the content part's file name (without any directory a
@@ -120,14 +121,14 @@ func partFileName(part io.Reader) string {
 
 // PEP 691 media types.
 const (
-	pypiJSON = "application/vnd.pypi.simple.v1+json"
-	pypiHTML = "application/vnd.pypi.simple.v1+html"
+	mediaJSON = "application/vnd.pypi.simple.v1+json"
+	mediaHTML = "application/vnd.pypi.simple.v1+html"
 )
 
-// negotiatePyPI picks the response form from Accept (PEP 691): the
+// negotiate picks the response form from Accept (PEP 691): the
 // highest-q type we serve; HTML when Accept is absent. "" means nothing
 // acceptable (406).
-func negotiatePyPI(accept string) string {
+func negotiate(accept string) string {
 	if strings.TrimSpace(accept) == "" {
 		return "text/html"
 	}
@@ -145,10 +146,10 @@ func negotiatePyPI(accept string) string {
 		}
 		var served string
 		switch mt {
-		case pypiJSON, "application/vnd.pypi.simple.latest+json":
-			served = pypiJSON
-		case pypiHTML, "application/vnd.pypi.simple.latest+html":
-			served = pypiHTML
+		case mediaJSON, "application/vnd.pypi.simple.latest+json":
+			served = mediaJSON
+		case mediaHTML, "application/vnd.pypi.simple.latest+html":
+			served = mediaHTML
 		case "text/html", "text/*", "*/*":
 			served = "text/html"
 		}
@@ -159,19 +160,19 @@ func negotiatePyPI(accept string) string {
 	return best
 }
 
-func (a *API) pypiRootIndex(w http.ResponseWriter, r *http.Request) {
-	ctype := negotiatePyPI(r.Header.Get("Accept"))
+func (f *Format) rootIndex(w http.ResponseWriter, r *http.Request) {
+	ctype := negotiate(r.Header.Get("Accept"))
 	if ctype == "" {
 		writeNotAcceptable(w)
 		return
 	}
-	names, err := a.Svc.PyPIProjectNames(r.Context(), registry.PrincipalFrom(r.Context()), r.PathValue("id"))
+	names, err := f.ProjectNames(r.Context(), registry.PrincipalFrom(r.Context()), r.PathValue("id"))
 	if err != nil {
-		PackageError(w, r, err)
+		rest.PackageError(w, r, err)
 		return
 	}
 	w.Header().Set("Vary", "Accept")
-	if ctype == pypiJSON {
+	if ctype == mediaJSON {
 		type project struct {
 			Name string `json:"name"`
 		}
@@ -182,7 +183,7 @@ func (a *API) pypiRootIndex(w http.ResponseWriter, r *http.Request) {
 		for _, n := range names {
 			out.Projects = append(out.Projects, project{n})
 		}
-		writePyPI(w, r, ctype, out)
+		writeIndex(w, r, ctype, out)
 		return
 	}
 	var b strings.Builder
@@ -191,18 +192,18 @@ func (a *API) pypiRootIndex(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(&b, "<a href=\"%s/\">%s</a><br/>\n", html.EscapeString(url.PathEscape(n)), html.EscapeString(n))
 	}
 	b.WriteString("</body></html>\n")
-	writePyPI(w, r, ctype, b.String())
+	writeIndex(w, r, ctype, b.String())
 }
 
-func (a *API) pypiProjectPage(w http.ResponseWriter, r *http.Request) {
+func (f *Format) projectPage(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if norm := registry.NormalizePyPIName(name); norm != name {
+	if norm := NormalizeName(name); norm != name {
 		// PEP 503: clients may ask for any spelling; send them to the
 		// normalized URL, keeping the trailing slash.
 		// The target is built from the route's parts, not by editing
 		// r.URL.Path: that is decoded, and an encoded-path :id
 		// (acme%2Fpystd) would come back as acme/pystd, a 404.
-		target := ProjectPath(r) + "/packages/pypi/simple/" + url.PathEscape(norm)
+		target := rest.ProjectPath(r) + "/packages/pypi/simple/" + url.PathEscape(norm)
 		if strings.HasSuffix(r.URL.Path, "/") {
 			target += "/"
 		}
@@ -212,28 +213,28 @@ func (a *API) pypiProjectPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target, http.StatusMovedPermanently)
 		return
 	}
-	ctype := negotiatePyPI(r.Header.Get("Accept"))
+	ctype := negotiate(r.Header.Get("Accept"))
 	if ctype == "" {
 		writeNotAcceptable(w)
 		return
 	}
-	page, err := a.Svc.PyPIPage(r.Context(), registry.PrincipalFrom(r.Context()), r.PathValue("id"), name)
+	page, err := f.Page(r.Context(), registry.PrincipalFrom(r.Context()), r.PathValue("id"), name)
 	if err != nil {
-		PackageError(w, r, err)
+		rest.PackageError(w, r, err)
 		return
 	}
 	w.Header().Set("Vary", "Accept")
 	w.Header().Set("X-Registry-Upstream", strings.Join(page.Upstreams, ", "))
-	filesURL := a.ProjectURL(r) + "/packages/pypi/files/"
-	fileURL := func(f registry.PyPIFile) string { return filesURL + f.SHA256 + "/" + url.PathEscape(f.FileName) }
-	if ctype == pypiJSON {
-		writePyPI(w, r, ctype, pypiPageJSON(page, fileURL))
+	filesURL := f.api.ProjectURL(r) + "/packages/pypi/files/"
+	fileURL := func(file File) string { return filesURL + file.SHA256 + "/" + url.PathEscape(file.FileName) }
+	if ctype == mediaJSON {
+		writeIndex(w, r, ctype, pageJSON(page, fileURL))
 		return
 	}
-	writePyPI(w, r, ctype, pypiPageHTML(page, fileURL))
+	writeIndex(w, r, ctype, pageHTML(page, fileURL))
 }
 
-func pypiPageJSON(page *registry.PyPIPage, fileURL func(registry.PyPIFile) string) any {
+func pageJSON(page *Page, fileURL func(File) string) any {
 	type fileJSON struct {
 		Filename       string            `json:"filename"`
 		URL            string            `json:"url"`
@@ -279,7 +280,7 @@ func pypiPageJSON(page *registry.PyPIPage, fileURL func(registry.PyPIFile) strin
 	return out
 }
 
-func pypiPageHTML(page *registry.PyPIPage, fileURL func(registry.PyPIFile) string) string {
+func pageHTML(page *Page, fileURL func(File) string) string {
 	var b strings.Builder
 	b.Grow(200 * (len(page.Files) + 1))
 	name := html.EscapeString(page.Name)
@@ -302,14 +303,14 @@ func pypiPageHTML(page *registry.PyPIPage, fileURL func(registry.PyPIFile) strin
 }
 
 func writeNotAcceptable(w http.ResponseWriter) {
-	WriteJSON(w, http.StatusNotAcceptable, map[string]string{
-		"message": "406 Not Acceptable - ask for " + pypiJSON + ", " + pypiHTML + " or text/html"})
+	rest.WriteJSON(w, http.StatusNotAcceptable, map[string]string{
+		"message": "406 Not Acceptable - ask for " + mediaJSON + ", " + mediaHTML + " or text/html"})
 }
 
-// writePyPI sends an index response; v is HTML text or a JSON value. Its
+// writeIndex sends an index response; v is HTML text or a JSON value. Its
 // ETag is a digest of the rendered page (pages are small, and one page may
 // merge several upstreams' documents), answering If-None-Match with 304.
-func writePyPI(w http.ResponseWriter, r *http.Request, ctype string, v any) {
+func writeIndex(w http.ResponseWriter, r *http.Request, ctype string, v any) {
 	w.Header().Set("Cache-Control", "private, max-age=0, must-revalidate")
 	var body []byte
 	if s, ok := v.(string); ok {
@@ -322,7 +323,7 @@ func writePyPI(w http.ResponseWriter, r *http.Request, ctype string, v any) {
 		_ = enc.Encode(v)
 		body = buf.Bytes()
 	}
-	if NotModified(w, r, BodyETag(ctype, body)) {
+	if rest.NotModified(w, r, rest.BodyETag(ctype, body)) {
 		return
 	}
 	w.Header().Set("Content-Type", ctype)
@@ -330,12 +331,12 @@ func writePyPI(w http.ResponseWriter, r *http.Request, ctype string, v any) {
 	_, _ = w.Write(body)
 }
 
-func (a *API) downloadPyPI(w http.ResponseWriter, r *http.Request) {
-	d, err := a.Svc.OpenPyPIFile(r.Context(), registry.PrincipalFrom(r.Context()), r.PathValue("id"),
-		r.PathValue("sha256"), r.PathValue("file"), ReadOptions(r))
+func (f *Format) download(w http.ResponseWriter, r *http.Request) {
+	d, err := f.OpenFile(r.Context(), registry.PrincipalFrom(r.Context()), r.PathValue("id"),
+		r.PathValue("sha256"), r.PathValue("file"), rest.ReadOptions(r))
 	if err != nil {
-		PackageError(w, r, err)
+		rest.PackageError(w, r, err)
 		return
 	}
-	ServeDownload(w, r, d)
+	rest.ServeDownload(w, r, d)
 }
