@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/pkgreg/registry/graph"
+	"github.com/pkgreg/registry/server/formats/gomod"
 	"github.com/pkgreg/registry/server/formats/pypi"
 	"github.com/pkgreg/registry/server/registry"
 	"github.com/pkgreg/registry/server/rest"
@@ -21,6 +22,7 @@ type Format interface {
 // line here.
 func formats(svc *registry.Service, api *rest.API) []Format {
 	return []Format{
+		gomod.New(svc, api),
 		pypi.New(svc, api),
 	}
 }

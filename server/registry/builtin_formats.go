@@ -2,9 +2,6 @@ package registry
 
 import (
 	"net/url"
-	"path"
-
-	"golang.org/x/mod/module"
 
 	"github.com/pkgreg/registry/ent"
 	"github.com/pkgreg/registry/server/registry/enum"
@@ -26,13 +23,5 @@ func (s *Service) registerBuiltinFormats() {
 	}})
 	s.RegisterFormat(builtinFormat{enum.NPM, func(pk *ent.Pkg, f *ent.PackageFile) string {
 		return "npm/" + npmEscapedName(pk.Name) + "/-/" + url.PathEscape(f.FileName)
-	}})
-	s.RegisterFormat(builtinFormat{enum.Golang, func(pk *ent.Pkg, f *ent.PackageFile) string {
-		if escPath, err := module.EscapePath(pk.Name); err == nil {
-			if escVersion, err := module.EscapeVersion(pk.Version); err == nil {
-				return "go/" + escPath + "/@v/" + escVersion + path.Ext(f.FileName)
-			}
-		}
-		return ""
 	}})
 }
