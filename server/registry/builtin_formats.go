@@ -22,9 +22,6 @@ func (b builtinFormat) Type() enum.Format                                   { re
 func (b builtinFormat) DownloadPath(pk *ent.Pkg, f *ent.PackageFile) string { return b.path(pk, f) }
 
 func (s *Service) registerBuiltinFormats() {
-	s.RegisterFormat(builtinFormat{enum.Generic, func(pk *ent.Pkg, f *ent.PackageFile) string {
-		return "generic/" + url.PathEscape(pk.Name) + "/" + url.PathEscape(pk.Version) + "/" + f.FileName
-	}})
 	s.RegisterFormat(builtinFormat{enum.PyPI, func(pk *ent.Pkg, f *ent.PackageFile) string {
 		// A PEP 658 core metadata file is served under its wheel's digest
 		// (files/<wheel sha256>/<wheel>.metadata), as the index links it.
