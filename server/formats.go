@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/pkgreg/registry/graph"
+	"github.com/pkgreg/registry/server/formats/generic"
 	"github.com/pkgreg/registry/server/formats/gomod"
 	"github.com/pkgreg/registry/server/formats/pypi"
 	"github.com/pkgreg/registry/server/registry"
@@ -22,8 +23,9 @@ type Format interface {
 // line here.
 func formats(svc *registry.Service, api *rest.API) []Format {
 	return []Format{
-		gomod.New(svc, api),
+		generic.New(svc, api),
 		pypi.New(svc, api),
+		gomod.New(svc, api),
 	}
 }
 

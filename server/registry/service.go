@@ -78,7 +78,6 @@ func New(o Options) (*Service, error) {
 		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, dialect: dialectOr(o.Dialect), remote: newRemoteFetcher(o.RemoteAllowCIDRs),
 		meta: newMetaCache(o.MetadataCacheBytes)}
 	s.usage = newUsage(usageFlushInterval, s.flushUsageInBackground)
-	s.registerBuiltinFormats()
 	return s, nil
 }
 

@@ -32,10 +32,10 @@ func (a *API) ProjectURL(r *http.Request) string {
 }
 
 // AddTrailingSlash redirects to the request's path plus "/", as ServeMux
-// does for a subtree pattern (genericRoute) asked without its slash, but
-// from the escaped path: ServeMux builds that Location from the decoded
-// path, turning acme%2Fpystd into acme/pystd, a 404. 307 keeps the method,
-// like ServeMux's.
+// does for a subtree pattern (the generic format's {file...} route) asked
+// without its slash, but from the escaped path: ServeMux builds that
+// Location from the decoded path, turning acme%2Fpystd into acme/pystd, a
+// 404. 307 keeps the method, like ServeMux's.
 func AddTrailingSlash(w http.ResponseWriter, r *http.Request) {
 	target := r.URL.EscapedPath() + "/"
 	if r.URL.RawQuery != "" {
