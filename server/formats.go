@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/pkgreg/registry/server/formats/npm"
 	"github.com/pkgreg/registry/server/registry"
 	"github.com/pkgreg/registry/server/rest"
 )
@@ -18,5 +19,7 @@ type Format interface {
 // formats are the formats this registry serves. Adding a format is one
 // line here.
 func formats(svc *registry.Service, api *rest.API) []Format {
-	return []Format{}
+	return []Format{
+		npm.New(svc, api),
+	}
 }

@@ -35,9 +35,6 @@ func (s *Service) registerBuiltinFormats() {
 		}
 		return "pypi/files/" + sha + "/" + url.PathEscape(f.FileName)
 	}})
-	s.RegisterFormat(builtinFormat{enum.NPM, func(pk *ent.Pkg, f *ent.PackageFile) string {
-		return "npm/" + npmEscapedName(pk.Name) + "/-/" + url.PathEscape(f.FileName)
-	}})
 	s.RegisterFormat(builtinFormat{enum.Golang, func(pk *ent.Pkg, f *ent.PackageFile) string {
 		if escPath, err := module.EscapePath(pk.Name); err == nil {
 			if escVersion, err := module.EscapeVersion(pk.Version); err == nil {

@@ -31,7 +31,6 @@ func (a *API) Register(mux *http.ServeMux, wrap func(http.Handler) http.Handler)
 	handle := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, wrap(h)) }
 	// Each format registers its own routes (one file per format).
 	a.registerPyPI(handle)
-	a.registerNPM(handle)
 	a.registerGoProxy(handle)
 	a.registerGeneric(handle)
 	handle("GET /api/v4/projects/{id}/packages", a.listProjectPackages)

@@ -1,4 +1,4 @@
-package registry
+package npm
 
 import (
 	"slices"
@@ -7,13 +7,13 @@ import (
 
 func TestNPMNameRules(t *testing.T) {
 	for _, ok := range []string{"left-pad", "@acme/util", "a", "x.y_z~1", "@a-b/c.d"} {
-		if err := ValidateNPMName(ok); err != nil {
+		if err := ValidateName(ok); err != nil {
 			t.Errorf("%q refused: %v", ok, err)
 		}
 	}
 	for _, bad := range []string{"", "Left-Pad", ".hidden", "_private", "@acme/", "@/x", "a b", "a/b", "@a/b/c", "node_modules",
 		"caf\u00e9", string(make([]byte, 215))} {
-		if ValidateNPMName(bad) == nil {
+		if ValidateName(bad) == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
@@ -23,12 +23,12 @@ func TestNPMVersionOrder(t *testing.T) {
 	// semver.org's precedence example, plus numeric fields compared as numbers.
 	want := []string{"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11",
 		"1.0.0-rc.1", "1.0.0", "1.2.0", "1.10.0", "2.0.0", "10.0.0"}
-	pk := &NPMPackage{Versions: map[string]*npmVersion{}}
+	pk := &Package{Versions: map[string]*pkgVersion{}}
 	for _, v := range want {
-		if err := ValidateNPMVersion(v); err != nil {
+		if err := ValidateVersion(v); err != nil {
 			t.Fatal(err)
 		}
-		pk.Versions[v] = &npmVersion{Version: v}
+		pk.Versions[v] = &pkgVersion{Version: v}
 	}
 	for range 5 {
 		if got := pk.sortedVersions(); !slices.Equal(got, want) {
@@ -39,7 +39,7 @@ func TestNPMVersionOrder(t *testing.T) {
 		t.Fatalf("latest without a tag: %s", got)
 	}
 	for _, bad := range []string{"1.0", "v1.0.0", "01.0.0", "1.0.0-", "1.0.0+"} {
-		if ValidateNPMVersion(bad) == nil {
+		if ValidateVersion(bad) == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
