@@ -4,6 +4,7 @@ import (
 	"github.com/pkgreg/registry/graph"
 	"github.com/pkgreg/registry/server/formats/generic"
 	"github.com/pkgreg/registry/server/formats/gomod"
+	"github.com/pkgreg/registry/server/formats/npm"
 	"github.com/pkgreg/registry/server/formats/pypi"
 	"github.com/pkgreg/registry/server/registry"
 	"github.com/pkgreg/registry/server/rest"
@@ -25,6 +26,7 @@ func formats(svc *registry.Service, api *rest.API) []Format {
 	return []Format{
 		generic.New(svc, api),
 		pypi.New(svc, api),
+		npm.New(svc, api),
 		gomod.New(svc, api),
 	}
 }

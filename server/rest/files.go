@@ -29,8 +29,8 @@ type HandleFunc func(pattern string, h http.HandlerFunc)
 // Routes go on the server's one mux so that metrics see their patterns.
 func (a *API) Register(mux *http.ServeMux, wrap func(http.Handler) http.Handler) {
 	handle := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, wrap(h)) }
-	// Each format registers its own routes (one file per format).
-	a.registerNPM(handle)
+	// The formats add their own routes (server/formats.go); these are
+	// GitLab's format-independent packages API.
 	handle("GET /api/v4/projects/{id}/packages", a.listProjectPackages)
 	handle("GET /api/v4/groups/{id}/packages", a.listGroupPackages)
 	handle("GET /api/v4/projects/{id}/packages/{package_id}", a.getPackage)

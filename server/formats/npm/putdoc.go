@@ -1,4 +1,4 @@
-package registry
+package npm
 
 import (
 	"bufio"
@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/pkgreg/registry/server/registry"
 )
 
 // Reading npm's publish document in a stream. The document is
@@ -16,7 +18,7 @@ import (
 //	 "_attachments": {"name-1.0.0.tgz": {"content_type": ..., "data": "<base64>", "length": N}}}
 //
 // and the base64 data is the tarball, as large as the package. Everything
-// but the data is decoded with a json.Decoder (bounded by maxNPMDocument);
+// but the data is decoded with a json.Decoder (bounded by maxDocument);
 // at the "data" key the walk switches to reading the raw JSON string and
 // decoding base64 as the store reads it, so the tarball is never held in
 // memory. npm writes "versions" before "_attachments", so the version and
@@ -25,12 +27,12 @@ import (
 // (primed with the path it is at) and checks the rest of the document
 // before the store sees end of file: a malformed tail stores nothing.
 
-// maxNPMDocument bounds the JSON of a PUT outside the tarball's data
+// maxDocument bounds the JSON of a PUT outside the tarball's data
 // (manifests, readme, dist-tags); that part is held in memory.
-const maxNPMDocument = 16 << 20
+const maxDocument = 16 << 20
 
-// npmPutDoc is what the walk found in a PUT document.
-type npmPutDoc struct {
+// putDoc is what the walk found in a PUT document.
+type putDoc struct {
 	Name     string
 	Versions map[string]json.RawMessage
 	DistTags map[string]string
@@ -41,7 +43,7 @@ type npmPutDoc struct {
 }
 
 // meteredReader counts the document bytes outside the attachment data
-// and stops the stream once they pass maxNPMDocument.
+// and stops the stream once they pass maxDocument.
 type meteredReader struct {
 	r        io.Reader
 	meta     int64
@@ -53,28 +55,28 @@ func (m *meteredReader) Read(p []byte) (int, error) {
 	n, err := m.r.Read(p)
 	if !m.inData {
 		m.meta += int64(n)
-		if m.meta > maxNPMDocument {
+		if m.meta > maxDocument {
 			m.exceeded = true
-			return 0, errNPMDocumentTooLarge
+			return 0, errDocumentTooLarge
 		}
 	}
 	return n, err
 }
 
-var errNPMDocumentTooLarge = TooLarge("the package document outside the tarball exceeds %d bytes", maxNPMDocument)
+var errDocumentTooLarge = registry.TooLarge("the package document outside the tarball exceeds %d bytes", maxDocument)
 
 // docError turns a decoding failure into what the client is told.
 func docError(m *meteredReader, err error) error {
-	var de *Error
+	var de *registry.Error
 	switch {
 	case m.exceeded:
-		return errNPMDocumentTooLarge
+		return errDocumentTooLarge
 	case errors.As(err, &de):
 		return err
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return Invalid("malformed JSON: the document ends early")
+		return registry.Invalid("malformed JSON: the document ends early")
 	}
-	return Invalid("malformed JSON: %v", err)
+	return registry.Invalid("malformed JSON: %v", err)
 }
 
 func expectDelim(dec *json.Decoder, want json.Delim) error {
@@ -83,7 +85,7 @@ func expectDelim(dec *json.Decoder, want json.Delim) error {
 		return err
 	}
 	if d, ok := tok.(json.Delim); !ok || d != want {
-		return Invalid("malformed package document: expected %q, found %v", string(want), tok)
+		return registry.Invalid("malformed package document: expected %q, found %v", string(want), tok)
 	}
 	return nil
 }
@@ -95,7 +97,7 @@ func nextKey(dec *json.Decoder) (string, error) {
 	}
 	k, ok := tok.(string)
 	if !ok {
-		return "", Invalid("malformed package document: expected a key, found %v", tok)
+		return "", registry.Invalid("malformed package document: expected a key, found %v", tok)
 	}
 	return k, nil
 }
@@ -104,7 +106,7 @@ func nextKey(dec *json.Decoder) (string, error) {
 func expectEnd(dec *json.Decoder) error {
 	if _, err := dec.Token(); err != io.EOF {
 		if err == nil {
-			return Invalid("malformed JSON: data after the document")
+			return registry.Invalid("malformed JSON: data after the document")
 		}
 		return err
 	}
@@ -114,7 +116,7 @@ func expectEnd(dec *json.Decoder) error {
 // walkUntilData decodes the document up to the attachment's data. It
 // answers true when it stopped there (the raw string follows in the
 // stream), false when it read a whole document without data.
-func (d *npmPutDoc) walkUntilData(dec *json.Decoder) (bool, error) {
+func (d *putDoc) walkUntilData(dec *json.Decoder) (bool, error) {
 	d.Length = -1
 	if err := expectDelim(dec, '{'); err != nil {
 		return false, err
@@ -131,7 +133,7 @@ func (d *npmPutDoc) walkUntilData(dec *json.Decoder) (bool, error) {
 			continue
 		}
 		if d.Versions == nil {
-			return false, Invalid("malformed package document: \"versions\" must come before \"_attachments\"")
+			return false, registry.Invalid("malformed package document: \"versions\" must come before \"_attachments\"")
 		}
 		if err := expectDelim(dec, '{'); err != nil {
 			return false, err
@@ -160,7 +162,7 @@ func (d *npmPutDoc) walkUntilData(dec *json.Decoder) (bool, error) {
 				return false, err
 			}
 		}
-		return false, Invalid("the attachment %q has no data", d.AttachmentKey)
+		return false, registry.Invalid("the attachment %q has no data", d.AttachmentKey)
 	}
 	if err := expectDelim(dec, '}'); err != nil {
 		return false, err
@@ -170,7 +172,7 @@ func (d *npmPutDoc) walkUntilData(dec *json.Decoder) (bool, error) {
 
 // rootField decodes one top-level field; after the data, fields the
 // publish needs earlier are refused.
-func (d *npmPutDoc) rootField(dec *json.Decoder, key string, afterData bool) error {
+func (d *putDoc) rootField(dec *json.Decoder, key string, afterData bool) error {
 	var skip json.RawMessage // skipped, but still checked
 	target := any(&skip)
 	switch key {
@@ -181,28 +183,28 @@ func (d *npmPutDoc) rootField(dec *json.Decoder, key string, afterData bool) err
 	case "dist-tags":
 		target = &d.DistTags
 	case "_attachments":
-		return Invalid("a publish carries exactly one tarball attachment")
+		return registry.Invalid("a publish carries exactly one tarball attachment")
 	}
 	if afterData && target != any(&skip) {
-		return Invalid("malformed package document: %q must come before \"_attachments\"", key)
+		return registry.Invalid("malformed package document: %q must come before \"_attachments\"", key)
 	}
 	if err := dec.Decode(target); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return Invalid("malformed package document: %q has the wrong type", key)
+			return registry.Invalid("malformed package document: %q has the wrong type", key)
 		}
 		return err
 	}
 	return nil
 }
 
-func (d *npmPutDoc) attachmentField(dec *json.Decoder, key string) error {
+func (d *putDoc) attachmentField(dec *json.Decoder, key string) error {
 	switch key {
 	case "data":
-		return Invalid("the attachment %q has its data twice", d.AttachmentKey)
+		return registry.Invalid("the attachment %q has its data twice", d.AttachmentKey)
 	case "length":
 		if err := dec.Decode(&d.Length); err != nil {
-			return Invalid("the attachment's length must be a whole number")
+			return registry.Invalid("the attachment's length must be a whole number")
 		}
 		return nil
 	}
@@ -212,12 +214,12 @@ func (d *npmPutDoc) attachmentField(dec *json.Decoder, key string) error {
 
 // resumePrefix is the path the walk was at when the data began: a fresh
 // decoder reads it and then the rest of the real stream.
-func (d *npmPutDoc) resumePrefix() string {
+func (d *putDoc) resumePrefix() string {
 	return `{"_attachments":{` + jsonString(d.AttachmentKey) + `:{"data":""`
 }
 
 // finishAfterData walks the rest of the document after the data string.
-func (d *npmPutDoc) finishAfterData(dec *json.Decoder) error {
+func (d *putDoc) finishAfterData(dec *json.Decoder) error {
 	for _, step := range []func() error{
 		func() error { return expectDelim(dec, '{') },
 		func() error { _, err := nextKey(dec); return err },
@@ -244,7 +246,7 @@ func (d *npmPutDoc) finishAfterData(dec *json.Decoder) error {
 		return err
 	}
 	if dec.More() {
-		return Invalid("a publish carries exactly one tarball attachment")
+		return registry.Invalid("a publish carries exactly one tarball attachment")
 	}
 	if err := expectDelim(dec, '}'); err != nil {
 		return err
@@ -276,7 +278,7 @@ func startString(r *bufio.Reader) error {
 				continue
 			}
 			if c != want {
-				return Invalid("malformed package document: the attachment's data must be a base64 string")
+				return registry.Invalid("malformed package document: the attachment's data must be a base64 string")
 			}
 			break
 		}
@@ -321,7 +323,7 @@ func (s *jsonStringReader) Read(p []byte) (int, error) {
 			s.done = true
 			return n, nil
 		case c < 0x20:
-			return n, Invalid("malformed JSON: a control character in the attachment's data")
+			return n, registry.Invalid("malformed JSON: a control character in the attachment's data")
 		}
 		b, err := s.unescape()
 		if err != nil {
@@ -350,11 +352,11 @@ func (s *jsonStringReader) unescape() (byte, error) {
 		}
 		var v int
 		if _, err := fmt.Sscanf(string(hex[:]), "%04x", &v); err != nil || v >= 0x80 {
-			return 0, Invalid("the attachment's data is not valid base64")
+			return 0, registry.Invalid("the attachment's data is not valid base64")
 		}
 		return byte(v), nil
 	}
-	return 0, Invalid("malformed JSON: a bad escape in the attachment's data")
+	return 0, registry.Invalid("malformed JSON: a bad escape in the attachment's data")
 }
 
 // attachmentReader yields the decoded tarball. At the end of the data it
@@ -383,7 +385,7 @@ func (a *attachmentReader) Read(p []byte) (int, error) {
 	case err != nil:
 		var ce base64.CorruptInputError
 		if errors.As(err, &ce) {
-			err = Invalid("the attachment's data is not valid base64")
+			err = registry.Invalid("the attachment's data is not valid base64")
 		}
 		a.err = err
 	}

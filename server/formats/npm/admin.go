@@ -1,4 +1,4 @@
-package registry
+package npm
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/pkgreg/registry/ent/packagetag"
 	"github.com/pkgreg/registry/ent/pkg"
 	"github.com/pkgreg/registry/ent/predicate"
+	"github.com/pkgreg/registry/server/registry"
 	"github.com/pkgreg/registry/server/registry/enum"
 )
 
@@ -18,36 +19,36 @@ import (
 // or DELETEs ".../-rev/<rev>" (unpublish of the package). A rev that is no
 // longer current answers 409, so a concurrent change is never overwritten.
 
-// npmWrite checks p may change ref's packages (canDo) and loads the
+// writable checks p may change ref's packages (canDo) and loads the
 // package (nil when the project has no such name).
-func (s *Service) npmWrite(ctx context.Context, p *Principal, ref, name string, canDo func(*Principal, *ProjectAccess) error) (*ProjectAccess, *NPMPackage, error) {
-	pa, err := s.Project(ctx, p, ref)
+func (f *Format) writable(ctx context.Context, p *registry.Principal, ref, name string, canDo func(*registry.Principal, *registry.ProjectAccess) error) (*registry.ProjectAccess, *Package, error) {
+	pa, err := f.core.Project(ctx, p, ref)
 	if err != nil {
 		return nil, nil, err
 	}
 	if err := canDo(p, pa); err != nil {
 		return nil, nil, err
 	}
-	if err := ValidateNPMName(name); err != nil {
+	if err := ValidateName(name); err != nil {
 		return nil, nil, err
 	}
-	if err := RequireStandard(pa.Project); err != nil {
+	if err := registry.RequireStandard(pa.Project); err != nil {
 		return nil, nil, err
 	}
-	cur, _, err := s.storedNPMPackage(ctx, pa.Project, name, true)
+	cur, _, err := f.storedPackage(ctx, pa.Project, name, true)
 	return pa, cur, err
 }
 
-// npmWriteExisting is npmWrite for a change of a package that must exist.
-func (s *Service) npmWriteExisting(ctx context.Context, p *Principal, ref, name string, canDo func(*Principal, *ProjectAccess) error) (*ProjectAccess, *NPMPackage, error) {
-	pa, cur, err := s.npmWrite(ctx, p, ref, name, canDo)
+// writableExisting is writable for a change of a package that must exist.
+func (f *Format) writableExisting(ctx context.Context, p *registry.Principal, ref, name string, canDo func(*registry.Principal, *registry.ProjectAccess) error) (*registry.ProjectAccess, *Package, error) {
+	pa, cur, err := f.writable(ctx, p, ref, name, canDo)
 	if err == nil && cur == nil {
-		err = NotFound("404 Not found - package %s", name)
+		err = registry.NotFound("404 Not found - package %s", name)
 	}
 	return pa, cur, err
 }
 
-func checkRev(cur *NPMPackage, rev string) error {
+func checkRev(cur *Package, rev string) error {
 	if rev != "" && rev != cur.Rev {
 		return revConflict(cur.Name, rev)
 	}
@@ -55,7 +56,7 @@ func checkRev(cur *NPMPackage, rev string) error {
 }
 
 func revConflict(name, rev string) error {
-	return Conflict("409 Conflict - %s changed since revision %s was read; read it again and retry", name, rev)
+	return registry.Conflict("409 Conflict - %s changed since revision %s was read; read it again and retry", name, rev)
 }
 
 // checkRevInTx checks npm's _rev again inside the write's transaction,
@@ -63,44 +64,44 @@ func revConflict(name, rev string) error {
 // PostgreSQL; SQLite runs write transactions one at a time), so two
 // writers that read the same revision cannot both commit: the second sees
 // the first's change and gets 409.
-func (s *Service) checkRevInTx(ctx context.Context, tx *ent.Tx, projectID int, name, rev string) error {
+func (f *Format) checkRevInTx(ctx context.Context, tx *ent.Tx, projectID int, name, rev string) error {
 	if rev == "" {
 		return nil
 	}
 	if _, err := tx.Pkg.Update().Where(pkg.ProjectID(projectID), pkg.PackageTypeEQ(enum.NPM), pkg.Name(name)).
-		SetUpdatedAt(s.now()).Save(ctx); err != nil {
+		SetUpdatedAt(f.core.Now()).Save(ctx); err != nil {
 		return err
 	}
 	db := tx.Client()
-	stamp, err := s.NameStamp(ctx, db, projectID, enum.NPM, name)
+	stamp, err := f.core.NameStamp(ctx, db, projectID, enum.NPM, name)
 	if err != nil {
 		return err
 	}
-	tags, err := npmTags(ctx, db, projectID, name)
+	tags, err := readTags(ctx, db, projectID, name)
 	if err != nil {
 		return err
 	}
-	if npmRevision(stamp, tags) != rev {
+	if revision(stamp, tags) != rev {
 		return revConflict(name, rev)
 	}
 	return nil
 }
 
-// updateNPMVersions applies a PUT without a tarball: "deprecated" changes
+// updateVersions applies a PUT without a tarball: "deprecated" changes
 // of the listed versions and, with a rev, the removal of the versions the
 // document no longer lists (MAINTAINER+) with its dist-tags.
-func (s *Service) updateNPMVersions(ctx context.Context, p *Principal, pa *ProjectAccess, in NPMPut, doc *npmPutDoc) error {
-	cur, ok, err := s.storedNPMPackage(ctx, pa.Project, in.Name, true)
+func (f *Format) updateVersions(ctx context.Context, p *registry.Principal, pa *registry.ProjectAccess, in Put, doc *putDoc) error {
+	cur, ok, err := f.storedPackage(ctx, pa.Project, in.Name, true)
 	if err != nil {
 		return err
 	}
 	for v := range doc.Versions {
 		if !ok || cur.Versions[v] == nil {
-			return Invalid("version %s of %s has no tarball: a publish needs it in _attachments", v, in.Name)
+			return registry.Invalid("version %s of %s has no tarball: a publish needs it in _attachments", v, in.Name)
 		}
 	}
 	if !ok {
-		return NotFound("404 Not found - package %s", in.Name)
+		return registry.NotFound("404 Not found - package %s", in.Name)
 	}
 	if err := checkRev(cur, in.Rev); err != nil {
 		return err
@@ -113,7 +114,7 @@ func (s *Service) updateNPMVersions(ctx context.Context, p *Principal, pa *Proje
 			}
 		}
 		if len(removed) > 0 {
-			if err := s.CanDeletePackages(p, pa); err != nil {
+			if err := f.core.CanDeletePackages(p, pa); err != nil {
 				return err
 			}
 		}
@@ -124,20 +125,20 @@ func (s *Service) updateNPMVersions(ctx context.Context, p *Principal, pa *Proje
 			changed[v] = m
 		}
 	}
-	return s.RetryTx(ctx, func(tx *ent.Tx) error {
-		if err := s.checkRevInTx(ctx, tx, pa.Project.ID, in.Name, in.Rev); err != nil {
+	return f.core.RetryTx(ctx, func(tx *ent.Tx) error {
+		if err := f.checkRevInTx(ctx, tx, pa.Project.ID, in.Name, in.Rev); err != nil {
 			return err
 		}
-		if err := s.deleteNPMVersions(ctx, tx, pa.Project.ID, in.Name, removed); err != nil {
+		if err := f.deleteVersions(ctx, tx, pa.Project.ID, in.Name, removed); err != nil {
 			return err
 		}
 		for v, m := range changed {
 			version := []predicate.Pkg{pkg.ProjectID(pa.Project.ID), pkg.PackageTypeEQ(enum.NPM), pkg.Name(in.Name), pkg.Version(v)}
-			if _, err := tx.Pkg.Update().Where(version...).SetMetadata(m).SetUpdatedAt(s.now()).Save(ctx); err != nil {
+			if _, err := tx.Pkg.Update().Where(version...).SetMetadata(m).SetUpdatedAt(f.core.Now()).Save(ctx); err != nil {
 				return err
 			}
 			// The abbreviated form carries "deprecated" too.
-			if _, err := tx.PackageFile.Update().Where(FilesOfPackages(version...)).
+			if _, err := tx.PackageFile.Update().Where(registry.FilesOfPackages(version...)).
 				SetMetadata(abbreviate(m)).Save(ctx); err != nil {
 				return err
 			}
@@ -147,8 +148,8 @@ func (s *Service) updateNPMVersions(ctx context.Context, p *Principal, pa *Proje
 		}
 		// The client moved the tags off the versions it removed.
 		for tag, v := range doc.DistTags {
-			if _, kept := doc.Versions[v]; kept && validateNPMTag(tag) == nil {
-				if err := upsertNPMTag(ctx, tx.PackageTag, pa.Project.ID, in.Name, tag, v); err != nil {
+			if _, kept := doc.Versions[v]; kept && validateTag(tag) == nil {
+				if err := upsertTag(ctx, tx.PackageTag, pa.Project.ID, in.Name, tag, v); err != nil {
 					return err
 				}
 			}
@@ -187,9 +188,9 @@ func withDeprecation(stored, client json.RawMessage) (json.RawMessage, bool) {
 	return out, true
 }
 
-// deleteNPMVersions removes versions (nil: none) with their files and the
+// deleteVersions removes versions (nil: none) with their files and the
 // dist-tags that named them.
-func (s *Service) deleteNPMVersions(ctx context.Context, tx *ent.Tx, projectID int, name string, versions []string) error {
+func (f *Format) deleteVersions(ctx context.Context, tx *ent.Tx, projectID int, name string, versions []string) error {
 	if len(versions) == 0 {
 		return nil
 	}
@@ -202,12 +203,12 @@ func (s *Service) deleteNPMVersions(ctx context.Context, tx *ent.Tx, projectID i
 		packagetag.Name(name), packagetag.VersionIn(versions...)).Exec(ctx); err != nil {
 		return err
 	}
-	return s.DeletePackagesTx(ctx, tx, ids)
+	return f.core.DeletePackagesTx(ctx, tx, ids)
 }
 
-// DeleteNPMPackage unpublishes every version of a package (MAINTAINER+).
-func (s *Service) DeleteNPMPackage(ctx context.Context, p *Principal, ref, name, rev string) error {
-	pa, cur, err := s.npmWriteExisting(ctx, p, ref, name, s.CanDeletePackages)
+// DeletePackage unpublishes every version of a package (MAINTAINER+).
+func (f *Format) DeletePackage(ctx context.Context, p *registry.Principal, ref, name, rev string) error {
+	pa, cur, err := f.writableExisting(ctx, p, ref, name, f.core.CanDeletePackages)
 	if err != nil {
 		return err
 	}
@@ -218,11 +219,11 @@ func (s *Service) DeleteNPMPackage(ctx context.Context, p *Principal, ref, name,
 	for v := range cur.Versions {
 		all = append(all, v)
 	}
-	return s.RetryTx(ctx, func(tx *ent.Tx) error {
-		if err := s.checkRevInTx(ctx, tx, pa.Project.ID, name, rev); err != nil {
+	return f.core.RetryTx(ctx, func(tx *ent.Tx) error {
+		if err := f.checkRevInTx(ctx, tx, pa.Project.ID, name, rev); err != nil {
 			return err
 		}
-		if err := s.deleteNPMVersions(ctx, tx, pa.Project.ID, name, all); err != nil {
+		if err := f.deleteVersions(ctx, tx, pa.Project.ID, name, all); err != nil {
 			return err
 		}
 		_, err := tx.PackageTag.Delete().Where(packagetag.ProjectID(pa.Project.ID), packagetag.PackageTypeEQ(enum.NPM),
@@ -231,15 +232,15 @@ func (s *Service) DeleteNPMPackage(ctx context.Context, p *Principal, ref, name,
 	})
 }
 
-// DeleteNPMTarball unpublishes the version of a tarball (MAINTAINER+); the
+// DeleteTarball unpublishes the version of a tarball (MAINTAINER+); the
 // last step of npm's unpublish of one version, so a version already gone
 // is not an error.
-func (s *Service) DeleteNPMTarball(ctx context.Context, p *Principal, ref, name, fileName, rev string) error {
-	version, err := npmVersionFromTarball(name, fileName)
+func (f *Format) DeleteTarball(ctx context.Context, p *registry.Principal, ref, name, fileName, rev string) error {
+	version, err := versionFromTarball(name, fileName)
 	if err != nil {
 		return err
 	}
-	pa, cur, err := s.npmWrite(ctx, p, ref, name, s.CanDeletePackages)
+	pa, cur, err := f.writable(ctx, p, ref, name, f.core.CanDeletePackages)
 	switch {
 	case err != nil:
 		return err
@@ -249,66 +250,66 @@ func (s *Service) DeleteNPMTarball(ctx context.Context, p *Principal, ref, name,
 	if err := checkRev(cur, rev); err != nil {
 		return err
 	}
-	return s.RetryTx(ctx, func(tx *ent.Tx) error {
-		if err := s.checkRevInTx(ctx, tx, pa.Project.ID, name, rev); err != nil {
+	return f.core.RetryTx(ctx, func(tx *ent.Tx) error {
+		if err := f.checkRevInTx(ctx, tx, pa.Project.ID, name, rev); err != nil {
 			return err
 		}
-		return s.deleteNPMVersions(ctx, tx, pa.Project.ID, name, []string{version})
+		return f.deleteVersions(ctx, tx, pa.Project.ID, name, []string{version})
 	})
 }
 
-// NPMDistTags lists a package's dist-tags through ref's engine.
-func (s *Service) NPMDistTags(ctx context.Context, p *Principal, ref, name string) (map[string]string, error) {
-	pk, err := s.NPMPackument(ctx, p, ref, name, false)
+// DistTagsOf lists a package's dist-tags through ref's engine.
+func (f *Format) DistTagsOf(ctx context.Context, p *registry.Principal, ref, name string) (map[string]string, error) {
+	pk, err := f.Packument(ctx, p, ref, name, false)
 	if err != nil {
 		return nil, err
 	}
 	return pk.DistTags(), nil
 }
 
-// SetNPMDistTag points a tag at a published version (DEVELOPER+).
-func (s *Service) SetNPMDistTag(ctx context.Context, p *Principal, ref, name, tag, version string) error {
-	if err := validateNPMTag(tag); err != nil {
+// SetDistTag points a tag at a published version (DEVELOPER+).
+func (f *Format) SetDistTag(ctx context.Context, p *registry.Principal, ref, name, tag, version string) error {
+	if err := validateTag(tag); err != nil {
 		return err
 	}
-	pa, cur, err := s.npmWriteExisting(ctx, p, ref, name, s.CanWritePackages)
+	pa, cur, err := f.writableExisting(ctx, p, ref, name, f.core.CanWritePackages)
 	if err != nil {
 		return err
 	}
 	if cur.Versions[version] == nil {
-		return NotFound("404 Not found - version %s of %s is not published", version, name)
+		return registry.NotFound("404 Not found - version %s of %s is not published", version, name)
 	}
-	return upsertNPMTag(ctx, s.db.PackageTag, pa.Project.ID, name, tag, version)
+	return upsertTag(ctx, f.core.DB().PackageTag, pa.Project.ID, name, tag, version)
 }
 
-// DeleteNPMDistTag removes a tag (DEVELOPER+); "latest" stays, as on npm's
+// DeleteDistTag removes a tag (DEVELOPER+); "latest" stays, as on npm's
 // registry.
-func (s *Service) DeleteNPMDistTag(ctx context.Context, p *Principal, ref, name, tag string) error {
+func (f *Format) DeleteDistTag(ctx context.Context, p *registry.Principal, ref, name, tag string) error {
 	if tag == "latest" {
-		return Invalid("the latest tag cannot be removed; point it at another version instead")
+		return registry.Invalid("the latest tag cannot be removed; point it at another version instead")
 	}
-	pa, _, err := s.npmWriteExisting(ctx, p, ref, name, s.CanWritePackages)
+	pa, _, err := f.writableExisting(ctx, p, ref, name, f.core.CanWritePackages)
 	if err != nil {
 		return err
 	}
-	n, err := s.db.PackageTag.Delete().Where(packagetag.ProjectID(pa.Project.ID), packagetag.PackageTypeEQ(enum.NPM),
+	n, err := f.core.DB().PackageTag.Delete().Where(packagetag.ProjectID(pa.Project.ID), packagetag.PackageTypeEQ(enum.NPM),
 		packagetag.Name(name), packagetag.Tag(tag)).Exec(ctx)
 	if err != nil {
-		return Internal(err, "could not remove the dist-tag")
+		return registry.Internal(err, "could not remove the dist-tag")
 	}
 	if n == 0 {
-		return NotFound("404 Not found - %s has no dist-tag %s", name, tag)
+		return registry.NotFound("404 Not found - %s has no dist-tag %s", name, tag)
 	}
 	return nil
 }
 
-// NPMUsername is who npm whoami reports for p.
-func NPMUsername(p *Principal) (string, error) {
+// Username is who npm whoami reports for p.
+func Username(p *registry.Principal) (string, error) {
 	switch {
 	case p.User != nil:
 		return p.User.Username, nil
 	case p.Token != nil:
 		return p.Token.Name, nil
 	}
-	return "", Unauthenticated("401 Unauthorized - npm whoami needs a token")
+	return "", registry.Unauthenticated("401 Unauthorized - npm whoami needs a token")
 }

@@ -1,4 +1,4 @@
-package registry
+package npm
 
 import (
 	"archive/tar"
@@ -16,13 +16,14 @@ import (
 	"github.com/pkgreg/registry/ent"
 	"github.com/pkgreg/registry/ent/packagetag"
 	"github.com/pkgreg/registry/ent/pkg"
+	"github.com/pkgreg/registry/server/registry"
 	"github.com/pkgreg/registry/server/registry/enum"
 )
 
-// NPMPut is one PUT of a package document: a publish (a version with its
+// Put is one PUT of a package document: a publish (a version with its
 // tarball in _attachments), or a change of the published versions'
 // metadata (npm deprecate; npm unpublish of one version, with Rev).
-type NPMPut struct {
+type Put struct {
 	ProjectRef string
 	Name       string
 	// Rev is the revision from ".../-rev/<rev>" ("" when absent).
@@ -32,97 +33,97 @@ type NPMPut struct {
 	Size int64
 }
 
-// PutNPMPackage handles a PUT of a package document.
-func (s *Service) PutNPMPackage(ctx context.Context, p *Principal, in NPMPut) error {
-	pa, err := s.Project(ctx, p, in.ProjectRef)
+// PutPackage handles a PUT of a package document.
+func (f *Format) PutPackage(ctx context.Context, p *registry.Principal, in Put) error {
+	pa, err := f.core.Project(ctx, p, in.ProjectRef)
 	if err != nil {
 		return err
 	}
-	if err := s.CanWritePackages(p, pa); err != nil {
+	if err := f.core.CanWritePackages(p, pa); err != nil {
 		return err
 	}
-	if err := ValidateNPMName(in.Name); err != nil {
+	if err := ValidateName(in.Name); err != nil {
 		return err
 	}
-	if err := RequireStandard(pa.Project); err != nil {
+	if err := registry.RequireStandard(pa.Project); err != nil {
 		return err
 	}
-	if s.maxFileSize > 0 && in.Size > s.maxFileSize/3*4+8+maxNPMDocument {
-		return TooLarge("the package document is %d bytes; tarballs are limited to %d bytes", in.Size, s.maxFileSize)
+	if f.core.MaxFileSize() > 0 && in.Size > f.core.MaxFileSize()/3*4+8+maxDocument {
+		return registry.TooLarge("the package document is %d bytes; tarballs are limited to %d bytes", in.Size, f.core.MaxFileSize())
 	}
 	m := &meteredReader{r: in.Body}
 	dec := json.NewDecoder(m)
-	doc := &npmPutDoc{}
+	doc := &putDoc{}
 	hasData, err := doc.walkUntilData(dec)
 	if err != nil {
 		return docError(m, err)
 	}
 	if doc.Name != "" && doc.Name != in.Name {
-		return Invalid("the document's name %q does not match the name in the URL, %q", doc.Name, in.Name)
+		return registry.Invalid("the document's name %q does not match the name in the URL, %q", doc.Name, in.Name)
 	}
 	if !hasData {
-		return s.updateNPMVersions(ctx, p, pa, in, doc)
+		return f.updateVersions(ctx, p, pa, in, doc)
 	}
-	return s.publishNPM(ctx, pa.Project, in.Name, doc, dec, m)
+	return f.publish(ctx, pa.Project, in.Name, doc, dec, m)
 }
 
-// npmRelease is a publish's one version, checked against the URL.
-type npmRelease struct {
+// release is a publish's one version, checked against the URL.
+type release struct {
 	Version  string
 	Manifest json.RawMessage // without "dist"
 	// Abbreviated is the manifest's install-v1 form.
 	Abbreviated json.RawMessage
-	Expect      Expected
+	Expect      registry.Expected
 }
 
 // checkRelease validates the document of a publish before any byte of the
 // tarball is read.
-func checkRelease(name string, doc *npmPutDoc) (*npmRelease, error) {
+func checkRelease(name string, doc *putDoc) (*release, error) {
 	if len(doc.Versions) != 1 {
-		return nil, Invalid("a publish carries exactly one version; this document has %d", len(doc.Versions))
+		return nil, registry.Invalid("a publish carries exactly one version; this document has %d", len(doc.Versions))
 	}
-	var rel npmRelease
+	var rel release
 	var raw json.RawMessage
 	for rel.Version, raw = range doc.Versions {
 	}
-	if err := ValidateNPMVersion(rel.Version); err != nil {
+	if err := ValidateVersion(rel.Version); err != nil {
 		return nil, err
 	}
 	var manifest map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &manifest); err != nil || manifest == nil {
-		return nil, Invalid("versions[%q] must be the version's package.json object", rel.Version)
+		return nil, registry.Invalid("versions[%q] must be the version's package.json object", rel.Version)
 	}
 	var mName, mVersion string
 	_ = json.Unmarshal(manifest["name"], &mName)
 	_ = json.Unmarshal(manifest["version"], &mVersion)
 	if mName != name || mVersion != rel.Version {
-		return nil, Invalid("versions[%q] is %s@%s; the URL publishes %s@%s", rel.Version, mName, mVersion, name, rel.Version)
+		return nil, registry.Invalid("versions[%q] is %s@%s; the URL publishes %s@%s", rel.Version, mName, mVersion, name, rel.Version)
 	}
-	var dist npmDist
+	var dist distInfo
 	if err := json.Unmarshal(manifest["dist"], &dist); err != nil {
-		return nil, Invalid("versions[%q].dist must hold the tarball's shasum and integrity", rel.Version)
+		return nil, registry.Invalid("versions[%q].dist must hold the tarball's shasum and integrity", rel.Version)
 	}
 	sha512hex, ok := sha512FromIntegrity(dist.Integrity)
 	if !ok {
-		return nil, Invalid("versions[%q].dist.integrity %q is not a sha512 integrity string", rel.Version, dist.Integrity)
+		return nil, registry.Invalid("versions[%q].dist.integrity %q is not a sha512 integrity string", rel.Version, dist.Integrity)
 	}
 	if b, err := hex.DecodeString(dist.Shasum); dist.Shasum != "" && (err != nil || len(b) != 20) {
-		return nil, Invalid("versions[%q].dist.shasum must be 40 hexadecimal characters", rel.Version)
+		return nil, registry.Invalid("versions[%q].dist.shasum must be 40 hexadecimal characters", rel.Version)
 	}
 	if sha512hex == "" && dist.Shasum == "" {
-		return nil, Invalid("versions[%q].dist must hold the tarball's integrity or shasum", rel.Version)
+		return nil, registry.Invalid("versions[%q].dist must hold the tarball's integrity or shasum", rel.Version)
 	}
-	rel.Expect = Expected{SHA1: strings.ToLower(dist.Shasum), SHA512: sha512hex}
-	if doc.AttachmentKey != name+"-"+rel.Version+".tgz" && doc.AttachmentKey != npmTarballName(name, rel.Version) {
-		return nil, Invalid("the attachment %q is not the tarball of %s@%s (%s)", doc.AttachmentKey, name, rel.Version,
+	rel.Expect = registry.Expected{SHA1: strings.ToLower(dist.Shasum), SHA512: sha512hex}
+	if doc.AttachmentKey != name+"-"+rel.Version+".tgz" && doc.AttachmentKey != tarballName(name, rel.Version) {
+		return nil, registry.Invalid("the attachment %q is not the tarball of %s@%s (%s)", doc.AttachmentKey, name, rel.Version,
 			name+"-"+rel.Version+".tgz")
 	}
 	for tag, v := range doc.DistTags {
-		if err := validateNPMTag(tag); err != nil {
+		if err := validateTag(tag); err != nil {
 			return nil, err
 		}
 		if v != rel.Version {
-			return nil, Invalid("dist-tags[%q] names %q; a publish tags the version it publishes", tag, v)
+			return nil, registry.Invalid("dist-tags[%q] names %q; a publish tags the version it publishes", tag, v)
 		}
 	}
 	delete(manifest, "dist")
@@ -132,28 +133,28 @@ func checkRelease(name string, doc *npmPutDoc) (*npmRelease, error) {
 	return &rel, nil
 }
 
-// publishNPM stores the tarball whose base64 data is next in the stream,
+// publish stores the tarball whose base64 data is next in the stream,
 // with the version's manifest and its dist-tags, in one recording
 // transaction. The bytes go from the socket through the base64 decoder to
 // the blob store; they are hashed (SHA-1, SHA-512) on the way and checked
 // against dist.shasum and dist.integrity, and the tarball's package.json
 // is read on the way (a second reader over the same bytes) and checked
 // against the document.
-func (s *Service) publishNPM(ctx context.Context, prj *ent.Project, name string, doc *npmPutDoc, dec *json.Decoder, m *meteredReader) error {
+func (f *Format) publish(ctx context.Context, prj *ent.Project, name string, doc *putDoc, dec *json.Decoder, m *meteredReader) error {
 	rel, err := checkRelease(name, doc)
 	if err != nil {
 		return err
 	}
-	allowed, err := s.DuplicatesAllowed(ctx, prj, enum.NPM, name, rel.Version)
+	allowed, err := f.core.DuplicatesAllowed(ctx, prj, enum.NPM, name, rel.Version)
 	if err != nil {
 		return err
 	}
-	errExists := Forbidden("403 Forbidden - %s@%s is already published; publish a new version", name, rel.Version)
+	errExists := registry.Forbidden("403 Forbidden - %s@%s is already published; publish a new version", name, rel.Version)
 	if !allowed {
-		exists, err := s.db.Pkg.Query().Where(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.NPM), pkg.Name(name),
+		exists, err := f.core.DB().Pkg.Query().Where(pkg.ProjectID(prj.ID), pkg.PackageTypeEQ(enum.NPM), pkg.Name(name),
 			pkg.Version(rel.Version), pkg.HasFiles()).Exist(ctx)
 		if err != nil {
-			return Internal(err, "could not check for duplicates")
+			return registry.Internal(err, "could not check for duplicates")
 		}
 		if exists {
 			return errExists
@@ -174,8 +175,8 @@ func (s *Service) publishNPM(ctx context.Context, prj *ent.Project, name string,
 	}
 	insp := inspectTarball()
 	body := &teeCloser{r: att, w: insp.pw}
-	_, err = s.AddPackageFile(ctx, NewFile{
-		Project: prj, Format: enum.NPM, Name: name, Version: rel.Version, FileName: npmTarballName(name, rel.Version),
+	_, err = f.core.AddPackageFile(ctx, registry.NewFile{
+		Project: prj, Format: enum.NPM, Name: name, Version: rel.Version, FileName: tarballName(name, rel.Version),
 		Body: body, Size: -1, Expect: rel.Expect, DuplicatesAllowed: allowed, NeedSHA1: true, NeedSHA512: true,
 		PkgMetadata: rel.Manifest, FileMetadata: rel.Abbreviated,
 		Within: func(ctx context.Context, tx *ent.Tx, pkgID int) error {
@@ -183,10 +184,10 @@ func (s *Service) publishNPM(ctx context.Context, prj *ent.Project, name string,
 				return err
 			}
 			if doc.Length >= 0 && doc.Length != att.decoded {
-				return Invalid("the attachment announces %d bytes; its data has %d", doc.Length, att.decoded)
+				return registry.Invalid("the attachment announces %d bytes; its data has %d", doc.Length, att.decoded)
 			}
 			for tag := range doc.DistTags {
-				if err := upsertNPMTag(ctx, tx.PackageTag, prj.ID, name, tag, rel.Version); err != nil {
+				if err := upsertTag(ctx, tx.PackageTag, prj.ID, name, tag, rel.Version); err != nil {
 					return err
 				}
 			}
@@ -197,11 +198,11 @@ func (s *Service) publishNPM(ctx context.Context, prj *ent.Project, name string,
 	switch {
 	case err == nil:
 		return nil
-	case KindOf(att.err) != KindInternal:
+	case registry.KindOf(att.err) != registry.KindInternal:
 		return att.err // what was wrong with the document, rather than the store's view of a broken stream
 	case m.exceeded:
-		return errNPMDocumentTooLarge
-	case errors.Is(err, ErrDuplicate):
+		return errDocumentTooLarge
+	case errors.Is(err, registry.ErrDuplicate):
 		return errExists
 	}
 	return err
@@ -255,7 +256,7 @@ func (in *tarballInspector) check(name, version string) error {
 		return in.err
 	}
 	if in.name != name || in.ver != version {
-		return Invalid("the tarball's package.json is %s@%s; the document publishes %s@%s", in.name, in.ver, name, version)
+		return registry.Invalid("the tarball's package.json is %s@%s; the document publishes %s@%s", in.name, in.ver, name, version)
 	}
 	return nil
 }
@@ -264,31 +265,31 @@ func (in *tarballInspector) check(name, version string) error {
 func readPackageJSON(r io.Reader) (string, string, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
-		return "", "", Invalid("the tarball is not gzip-compressed")
+		return "", "", registry.Invalid("the tarball is not gzip-compressed")
 	}
 	tr := tar.NewReader(zr)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return "", "", Invalid("the tarball has no package/package.json")
+			return "", "", registry.Invalid("the tarball has no package/package.json")
 		}
 		if err != nil {
-			return "", "", Invalid("the tarball is not a valid tar archive")
+			return "", "", registry.Invalid("the tarball is not a valid tar archive")
 		}
 		clean := strings.TrimPrefix(path.Clean(h.Name), "./")
 		if dir, file := path.Split(clean); file != "package.json" || strings.Count(dir, "/") != 1 {
 			continue
 		}
 		var pj struct{ Name, Version string }
-		if err := json.NewDecoder(io.LimitReader(tr, maxNPMDocument)).Decode(&pj); err != nil {
-			return "", "", Invalid("the tarball's package.json is not valid JSON")
+		if err := json.NewDecoder(io.LimitReader(tr, maxDocument)).Decode(&pj); err != nil {
+			return "", "", registry.Invalid("the tarball's package.json is not valid JSON")
 		}
 		return pj.Name, pj.Version, nil
 	}
 }
 
-// upsertNPMTag points a dist-tag at a version.
-func upsertNPMTag(ctx context.Context, tags *ent.PackageTagClient, projectID int, name, tag, version string) error {
+// upsertTag points a dist-tag at a version.
+func upsertTag(ctx context.Context, tags *ent.PackageTagClient, projectID int, name, tag, version string) error {
 	return tags.Create().SetProjectID(projectID).SetPackageType(enum.NPM).SetName(name).SetTag(tag).SetVersion(version).
 		OnConflictColumns(packagetag.FieldProjectID, packagetag.FieldPackageType, packagetag.FieldName, packagetag.FieldTag).
 		Update(func(u *ent.PackageTagUpsert) { u.UpdateVersion(); u.UpdateUpdatedAt() }).Exec(ctx)

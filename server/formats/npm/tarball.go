@@ -1,49 +1,50 @@
-package registry
+package npm
 
 import (
 	"context"
 
 	"github.com/pkgreg/registry/ent"
+	"github.com/pkgreg/registry/server/registry"
 	"github.com/pkgreg/registry/server/registry/enum"
 )
 
-// OpenNPMTarball opens a version's tarball through ref's repository engine.
+// OpenTarball opens a version's tarball through ref's repository engine.
 // Through a VIRTUAL project only the tier that owns the name may serve it,
 // so a tarball of a higher version published under the same name in a
 // lower tier is never served either. A REMOTE source without the file
 // fills it from the upstream, verified against the upstream packument's
 // integrity and shasum.
-func (s *Service) OpenNPMTarball(ctx context.Context, p *Principal, ref, name, fileName string, opt ReadOptions) (*Download, error) {
-	pa, sources, err := s.npmRead(ctx, p, ref, name)
+func (f *Format) OpenTarball(ctx context.Context, p *registry.Principal, ref, name, fileName string, opt registry.ReadOptions) (*registry.Download, error) {
+	pa, sources, err := f.readable(ctx, p, ref, name)
 	if err != nil {
 		return nil, err
 	}
-	version, err := npmVersionFromTarball(name, fileName)
+	version, err := versionFromTarball(name, fileName)
 	if err != nil {
 		return nil, err
 	}
 	// known holds what a source's packument says (REMOTE: the upstream's,
 	// which the fill needs for the URL and the expected digests).
-	known := map[int]*NPMPackage{}
+	known := map[int]*Package{}
 	candidates := sources
 	if pa.Project.RepositoryMode == enum.Virtual {
-		found, err := ResolveName(ctx, sources, func(ctx context.Context, src Source) (*NPMPackage, bool, error) {
-			return s.sourceNPMPackage(ctx, src, name, false)
+		found, err := registry.ResolveName(ctx, sources, func(ctx context.Context, src registry.Source) (*Package, bool, error) {
+			return f.sourcePackage(ctx, src, name, false)
 		})
 		if err != nil {
 			return nil, err
 		}
-		candidates = make([]Source, len(found))
-		for i, f := range found {
-			candidates[i] = f.Source
-			known[f.Source.Project.ID] = f.Value
+		candidates = make([]registry.Source, len(found))
+		for i, fd := range found {
+			candidates[i] = fd.Source
+			known[fd.Source.Project.ID] = fd.Value
 		}
 	}
-	cached, err := s.StoredFile(ctx, candidates, enum.NPM, name, version, npmTarballName(name, version))
+	cached, err := f.core.StoredFile(ctx, candidates, enum.NPM, name, version, tarballName(name, version))
 	if err != nil {
 		return nil, err
 	}
-	var serving []Source
+	var serving []registry.Source
 	var upstreamErr error
 	for _, src := range candidates {
 		id := src.Project.ID
@@ -56,7 +57,7 @@ func (s *Service) OpenNPMTarball(ctx context.Context, p *Principal, ref, name, f
 		}
 		pk, ok := known[id]
 		if !ok {
-			pk, _, err = s.remoteNPMPackage(ctx, src.Project, name, false)
+			pk, _, err = f.remotePackage(ctx, src.Project, name, false)
 			if err != nil {
 				upstreamErr = err
 				continue
@@ -67,12 +68,12 @@ func (s *Service) OpenNPMTarball(ctx context.Context, p *Principal, ref, name, f
 			serving = append(serving, src)
 		}
 	}
-	d, err := s.OpenFirst(ctx, serving, opt, func(src Source) *ent.PackageFile { return cached[src.Project.ID] },
-		func(ctx context.Context, src Source) (*ent.PackageFile, error) {
-			filled, err := s.StoredFile(ctx, []Source{src}, enum.NPM, name, version, npmTarballName(name, version))
+	d, err := f.core.OpenFirst(ctx, serving, opt, func(src registry.Source) *ent.PackageFile { return cached[src.Project.ID] },
+		func(ctx context.Context, src registry.Source) (*ent.PackageFile, error) {
+			filled, err := f.core.StoredFile(ctx, []registry.Source{src}, enum.NPM, name, version, tarballName(name, version))
 			return filled[src.Project.ID], err
 		},
-		func(_ context.Context, src Source) (RemoteFile, error) {
+		func(_ context.Context, src registry.Source) (registry.RemoteFile, error) {
 			nv := known[src.Project.ID].Versions[version]
 			sha512hex, _ := sha512FromIntegrity(nv.Integrity)
 			// A REMOTE version holds its abbreviated manifest (the full one
@@ -85,13 +86,13 @@ func (s *Service) OpenNPMTarball(ctx context.Context, p *Principal, ref, name, f
 			if manifest == nil {
 				manifest = abbreviated
 			}
-			return RemoteFile{
-				Project: src.Project, Format: enum.NPM, Name: name, Version: version, FileName: npmTarballName(name, version),
-				URL: nv.Upstream, Expect: Expected{SHA1: nv.Shasum, SHA512: sha512hex}, NeedSHA1: true, NeedSHA512: true,
+			return registry.RemoteFile{
+				Project: src.Project, Format: enum.NPM, Name: name, Version: version, FileName: tarballName(name, version),
+				URL: nv.Upstream, Expect: registry.Expected{SHA1: nv.Shasum, SHA512: sha512hex}, NeedSHA1: true, NeedSHA512: true,
 				PkgMetadata: manifest, FileMetadata: abbreviated,
 			}, nil
 		})
-	if KindOf(err) == KindNotFound && upstreamErr != nil {
+	if registry.KindOf(err) == registry.KindNotFound && upstreamErr != nil {
 		return nil, upstreamErr
 	}
 	return d, err

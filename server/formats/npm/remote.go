@@ -1,4 +1,4 @@
-package registry
+package npm
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pkgreg/registry/ent"
+	"github.com/pkgreg/registry/server/registry"
 )
 
 // REMOTE npm projects. One upstream document per name: the full packument
@@ -29,33 +30,33 @@ import (
 // the stored body again, straight into the response when it is too large
 // to cache.
 
-// npmRemoteDoc ties a REMOTE read to the stored document it came from. It
+// remoteDoc ties a REMOTE read to the stored document it came from. It
 // carries the request's context because rendering the full form (after
 // the domain call returned) reads the body from the blob store.
-type npmRemoteDoc struct {
-	ctx context.Context
-	s   *Service
-	doc *Document
+type remoteDoc struct {
+	ctx  context.Context
+	core *registry.Service
+	doc  *registry.Document
 }
 
-// npmFullAccept asks the upstream for the full packument.
-const npmFullAccept = "application/json"
+// fullAccept asks the upstream for the full packument.
+const fullAccept = "application/json"
 
-// remoteNPMPackage reads a name from a REMOTE project's upstream registry
+// remotePackage reads a name from a REMOTE project's upstream registry
 // through the document cache (the project's TTL, serve-stale).
-func (s *Service) remoteNPMPackage(ctx context.Context, prj *ent.Project, name string, full bool) (*NPMPackage, bool, error) {
+func (f *Format) remotePackage(ctx context.Context, prj *ent.Project, name string, full bool) (*Package, bool, error) {
 	if prj.RemoteURL == nil {
-		return nil, false, UpstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", prj.FullPath)
+		return nil, false, registry.UpstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", prj.FullPath)
 	}
-	docURL := strings.TrimRight(*prj.RemoteURL, "/") + "/" + npmEscapedName(name)
-	doc, err := s.RemoteDocument(ctx, prj, "npm:"+name, docURL, npmFullAccept)
-	if errors.Is(err, ErrUpstreamMiss) {
+	docURL := strings.TrimRight(*prj.RemoteURL, "/") + "/" + escapedName(name)
+	doc, err := f.core.RemoteDocument(ctx, prj, "npm:"+name, docURL, fullAccept)
+	if errors.Is(err, registry.ErrUpstreamMiss) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	e, err := s.remoteNPMIndex(ctx, doc, name)
+	e, err := f.remoteIndex(ctx, doc, name)
 	if err != nil {
 		return nil, false, err
 	}
@@ -63,50 +64,43 @@ func (s *Service) remoteNPMPackage(ctx context.Context, prj *ent.Project, name s
 		return nil, false, nil
 	}
 	rev := "1-" + fmt.Sprintf("%x", doc.FetchedAt.UnixNano())
-	return &NPMPackage{Name: name, Versions: e.versions, Tags: maps.Clone(e.tags), Rev: rev, cached: e,
-		remote: &npmRemoteDoc{ctx: ctx, s: s, doc: doc}}, true, nil
+	return &Package{Name: name, Versions: e.versions, Tags: maps.Clone(e.tags), Rev: rev, cached: e,
+		remote: &remoteDoc{ctx: ctx, core: f.core, doc: doc}}, true, nil
 }
 
-// remoteNPMIndex returns the index of a stored upstream packument, from
+// remoteIndex returns the index of a stored upstream packument, from
 // the metadata cache or by reading the body once (concurrent readers of
 // the same content share one read).
-func (s *Service) remoteNPMIndex(ctx context.Context, doc *Document, name string) (*npmCacheEntry, error) {
+func (f *Format) remoteIndex(ctx context.Context, doc *registry.Document, name string) (*cacheEntry, error) {
 	key := "npm-doc\x00" + doc.SHA256
-	if v, ok := s.meta.Get(key); ok {
-		return v.(*npmCacheEntry), nil
-	}
-	v, err, _ := s.remote.flight.Do(key, func() (any, error) {
-		if v, ok := s.meta.Get(key); ok {
-			return v, nil
-		}
-		obj, err := s.OpenDocument(context.WithoutCancel(ctx), doc)
+	v, err := f.core.Meta().Load(key, func() (any, int64, error) {
+		obj, err := f.core.OpenDocument(context.WithoutCancel(ctx), doc)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		defer obj.Close()
-		e, err := parseNPMIndex(obj, name)
+		e, err := parseIndex(obj, name)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		e.id, e.cache = key, s.meta
-		s.meta.Put(key, e, e.size)
-		return e, nil
+		e.id, e.cache = key, f.core.Meta()
+		return e, e.size, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return v.(*npmCacheEntry), nil
+	return v.(*cacheEntry), nil
 }
 
-// parseNPMIndex reads an upstream packument as a stream: the versions npm
+// parseIndex reads an upstream packument as a stream: the versions npm
 // can install (a semver version, a tarball, an integrity we can check),
 // with their abbreviated manifests; dist-tags naming them; publish times.
 // Only one version's manifest is decoded at a time.
-func parseNPMIndex(r io.Reader, name string) (*npmCacheEntry, error) {
+func parseIndex(r io.Reader, name string) (*cacheEntry, error) {
 	bad := func(err error) error {
-		return UpstreamError(err, "502 Bad Gateway - the upstream's packument for %s is not valid JSON", name)
+		return registry.UpstreamError(err, "502 Bad Gateway - the upstream's packument for %s is not valid JSON", name)
 	}
-	e := &npmCacheEntry{versions: map[string]*npmVersion{}, tags: map[string]string{}}
+	e := &cacheEntry{versions: map[string]*pkgVersion{}, tags: map[string]string{}}
 	var tags map[string]string
 	times := map[string]time.Time{}
 	dec := json.NewDecoder(r)
@@ -120,8 +114,8 @@ func parseNPMIndex(r io.Reader, name string) (*npmCacheEntry, error) {
 		}
 		switch key {
 		case "versions":
-			err = walkNPMVersions(dec, func(string) bool { return true }, func(v string, m map[string]json.RawMessage) error {
-				if nv := npmIndexVersion(v, m); nv != nil {
+			err = walkVersions(dec, func(string) bool { return true }, func(v string, m map[string]json.RawMessage) error {
+				if nv := indexVersion(v, m); nv != nil {
 					e.versions[v] = nv
 				}
 				return nil
@@ -164,17 +158,17 @@ func parseNPMIndex(r io.Reader, name string) (*npmCacheEntry, error) {
 			e.tags[tag] = v
 		}
 	}
-	e.size = npmVersionsSize(e.versions) + int64(len(e.tags))*64
+	e.size = versionsSize(e.versions) + int64(len(e.tags))*64
 	return e, nil
 }
 
-// npmIndexVersion is what the index keeps of one upstream version (nil:
+// indexVersion is what the index keeps of one upstream version (nil:
 // not installable). m loses its "dist".
-func npmIndexVersion(v string, m map[string]json.RawMessage) *npmVersion {
-	if ValidateNPMVersion(v) != nil {
+func indexVersion(v string, m map[string]json.RawMessage) *pkgVersion {
+	if ValidateVersion(v) != nil {
 		return nil
 	}
-	var dist npmDist
+	var dist distInfo
 	if err := json.Unmarshal(m["dist"], &dist); err != nil || dist.Tarball == "" {
 		return nil // nothing to install
 	}
@@ -182,14 +176,14 @@ func npmIndexVersion(v string, m map[string]json.RawMessage) *npmVersion {
 		return nil // an integrity we cannot check is not served
 	}
 	delete(m, "dist")
-	return &npmVersion{Version: v, Abbreviated: abbreviateFields(m), Shasum: strings.ToLower(dist.Shasum),
+	return &pkgVersion{Version: v, Abbreviated: abbreviateFields(m), Shasum: strings.ToLower(dist.Shasum),
 		Integrity: dist.Integrity, Upstream: dist.Tarball}
 }
 
-// walkNPMVersions walks a packument's "versions" object (the decoder is at
+// walkVersions walks a packument's "versions" object (the decoder is at
 // its value), decoding the manifests of the versions want accepts, one at
 // a time, and skipping the others.
-func walkNPMVersions(dec *json.Decoder, want func(string) bool, fn func(v string, m map[string]json.RawMessage) error) error {
+func walkVersions(dec *json.Decoder, want func(string) bool, fn func(v string, m map[string]json.RawMessage) error) error {
 	tok, err := dec.Token()
 	if err != nil {
 		return err
@@ -237,14 +231,14 @@ func skipJSONValue(dec *json.Decoder) error {
 
 // eachManifest streams the stored document's versions, calling fn with
 // the manifest (without "dist") of each version want accepts.
-func (r *npmRemoteDoc) eachManifest(want func(string) bool, fn func(v string, manifest json.RawMessage) error) error {
-	obj, err := r.s.OpenDocument(r.ctx, r.doc)
+func (r *remoteDoc) eachManifest(want func(string) bool, fn func(v string, manifest json.RawMessage) error) error {
+	obj, err := r.core.OpenDocument(r.ctx, r.doc)
 	if err != nil {
 		return err
 	}
 	defer obj.Close()
 	bad := func(err error) error {
-		return Unavailable(err, "could not read the cached upstream document")
+		return registry.Unavailable(err, "could not read the cached upstream document")
 	}
 	dec := json.NewDecoder(obj)
 	if err := expectDelim(dec, '{'); err != nil {
@@ -262,7 +256,7 @@ func (r *npmRemoteDoc) eachManifest(want func(string) bool, fn func(v string, ma
 			continue
 		}
 		seen := map[string]bool{}
-		err = walkNPMVersions(dec, func(v string) bool { return want(v) && !seen[v] }, func(v string, m map[string]json.RawMessage) error {
+		err = walkVersions(dec, func(v string) bool { return want(v) && !seen[v] }, func(v string, m map[string]json.RawMessage) error {
 			seen[v] = true
 			delete(m, "dist")
 			manifest, err := json.Marshal(m)
@@ -272,7 +266,7 @@ func (r *npmRemoteDoc) eachManifest(want func(string) bool, fn func(v string, ma
 			return fn(v, manifest)
 		})
 		if err != nil {
-			var de *Error
+			var de *registry.Error
 			if errors.As(err, &de) {
 				return err
 			}
@@ -286,7 +280,7 @@ func (r *npmRemoteDoc) eachManifest(want func(string) bool, fn func(v string, ma
 // renderRemoteFull writes the full "versions" object of a REMOTE package
 // from its stored document, in the upstream's order, one version at a
 // time, into b.
-func (pk *NPMPackage) renderRemoteFull(b *bytes.Buffer, tarballBase string) error {
+func (pk *Package) renderRemoteFull(b *bytes.Buffer, tarballBase string) error {
 	b.WriteByte('{')
 	first := true
 	err := pk.remote.eachManifest(func(v string) bool { return pk.Versions[v] != nil }, func(v string, manifest json.RawMessage) error {
@@ -305,13 +299,13 @@ func (pk *NPMPackage) renderRemoteFull(b *bytes.Buffer, tarballBase string) erro
 // withManifests returns pk with every version's full manifest in memory
 // (a merge of several REMOTE sources renders from the versions, not from
 // one document). The cached versions are shared: they are copied.
-func (pk *NPMPackage) withManifests() (*NPMPackage, error) {
+func (pk *Package) withManifests() (*Package, error) {
 	if pk.remote == nil {
 		return pk, nil
 	}
 	out := *pk
 	out.remote, out.cached = nil, nil
-	out.Versions = make(map[string]*npmVersion, len(pk.Versions))
+	out.Versions = make(map[string]*pkgVersion, len(pk.Versions))
 	err := pk.remote.eachManifest(func(v string) bool { return pk.Versions[v] != nil }, func(v string, manifest json.RawMessage) error {
 		nv := *pk.Versions[v]
 		nv.Manifest = manifest
@@ -325,7 +319,7 @@ func (pk *NPMPackage) withManifests() (*NPMPackage, error) {
 }
 
 // remoteManifest reads one version's full manifest from the stored document.
-func (pk *NPMPackage) remoteManifest(v string) (json.RawMessage, error) {
+func (pk *Package) remoteManifest(v string) (json.RawMessage, error) {
 	var out json.RawMessage
 	err := pk.remote.eachManifest(func(x string) bool { return x == v && out == nil }, func(_ string, manifest json.RawMessage) error {
 		out = manifest
