@@ -394,7 +394,7 @@ func requireAPIWrite(p *Principal) error {
 }
 
 // projectForAdmin resolves a project for an administrative action that
-// needs the api scope and the given role.
+// needs the api scope and the given role (Tokens and Projects use it).
 func (s *Service) projectForAdmin(ctx context.Context, p *Principal, ref string, need enum.AccessLevel, what string) (*ProjectAccess, error) {
 	if err := requireAPIWrite(p); err != nil {
 		return nil, err

@@ -513,7 +513,8 @@ func (pks *Packages) deleteFiles(ctx context.Context, ids []int) error {
 
 // markOrphans stamps blobs that no file and no cached remote document
 // references any more; the sweeper deletes them after a grace period, so
-// downloads in flight finish.
+// downloads in flight finish. It is the Service's: Packages' deletions,
+// DeletePackagesTx and the remote document cache all use it.
 func (s *Service) markOrphans(ctx context.Context, tx *ent.Tx, blobIDs []int) error {
 	if len(blobIDs) == 0 {
 		return nil

@@ -48,6 +48,9 @@ func settingsFromRow(nsID int, r *ent.NamespacePackageSetting) *PackageSettings 
 	return ps
 }
 
+// loadPackageSettings reads a namespace's package rules (defaults when it
+// has none). It is the Service's: DuplicatesAllowed, which formats call,
+// and Projects' settings reads and writes share it.
 func (s *Service) loadPackageSettings(ctx context.Context, nsID int) (*PackageSettings, error) {
 	r, err := s.db.NamespacePackageSetting.Query().Where(namespacepackagesetting.NamespaceID(nsID)).Only(ctx)
 	if err != nil && !ent.IsNotFound(err) {

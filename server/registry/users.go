@@ -53,7 +53,8 @@ func (us *Users) CreateUser(ctx context.Context, p *Principal, in CreateUserInpu
 }
 
 // createUserTx creates the user row, its personal namespace and the route
-// that reserves the username as a top-level path.
+// that reserves the username as a top-level path. It is the Service's
+// because Users (people) and Tokens (project and group bots) both use it.
 func (s *Service) createUserTx(ctx context.Context, tx *ent.Tx, in CreateUserInput, bot bool) (*ent.User, error) {
 	if !bot {
 		if taken, err := tx.Route.Query().Where(routePathFold(in.Username)).Exist(ctx); err != nil {
