@@ -145,7 +145,7 @@ func createToken(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	defer srv.Close()
-	nt, err := srv.Service.CreatePersonalAccessToken(ctx, registry.System, *username, in)
+	nt, err := srv.Service.Tokens.CreatePersonalAccessToken(ctx, registry.System, *username, in)
 	if err != nil {
 		return errors.New(registry.PublicMessage(err))
 	}

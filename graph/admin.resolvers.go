@@ -16,7 +16,7 @@ import (
 
 // Parent is the resolver for the parent field.
 func (r *groupResolver) Parent(ctx context.Context, obj *model.Group) (*model.Group, error) {
-	ns, err := r.Svc.ParentOf(ctx, principal(ctx), obj.Namespace)
+	ns, err := r.Svc.Projects.ParentOf(ctx, principal(ctx), obj.Namespace)
 	return group(ns), err
 }
 
@@ -26,7 +26,7 @@ func (r *groupResolver) GroupMembers(ctx context.Context, obj *model.Group, rela
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Svc.ListMembers(ctx, principal(ctx), 0, na.Chain, na.Namespace, relations, pageArgs(first, after, last, before))
+	page, err := r.Svc.Projects.ListMembers(ctx, principal(ctx), 0, na.Chain, na.Namespace, relations, pageArgs(first, after, last, before))
 	if err != nil {
 		return nil, err
 	}
@@ -40,24 +40,24 @@ func (r *groupResolver) Projects(ctx context.Context, obj *model.Group, first *i
 
 // User is the resolver for the user field.
 func (r *memberResolver) User(ctx context.Context, obj *ent.Member) (*ent.User, error) {
-	return r.Svc.UserOf(ctx, obj)
+	return r.Svc.Users.UserOf(ctx, obj)
 }
 
 // SourcePath is the resolver for the sourcePath field.
 func (r *memberResolver) SourcePath(ctx context.Context, obj *ent.Member) (string, error) {
-	path, _, err := r.Svc.MemberSource(ctx, obj)
+	path, _, err := r.Svc.Projects.MemberSource(ctx, obj)
 	return path, err
 }
 
 // SourceType is the resolver for the sourceType field.
 func (r *memberResolver) SourceType(ctx context.Context, obj *ent.Member) (string, error) {
-	_, typ, err := r.Svc.MemberSource(ctx, obj)
+	_, typ, err := r.Svc.Projects.MemberSource(ctx, obj)
 	return typ, err
 }
 
 // CreateUser is the resolver for the createUser field.
 func (r *mutationResolver) CreateUser(ctx context.Context, input model.CreateUserInput) (*model.CreateUserPayload, error) {
-	u, err := r.Svc.CreateUser(ctx, principal(ctx), registry.CreateUserInput{
+	u, err := r.Svc.Users.CreateUser(ctx, principal(ctx), registry.CreateUserInput{
 		Username: input.Username, Name: deref(input.Name), Email: deref(input.Email), Admin: deref(input.Admin),
 	})
 	errs, err := userErrors(err)
@@ -66,7 +66,7 @@ func (r *mutationResolver) CreateUser(ctx context.Context, input model.CreateUse
 
 // CreateGroup is the resolver for the createGroup field.
 func (r *mutationResolver) CreateGroup(ctx context.Context, input model.CreateGroupInput) (*model.CreateGroupPayload, error) {
-	ns, err := r.Svc.CreateGroup(ctx, principal(ctx), registry.CreateGroupInput{
+	ns, err := r.Svc.Projects.CreateGroup(ctx, principal(ctx), registry.CreateGroupInput{
 		Path: input.Path, Name: deref(input.Name), ParentPath: deref(input.ParentPath), Visibility: deref(input.Visibility),
 	})
 	errs, err := userErrors(err)
@@ -75,7 +75,7 @@ func (r *mutationResolver) CreateGroup(ctx context.Context, input model.CreateGr
 
 // CreateProject is the resolver for the createProject field.
 func (r *mutationResolver) CreateProject(ctx context.Context, input model.CreateProjectInput) (*model.CreateProjectPayload, error) {
-	prj, err := r.Svc.CreateProject(ctx, principal(ctx), registry.CreateProjectInput{
+	prj, err := r.Svc.Projects.CreateProject(ctx, principal(ctx), registry.CreateProjectInput{
 		NamespacePath: input.NamespacePath, Path: input.Path, Name: deref(input.Name), Description: deref(input.Description),
 		Visibility: deref(input.Visibility), RepositoryMode: deref(input.RepositoryMode), Format: input.Format,
 		RemoteURL: input.RemoteURL, RemoteUsername: input.RemoteUsername, RemotePassword: input.RemotePassword,
@@ -86,7 +86,7 @@ func (r *mutationResolver) CreateProject(ctx context.Context, input model.Create
 
 // UpdateProject is the resolver for the updateProject field.
 func (r *mutationResolver) UpdateProject(ctx context.Context, input model.UpdateProjectInput) (*model.UpdateProjectPayload, error) {
-	prj, err := r.Svc.UpdateProject(ctx, principal(ctx), input.FullPath, registry.UpdateProjectInput{
+	prj, err := r.Svc.Projects.UpdateProject(ctx, principal(ctx), input.FullPath, registry.UpdateProjectInput{
 		Name: input.Name, Description: input.Description, Visibility: input.Visibility, PackagesEnabled: input.PackagesEnabled,
 	})
 	errs, err := userErrors(err)
@@ -95,19 +95,19 @@ func (r *mutationResolver) UpdateProject(ctx context.Context, input model.Update
 
 // AddMember is the resolver for the addMember field.
 func (r *mutationResolver) AddMember(ctx context.Context, input model.AddMemberInput) (*model.AddMemberPayload, error) {
-	m, err := r.Svc.AddMember(ctx, principal(ctx), input.SourcePath, input.Username, input.AccessLevel)
+	m, err := r.Svc.Projects.AddMember(ctx, principal(ctx), input.SourcePath, input.Username, input.AccessLevel)
 	errs, err := userErrors(err)
 	return &model.AddMemberPayload{Member: m, Errors: errs, ClientMutationID: input.ClientMutationID}, err
 }
 
 // Parent is the resolver for the parent field.
 func (r *namespaceResolver) Parent(ctx context.Context, obj *ent.Namespace) (*ent.Namespace, error) {
-	return r.Svc.ParentOf(ctx, principal(ctx), obj)
+	return r.Svc.Projects.ParentOf(ctx, principal(ctx), obj)
 }
 
 // Projects is the resolver for the projects field.
 func (r *namespaceResolver) Projects(ctx context.Context, obj *ent.Namespace, first *int, after *string, last *int, before *string) (*model.ProjectConnection, error) {
-	page, err := r.Svc.ListProjects(ctx, principal(ctx), obj, pageArgs(first, after, last, before))
+	page, err := r.Svc.Projects.ListProjects(ctx, principal(ctx), obj, pageArgs(first, after, last, before))
 	if err != nil {
 		return nil, err
 	}
@@ -116,16 +116,16 @@ func (r *namespaceResolver) Projects(ctx context.Context, obj *ent.Namespace, fi
 
 // Namespace is the resolver for the namespace field.
 func (r *projectResolver) Namespace(ctx context.Context, obj *ent.Project) (*ent.Namespace, error) {
-	return r.Svc.NamespaceOf(ctx, obj)
+	return r.Svc.Projects.NamespaceOf(ctx, obj)
 }
 
 // ProjectMembers is the resolver for the projectMembers field.
 func (r *projectResolver) ProjectMembers(ctx context.Context, obj *ent.Project, relations []registry.MemberRelation, first *int, after *string, last *int, before *string) (*model.MemberConnection, error) {
-	pa, err := r.Svc.ProjectByID(ctx, principal(ctx), obj.ID)
+	pa, err := r.Svc.Projects.ProjectByID(ctx, principal(ctx), obj.ID)
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Svc.ListMembers(ctx, principal(ctx), obj.ID, pa.Namespaces, nil, relations, pageArgs(first, after, last, before))
+	page, err := r.Svc.Projects.ListMembers(ctx, principal(ctx), obj.ID, pa.Namespaces, nil, relations, pageArgs(first, after, last, before))
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (r *projectResolver) ProjectMembers(ctx context.Context, obj *ent.Project, 
 
 // Namespace is the resolver for the namespace field.
 func (r *userResolver) Namespace(ctx context.Context, obj *ent.User) (*ent.Namespace, error) {
-	return r.Svc.PersonalNamespace(ctx, obj)
+	return r.Svc.Projects.PersonalNamespace(ctx, obj)
 }
 
 // Group returns generated.GroupResolver implementation.

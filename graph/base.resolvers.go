@@ -22,7 +22,7 @@ func (r *queryResolver) CurrentUser(ctx context.Context) (*ent.User, error) {
 
 // User is the resolver for the user field.
 func (r *queryResolver) User(ctx context.Context, username string) (*ent.User, error) {
-	return notFoundIsNull(r.Svc.UserByUsername(ctx, principal(ctx), username))
+	return notFoundIsNull(r.Svc.Users.UserByUsername(ctx, principal(ctx), username))
 }
 
 // Namespace is the resolver for the namespace field.
@@ -59,10 +59,10 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 	var node model.Node
 	switch typ {
 	case "User":
-		node, err = nodeOrNil(r.Svc.UserByID(ctx, p, n))
+		node, err = nodeOrNil(r.Svc.Users.UserByID(ctx, p, n))
 	case "Group", "Namespace":
 		var na *registry.NamespaceAccess
-		if na, err = r.Svc.NamespaceByID(ctx, p, n); err == nil && na.Namespace.GetID() == id {
+		if na, err = r.Svc.Projects.NamespaceByID(ctx, p, n); err == nil && na.Namespace.GetID() == id {
 			if g := group(na.Namespace); g != nil {
 				node = g
 			} else {
@@ -71,16 +71,16 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 		}
 	case "Project":
 		var pa *registry.ProjectAccess
-		if pa, err = r.Svc.ProjectByID(ctx, p, n); err == nil {
+		if pa, err = r.Svc.Projects.ProjectByID(ctx, p, n); err == nil {
 			node = pa.Project
 		}
 	case "Member":
-		node, err = nodeOrNil(r.Svc.MemberByID(ctx, p, n))
+		node, err = nodeOrNil(r.Svc.Projects.MemberByID(ctx, p, n))
 	case "AccessToken":
-		node, err = nodeOrNil(r.Svc.VisibleToken(ctx, p, n))
+		node, err = nodeOrNil(r.Svc.Tokens.VisibleToken(ctx, p, n))
 	case "Packages::Package":
 		var pk *ent.Pkg
-		if pk, _, err = r.Svc.PackageByID(ctx, p, n); err == nil {
+		if pk, _, err = r.Svc.Packages.PackageByID(ctx, p, n); err == nil {
 			node = pk
 		}
 	}

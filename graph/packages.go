@@ -44,13 +44,13 @@ func packageSettings(ps *registry.PackageSettings) *model.PackageSettings {
 // page: projects are eager-loaded, files are loaded for the whole page in
 // one query when the selection asks for them, count runs only when asked.
 func (r *Resolver) packageConnection(ctx context.Context, scope *registry.PackageScope, f registry.PackageFilter, sort *model.PackageSort, args registry.PageArgs) (*model.PackageConnection, error) {
-	page, err := r.Svc.ListPackagesKeyset(ctx, scope, f, packageOrder(sort), args)
+	page, err := r.Svc.Packages.ListPackagesKeyset(ctx, scope, f, packageOrder(sort), args)
 	if err != nil {
 		return nil, err
 	}
 	sel := selectedFields(ctx)
 	if sel["nodes.packageFiles"] || sel["edges.node.packageFiles"] {
-		if err := r.Svc.WithFiles(ctx, page.Items); err != nil {
+		if err := r.Svc.Packages.WithFiles(ctx, page.Items); err != nil {
 			return nil, err
 		}
 	}
@@ -59,7 +59,7 @@ func (r *Resolver) packageConnection(ctx context.Context, scope *registry.Packag
 		c.Edges[i] = &model.PackageEdge{Cursor: page.Cursors[i], Node: it}
 	}
 	if sel["count"] {
-		if c.Count, err = r.Svc.CountPackages(ctx, scope, f); err != nil {
+		if c.Count, err = r.Svc.Packages.CountPackages(ctx, scope, f); err != nil {
 			return nil, err
 		}
 	}

@@ -22,7 +22,7 @@ func (r *groupResolver) PackageSettings(ctx context.Context, obj *model.Group) (
 
 // Packages is the resolver for the packages field.
 func (r *groupResolver) Packages(ctx context.Context, obj *model.Group, packageName *string, packageType *enum.Format, packageVersion *string, status *enum.PackageStatus, includeVersionless *bool, includeSubgroups *bool, sort *model.PackageSort, first *int, after *string, last *int, before *string) (*model.PackageConnection, error) {
-	_, scope, err := r.Svc.GroupPackageScope(ctx, principal(ctx), obj.FullPath, includeSubgroups != nil && !*includeSubgroups)
+	_, scope, err := r.Svc.Packages.GroupPackageScope(ctx, principal(ctx), obj.FullPath, includeSubgroups != nil && !*includeSubgroups)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +32,7 @@ func (r *groupResolver) Packages(ctx context.Context, obj *model.Group, packageN
 
 // UpdateNamespacePackageSettings is the resolver for the updateNamespacePackageSettings field.
 func (r *mutationResolver) UpdateNamespacePackageSettings(ctx context.Context, input model.UpdateNamespacePackageSettingsInput) (*model.UpdateNamespacePackageSettingsPayload, error) {
-	ps, err := r.Svc.UpdatePackageSettings(ctx, principal(ctx), input.NamespacePath, registry.UpdatePackageSettingsInput{
+	ps, err := r.Svc.Projects.UpdatePackageSettings(ctx, principal(ctx), input.NamespacePath, registry.UpdatePackageSettingsInput{
 		Allowed: map[enum.Format]*bool{
 			enum.Generic: input.GenericDuplicatesAllowed, enum.PyPI: input.PypiDuplicatesAllowed,
 			enum.NPM: input.NpmDuplicatesAllowed, enum.Maven: input.MavenDuplicatesAllowed,
@@ -50,7 +50,7 @@ func (r *mutationResolver) UpdateNamespacePackageSettings(ctx context.Context, i
 func (r *mutationResolver) DestroyPackage(ctx context.Context, input model.DestroyPackageInput) (*model.DestroyPackagePayload, error) {
 	id, err := parseID(input.ID, "Packages::Package")
 	if err == nil {
-		err = r.Svc.DestroyPackages(ctx, principal(ctx), []int{id})
+		err = r.Svc.Packages.DestroyPackages(ctx, principal(ctx), []int{id})
 	}
 	errs, err := userErrors(err)
 	return &model.DestroyPackagePayload{Errors: errs, ClientMutationID: input.ClientMutationID}, err
@@ -60,7 +60,7 @@ func (r *mutationResolver) DestroyPackage(ctx context.Context, input model.Destr
 func (r *mutationResolver) DestroyPackages(ctx context.Context, input model.DestroyPackagesInput) (*model.DestroyPackagesPayload, error) {
 	ids, err := parseIDs(input.Ids, "Packages::Package")
 	if err == nil {
-		err = r.Svc.DestroyPackages(ctx, principal(ctx), ids)
+		err = r.Svc.Packages.DestroyPackages(ctx, principal(ctx), ids)
 	}
 	errs, err := userErrors(err)
 	return &model.DestroyPackagesPayload{Errors: errs, ClientMutationID: input.ClientMutationID}, err
@@ -70,7 +70,7 @@ func (r *mutationResolver) DestroyPackages(ctx context.Context, input model.Dest
 func (r *mutationResolver) DestroyPackageFile(ctx context.Context, input model.DestroyPackageFileInput) (*model.DestroyPackageFilePayload, error) {
 	id, err := parseID(input.ID, "Packages::PackageFile")
 	if err == nil {
-		err = r.Svc.DestroyPackageFile(ctx, principal(ctx), id)
+		err = r.Svc.Packages.DestroyPackageFile(ctx, principal(ctx), id)
 	}
 	errs, err := userErrors(err)
 	return &model.DestroyPackageFilePayload{Errors: errs, ClientMutationID: input.ClientMutationID}, err
@@ -80,7 +80,7 @@ func (r *mutationResolver) DestroyPackageFile(ctx context.Context, input model.D
 func (r *mutationResolver) DestroyPackageFiles(ctx context.Context, input model.DestroyPackageFilesInput) (*model.DestroyPackageFilesPayload, error) {
 	ids, err := parseIDs(input.Ids, "Packages::PackageFile")
 	if err == nil {
-		err = r.Svc.DestroyPackageFiles(ctx, principal(ctx), input.ProjectPath, ids)
+		err = r.Svc.Packages.DestroyPackageFiles(ctx, principal(ctx), input.ProjectPath, ids)
 	}
 	errs, err := userErrors(err)
 	return &model.DestroyPackageFilesPayload{Errors: errs, ClientMutationID: input.ClientMutationID}, err
@@ -88,18 +88,18 @@ func (r *mutationResolver) DestroyPackageFiles(ctx context.Context, input model.
 
 // PackageSettings is the resolver for the packageSettings field.
 func (r *namespaceResolver) PackageSettings(ctx context.Context, obj *ent.Namespace) (*model.PackageSettings, error) {
-	ps, err := r.Svc.PackageSettingsFor(ctx, principal(ctx), obj)
+	ps, err := r.Svc.Projects.PackageSettingsFor(ctx, principal(ctx), obj)
 	return packageSettings(ps), err
 }
 
 // Project is the resolver for the project field.
 func (r *packageResolver) Project(ctx context.Context, obj *ent.Pkg) (*ent.Project, error) {
-	return r.Svc.ProjectOfPackage(ctx, principal(ctx), obj)
+	return r.Svc.Packages.ProjectOfPackage(ctx, principal(ctx), obj)
 }
 
 // PackageFiles is the resolver for the packageFiles field.
 func (r *packageResolver) PackageFiles(ctx context.Context, obj *ent.Pkg, first *int, after *string, last *int, before *string) (*model.PackageFileConnection, error) {
-	page, err := r.Svc.FilesPage(ctx, obj, pageArgs(first, after, last, before))
+	page, err := r.Svc.Packages.FilesPage(ctx, obj, pageArgs(first, after, last, before))
 	if err != nil {
 		return nil, err
 	}
@@ -117,12 +117,12 @@ func (r *packageFileResolver) Size(ctx context.Context, obj *ent.PackageFile) (m
 
 // DownloadPath is the resolver for the downloadPath field.
 func (r *packageFileResolver) DownloadPath(ctx context.Context, obj *ent.PackageFile) (string, error) {
-	return r.Svc.DownloadPath(ctx, obj, listedIn(ctx))
+	return r.Svc.Packages.DownloadPath(ctx, obj, listedIn(ctx))
 }
 
 // Packages is the resolver for the packages field.
 func (r *projectResolver) Packages(ctx context.Context, obj *ent.Project, packageName *string, packageType *enum.Format, packageVersion *string, status *enum.PackageStatus, includeVersionless *bool, sort *model.PackageSort, first *int, after *string, last *int, before *string) (*model.PackageConnection, error) {
-	_, scope, err := r.Svc.ProjectPackageScope(ctx, principal(ctx), obj.FullPath)
+	_, scope, err := r.Svc.Packages.ProjectPackageScope(ctx, principal(ctx), obj.FullPath)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (r *queryResolver) Package(ctx context.Context, id string) (*ent.Pkg, error
 	if err != nil {
 		return nil, err
 	}
-	pk, _, err := r.Svc.PackageByID(ctx, principal(ctx), n)
+	pk, _, err := r.Svc.Packages.PackageByID(ctx, principal(ctx), n)
 	return notFoundIsNull(pk, err)
 }
 

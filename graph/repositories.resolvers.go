@@ -21,7 +21,7 @@ func (r *mutationResolver) UpdateVirtualRepositoryUpstreams(ctx context.Context,
 	for i, p := range input.UpstreamPolicies {
 		in[i] = registry.UpstreamPolicyInput{ID: p.ID, RepositoryPath: p.RepositoryPath, Priority: p.Priority}
 	}
-	ups, err := r.Svc.UpdateVirtualUpstreams(ctx, principal(ctx), input.ProjectPath, in)
+	ups, err := r.Svc.Projects.UpdateVirtualUpstreams(ctx, principal(ctx), input.ProjectPath, in)
 	errs, err := userErrors(err)
 	var cfg *model.VirtualRepositoryConfig
 	if ups != nil {
@@ -32,7 +32,7 @@ func (r *mutationResolver) UpdateVirtualRepositoryUpstreams(ctx context.Context,
 
 // UpdateRemoteRepositoryConfig is the resolver for the updateRemoteRepositoryConfig field.
 func (r *mutationResolver) UpdateRemoteRepositoryConfig(ctx context.Context, input model.UpdateRemoteRepositoryConfigInput) (*model.UpdateRemoteRepositoryConfigPayload, error) {
-	prj, err := r.Svc.UpdateRemoteConfig(ctx, principal(ctx), input.ProjectPath, registry.RemoteConfigInput{
+	prj, err := r.Svc.Projects.UpdateRemoteConfig(ctx, principal(ctx), input.ProjectPath, registry.RemoteConfigInput{
 		URL: input.URL, CacheTTLSeconds: input.CacheTTLSeconds, ServeStale: input.ServeStale,
 		Username: input.RemoteUsername, Password: input.RemotePassword, ClearCredentials: deref(input.ClearCredentials),
 	})
@@ -70,7 +70,7 @@ func (r *projectResolver) RemoteRepositoryConfig(ctx context.Context, obj *ent.P
 // Repository is the resolver for the repository field.
 func (r *upstreamPolicyResolver) Repository(ctx context.Context, obj *registry.UpstreamPolicy) (*ent.Project, error) {
 	// Shown only to callers who may see the upstream project themselves.
-	pa, err := r.Svc.ProjectByID(ctx, principal(ctx), obj.UpstreamProjectID)
+	pa, err := r.Svc.Projects.ProjectByID(ctx, principal(ctx), obj.UpstreamProjectID)
 	if err != nil {
 		return notFoundIsNull[*ent.Project](nil, err)
 	}

@@ -39,7 +39,7 @@ func (r *accessTokenResolver) Revoked(ctx context.Context, obj *ent.AccessToken)
 
 // CreatePersonalAccessToken is the resolver for the createPersonalAccessToken field.
 func (r *mutationResolver) CreatePersonalAccessToken(ctx context.Context, input model.CreatePersonalAccessTokenInput) (*model.CreatePersonalAccessTokenPayload, error) {
-	nt, err := r.Svc.CreatePersonalAccessToken(ctx, principal(ctx), input.Username, registry.TokenInput{
+	nt, err := r.Svc.Tokens.CreatePersonalAccessToken(ctx, principal(ctx), input.Username, registry.TokenInput{
 		Name: input.Name, Scopes: input.Scopes, ExpiresAt: input.ExpiresAt,
 	})
 	errs, err := userErrors(err)
@@ -49,7 +49,7 @@ func (r *mutationResolver) CreatePersonalAccessToken(ctx context.Context, input 
 
 // CreateProjectAccessToken is the resolver for the createProjectAccessToken field.
 func (r *mutationResolver) CreateProjectAccessToken(ctx context.Context, input model.CreateProjectAccessTokenInput) (*model.CreateProjectAccessTokenPayload, error) {
-	nt, err := r.Svc.CreateProjectAccessToken(ctx, principal(ctx), input.ProjectPath, registry.TokenInput{
+	nt, err := r.Svc.Tokens.CreateProjectAccessToken(ctx, principal(ctx), input.ProjectPath, registry.TokenInput{
 		Name: input.Name, Scopes: input.Scopes, ExpiresAt: input.ExpiresAt, AccessLevel: input.AccessLevel,
 	})
 	errs, err := userErrors(err)
@@ -59,7 +59,7 @@ func (r *mutationResolver) CreateProjectAccessToken(ctx context.Context, input m
 
 // CreateGroupAccessToken is the resolver for the createGroupAccessToken field.
 func (r *mutationResolver) CreateGroupAccessToken(ctx context.Context, input model.CreateGroupAccessTokenInput) (*model.CreateGroupAccessTokenPayload, error) {
-	nt, err := r.Svc.CreateGroupAccessToken(ctx, principal(ctx), input.GroupPath, registry.TokenInput{
+	nt, err := r.Svc.Tokens.CreateGroupAccessToken(ctx, principal(ctx), input.GroupPath, registry.TokenInput{
 		Name: input.Name, Scopes: input.Scopes, ExpiresAt: input.ExpiresAt, AccessLevel: input.AccessLevel,
 	})
 	errs, err := userErrors(err)
@@ -69,7 +69,7 @@ func (r *mutationResolver) CreateGroupAccessToken(ctx context.Context, input mod
 
 // CreateDeployToken is the resolver for the createDeployToken field.
 func (r *mutationResolver) CreateDeployToken(ctx context.Context, input model.CreateDeployTokenInput) (*model.CreateDeployTokenPayload, error) {
-	nt, err := r.Svc.CreateDeployToken(ctx, principal(ctx), input.FullPath, registry.TokenInput{
+	nt, err := r.Svc.Tokens.CreateDeployToken(ctx, principal(ctx), input.FullPath, registry.TokenInput{
 		Name: input.Name, Scopes: input.Scopes, ExpiresAt: input.ExpiresAt, Username: deref(input.Username),
 	})
 	errs, err := userErrors(err)
@@ -83,7 +83,7 @@ func (r *mutationResolver) CreateJobToken(ctx context.Context, input model.Creat
 	if input.ExpiresIn != nil {
 		expiresIn = time.Duration(*input.ExpiresIn) * time.Second
 	}
-	nt, err := r.Svc.CreateJobToken(ctx, principal(ctx), input.ProjectPath, expiresIn)
+	nt, err := r.Svc.Tokens.CreateJobToken(ctx, principal(ctx), input.ProjectPath, expiresIn)
 	errs, err := userErrors(err)
 	secret, tok := unpack(nt)
 	return &model.CreateJobTokenPayload{Token: secret, AccessToken: tok, Errors: errs, ClientMutationID: input.ClientMutationID}, err
@@ -94,7 +94,7 @@ func (r *mutationResolver) RevokeToken(ctx context.Context, input model.RevokeTo
 	id, err := parseID(input.ID, "AccessToken")
 	var tok *ent.AccessToken
 	if err == nil {
-		tok, err = r.Svc.RevokeToken(ctx, principal(ctx), id)
+		tok, err = r.Svc.Tokens.RevokeToken(ctx, principal(ctx), id)
 	}
 	errs, err := userErrors(err)
 	return &model.RevokeTokenPayload{AccessToken: tok, Errors: errs, ClientMutationID: input.ClientMutationID}, err

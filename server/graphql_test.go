@@ -381,12 +381,12 @@ func TestTokenKinds(t *testing.T) {
 		if !strings.HasPrefix(jt.Token, "glcbt-") || jt.AccessToken.Kind != "JOB" || !jt.AccessToken.ExpiresAt.Equal(e.Clock.Now().Add(600*time.Second)) {
 			t.Fatalf("job token payload %s", r.Data)
 		}
-		p, err := e.Server.Service.Authenticate(t.Context(), jt.Token)
+		p, err := e.Server.Service.Tokens.Authenticate(t.Context(), jt.Token)
 		if err != nil || p.User == nil || p.User.Username != "bob" {
 			t.Fatalf("job token authenticates as %v, %v", p, err)
 		}
 		e.Clock.Advance(601 * time.Second)
-		if _, err := e.Server.Service.Authenticate(t.Context(), jt.Token); err == nil {
+		if _, err := e.Server.Service.Tokens.Authenticate(t.Context(), jt.Token); err == nil {
 			t.Fatal("expired job token still authenticates")
 		}
 		r = e.GraphQL(t, bob, `mutation { createJobToken(input: {projectPath: "acme/app", expiresIn: 90000}) { token errors } }`, nil)

@@ -81,7 +81,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		return nil, err
 	}
 	if cfg.InitialRootToken != "" {
-		created, err := svc.EnsureRoot(ctx, cfg.InitialRootToken)
+		created, err := svc.Users.EnsureRoot(ctx, cfg.InitialRootToken)
 		if err != nil {
 			db.Close()
 			return nil, fmt.Errorf("creating the root user: %w", err)

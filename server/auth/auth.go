@@ -50,7 +50,7 @@ func Middleware(svc *registry.Service, onError func(http.ResponseWriter, *http.R
 				next.ServeHTTP(w, r.WithContext(registry.WithPrincipal(r.Context(), registry.Anonymous)))
 				return
 			}
-			p, err := svc.Authenticate(r.Context(), secret)
+			p, err := svc.Tokens.Authenticate(r.Context(), secret)
 			if err != nil {
 				onError(w, r, err)
 				return

@@ -380,3 +380,49 @@ func (s *Service) CanDeletePackages(p *Principal, pa *ProjectAccess) error {
 	}
 	return require(p, pa.Level, enum.Maintainer, writeAPIScopes, "deleting packages")
 }
+
+// requireAPIWrite is the credential rule for administrative writes (tokens,
+// projects, groups, members, settings): a credential with the api scope.
+func requireAPIWrite(p *Principal) error {
+	if !p.Authenticated() {
+		return Unauthenticated("401 Unauthorized")
+	}
+	if !p.HasScope(writeAPIScopes...) {
+		return Forbidden("403 Forbidden - insufficient_scope: this action needs a token with the API scope")
+	}
+	return nil
+}
+
+// projectForAdmin resolves a project for an administrative action that
+// needs the api scope and the given role (Tokens and Projects use it).
+func (s *Service) projectForAdmin(ctx context.Context, p *Principal, ref string, need enum.AccessLevel, what string) (*ProjectAccess, error) {
+	if err := requireAPIWrite(p); err != nil {
+		return nil, err
+	}
+	if err := validateFullPath("projectPath", ref); err != nil {
+		return nil, err
+	}
+	pa, err := s.Project(ctx, p, ref)
+	if err != nil {
+		return nil, err
+	}
+	return pa, require(p, pa.Level, need, writeAPIScopes, what)
+}
+
+// groupForAdmin is projectForAdmin for groups.
+func (s *Service) groupForAdmin(ctx context.Context, p *Principal, ref string, need enum.AccessLevel, what string) (*NamespaceAccess, error) {
+	if err := requireAPIWrite(p); err != nil {
+		return nil, err
+	}
+	if err := validateFullPath("groupPath", ref); err != nil {
+		return nil, err
+	}
+	na, err := s.Namespace(ctx, p, ref)
+	if err != nil {
+		return nil, err
+	}
+	if na.Namespace.Kind != enum.GroupNamespace {
+		return nil, NotFound("404 Group Not Found")
+	}
+	return na, require(p, na.Level, need, writeAPIScopes, what)
+}

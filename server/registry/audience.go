@@ -183,7 +183,7 @@ type UpstreamPolicy struct {
 // order, each with whether it is in effect, so a misconfiguration (an
 // approver who lost the role, an upstream made private) is visible.
 func (s *Service) UpstreamPolicies(ctx context.Context, virtual *ent.Project) ([]*UpstreamPolicy, error) {
-	ups, err := s.Upstreams(ctx, virtual)
+	ups, err := s.Projects.Upstreams(ctx, virtual)
 	if err != nil {
 		return nil, err
 	}

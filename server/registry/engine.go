@@ -53,7 +53,7 @@ func (s *Service) ReadSources(ctx context.Context, p *Principal, prj *ent.Projec
 	if prj.Format == nil || *prj.Format != format {
 		return nil, NotFound("404 Not found")
 	}
-	ups, err := s.Upstreams(ctx, prj)
+	ups, err := s.Projects.Upstreams(ctx, prj)
 	if err != nil {
 		return nil, err
 	}

@@ -58,13 +58,13 @@ func inSubtree(fullPath string) predicate.Namespace {
 // boundProjects is what p is a member of or bound to (beyond what is
 // open to it): the project predicates and the namespace subtrees where p
 // is GUEST+.
-func (s *Service) boundProjects(ctx context.Context, p *Principal) ([]predicate.Project, []string, error) {
+func (pr *Projects) boundProjects(ctx context.Context, p *Principal) ([]predicate.Project, []string, error) {
 	var preds []predicate.Project
 	var subtrees []string
 	t := p.Token
 	if p.User != nil && (t == nil || t.Kind == enum.PersonalToken) {
 		u := p.User
-		ms, err := s.db.Member.Query().Where(member.UserID(u.ID), member.AccessLevelGTE(enum.Guest)).WithNamespace().All(ctx)
+		ms, err := pr.s.db.Member.Query().Where(member.UserID(u.ID), member.AccessLevelGTE(enum.Guest)).WithNamespace().All(ctx)
 		if err != nil {
 			return nil, nil, Internal(err, "could not read memberships")
 		}
@@ -80,7 +80,7 @@ func (s *Service) boundProjects(ctx context.Context, p *Principal) ([]predicate.
 		if len(projectIDs) > 0 {
 			preds = append(preds, project.IDIn(projectIDs...))
 		}
-		if pn, err := s.PersonalNamespace(ctx, u); err != nil {
+		if pn, err := pr.PersonalNamespace(ctx, u); err != nil {
 			return nil, nil, err
 		} else if pn != nil {
 			subtrees = append(subtrees, pn.FullPath)
@@ -89,17 +89,17 @@ func (s *Service) boundProjects(ctx context.Context, p *Principal) ([]predicate.
 		// Bound tokens: ask the one access check about what they are bound
 		// to, so token levels (job tokens capped by their user) stay in it.
 		if t.ProjectID != nil {
-			if _, err := s.ProjectByID(ctx, p, *t.ProjectID); err == nil {
+			if _, err := pr.ProjectByID(ctx, p, *t.ProjectID); err == nil {
 				preds = append(preds, project.ID(*t.ProjectID))
 			}
 		}
 		if t.NamespaceID != nil {
-			if ns, err := s.db.Namespace.Get(ctx, *t.NamespaceID); err == nil {
-				chain, err := s.namespaceChain(ctx, ns.FullPath)
+			if ns, err := pr.s.db.Namespace.Get(ctx, *t.NamespaceID); err == nil {
+				chain, err := pr.s.namespaceChain(ctx, ns.FullPath)
 				if err != nil {
 					return nil, nil, Internal(err, "could not read namespaces")
 				}
-				if l, err := s.effectiveLevel(ctx, p, chain, 0); err == nil && l >= enum.Guest {
+				if l, err := pr.s.effectiveLevel(ctx, p, chain, 0); err == nil && l >= enum.Guest {
 					subtrees = append(subtrees, ns.FullPath)
 				}
 			}
@@ -115,11 +115,11 @@ func (s *Service) boundProjects(ctx context.Context, p *Principal) ([]predicate.
 var noProject = project.IDLT(0)
 
 // visibleProjects is the predicate for "projects p may see" (nil: all).
-func (s *Service) visibleProjects(ctx context.Context, p *Principal, membership bool) (predicate.Project, error) {
+func (pr *Projects) visibleProjects(ctx context.Context, p *Principal, membership bool) (predicate.Project, error) {
 	if p.IsAdmin() && !membership {
 		return nil, nil
 	}
-	bound, _, err := s.boundProjects(ctx, p)
+	bound, _, err := pr.boundProjects(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func (s *Service) visibleProjects(ctx context.Context, p *Principal, membership 
 // SearchProjects lists the projects p may see that match q, with their
 // namespaces loaded; total is -1 for keyset pages, and more tells whether
 // a keyset page has a successor.
-func (s *Service) SearchProjects(ctx context.Context, p *Principal, q ProjectQuery) (rows []*ent.Project, total int, more bool, err error) {
+func (pr *Projects) SearchProjects(ctx context.Context, p *Principal, q ProjectQuery) (rows []*ent.Project, total int, more bool, err error) {
 	field, ok := projectOrderFields[q.OrderBy]
 	if !ok {
 		return nil, 0, false, Invalid("order_by does not have a valid value")
@@ -147,11 +147,11 @@ func (s *Service) SearchProjects(ctx context.Context, p *Principal, q ProjectQue
 	if q.Keyset && field != project.FieldID {
 		return nil, 0, false, Invalid("keyset pagination is supported only with order_by=id")
 	}
-	vis, err := s.visibleProjects(ctx, p, q.Membership)
+	vis, err := pr.visibleProjects(ctx, p, q.Membership)
 	if err != nil {
 		return nil, 0, false, err
 	}
-	query := s.db.Project.Query().WithNamespace()
+	query := pr.s.db.Project.Query().WithNamespace()
 	if vis != nil {
 		query.Where(vis)
 	}
@@ -220,13 +220,13 @@ type GroupQuery struct {
 var groupOrderFields = map[string]string{"name": namespace.FieldName, "path": namespace.FieldPath, "id": namespace.FieldID}
 
 // SearchGroups lists the groups p may see that match q.
-func (s *Service) SearchGroups(ctx context.Context, p *Principal, q GroupQuery) ([]*ent.Namespace, int, error) {
+func (pr *Projects) SearchGroups(ctx context.Context, p *Principal, q GroupQuery) ([]*ent.Namespace, int, error) {
 	field, ok := groupOrderFields[q.OrderBy]
 	if !ok {
 		return nil, 0, Invalid("order_by does not have a valid value")
 	}
-	query := s.db.Namespace.Query().Where(namespace.KindEQ(enum.GroupNamespace))
-	_, subtrees, err := s.boundProjects(ctx, p)
+	query := pr.s.db.Namespace.Query().Where(namespace.KindEQ(enum.GroupNamespace))
+	_, subtrees, err := pr.boundProjects(ctx, p)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -273,13 +273,13 @@ func (s *Service) SearchGroups(ctx context.Context, p *Principal, q GroupQuery) 
 
 // Group returns the group (not a personal namespace) named by ref, a
 // numeric id or a full path, if p may see it; otherwise NotFound.
-func (s *Service) Group(ctx context.Context, p *Principal, ref string) (*NamespaceAccess, error) {
+func (pr *Projects) Group(ctx context.Context, p *Principal, ref string) (*NamespaceAccess, error) {
 	var na *NamespaceAccess
 	var err error
 	if id, aerr := atoiStrict(ref); aerr == nil {
-		na, err = s.NamespaceByID(ctx, p, id)
+		na, err = pr.NamespaceByID(ctx, p, id)
 	} else {
-		na, err = s.Namespace(ctx, p, ref)
+		na, err = pr.s.Namespace(ctx, p, ref)
 	}
 	if err != nil || na.Namespace.Kind != enum.GroupNamespace {
 		if err == nil || KindOf(err) == KindNotFound {
@@ -292,8 +292,8 @@ func (s *Service) Group(ctx context.Context, p *Principal, ref string) (*Namespa
 
 // NamespaceAncestry returns the namespace at fullPath and its ancestors,
 // outermost first (for GitLab's "Acme / Tools" names).
-func (s *Service) NamespaceAncestry(ctx context.Context, fullPath string) ([]*ent.Namespace, error) {
-	chain, err := s.namespaceChain(ctx, fullPath)
+func (pr *Projects) NamespaceAncestry(ctx context.Context, fullPath string) ([]*ent.Namespace, error) {
+	chain, err := pr.s.namespaceChain(ctx, fullPath)
 	if err != nil {
 		return nil, Internal(err, "could not read namespaces")
 	}

@@ -19,8 +19,8 @@ type CreateGroupInput struct {
 // CreateGroup creates a group; its creator becomes its OWNER. Top-level
 // groups may be created by any user with an api-scoped personal token;
 // subgroups need MAINTAINER+ on the parent.
-func (s *Service) CreateGroup(ctx context.Context, p *Principal, in CreateGroupInput) (*ent.Namespace, error) {
-	if err := s.requireAPIWrite(p); err != nil {
+func (pr *Projects) CreateGroup(ctx context.Context, p *Principal, in CreateGroupInput) (*ent.Namespace, error) {
+	if err := requireAPIWrite(p); err != nil {
 		return nil, err
 	}
 	if p.User == nil || p.User.Bot || (p.Token != nil && p.Token.Kind != enum.PersonalToken) {
@@ -32,7 +32,7 @@ func (s *Service) CreateGroup(ctx context.Context, p *Principal, in CreateGroupI
 	fullPath := in.Path
 	var parent *ent.Namespace
 	if in.ParentPath = strings.Trim(in.ParentPath, "/"); in.ParentPath != "" {
-		na, err := s.groupForAdmin(ctx, p, in.ParentPath, enum.Maintainer, "creating subgroups")
+		na, err := pr.s.groupForAdmin(ctx, p, in.ParentPath, enum.Maintainer, "creating subgroups")
 		if err != nil {
 			return nil, err
 		}
@@ -46,7 +46,7 @@ func (s *Service) CreateGroup(ctx context.Context, p *Principal, in CreateGroupI
 		fullPath = parent.FullPath + "/" + in.Path
 	}
 	var ns *ent.Namespace
-	err := s.withTx(ctx, func(tx *ent.Tx) error {
+	err := pr.s.withTx(ctx, func(tx *ent.Tx) error {
 		c := tx.Namespace.Create().SetKind(enum.GroupNamespace).SetPath(in.Path).SetFullPath(fullPath).
 			SetName(in.Name).SetVisibility(in.Visibility)
 		if parent != nil {

@@ -55,7 +55,7 @@ func RequireAPIRead(p *Principal) error {
 }
 
 // CurrentUser is the user behind the caller's token (GET /user).
-func (s *Service) CurrentUser(p *Principal) (*ent.User, error) {
+func (us *Users) CurrentUser(p *Principal) (*ent.User, error) {
 	if err := requireReadAPI(p); err != nil {
 		return nil, err
 	}
@@ -70,12 +70,12 @@ type UserFilter struct{ Username, Search string }
 // visible to signed-in callers only (as UserByUsername), so anonymous
 // callers get 401 rather than an empty list that would read as "no such
 // user". Bot users stay out, as they do from UserByUsername.
-func (s *Service) ListUsers(ctx context.Context, p *Principal, f UserFilter, page Offset) ([]*ent.User, int, error) {
+func (us *Users) ListUsers(ctx context.Context, p *Principal, f UserFilter, page Offset) ([]*ent.User, int, error) {
 	if err := requireReadAPI(p); err != nil {
 		return nil, 0, err
 	}
 	page.Normalize()
-	q := s.db.User.Query().Where(user.Bot(false))
+	q := us.s.db.User.Query().Where(user.Bot(false))
 	if f.Username != "" {
 		q = q.Where(user.UsernameEqualFold(f.Username))
 	}
@@ -98,7 +98,7 @@ func (s *Service) ListUsers(ctx context.Context, p *Principal, f UserFilter, pag
 // tooling uses it to check a package-only token before it uploads. Project
 // and group access tokens answer too (they are tokens of bot users, as in
 // GitLab); deploy and job tokens are not personal access tokens (401).
-func (s *Service) CurrentToken(p *Principal) (*ent.AccessToken, error) {
+func (us *Users) CurrentToken(p *Principal) (*ent.AccessToken, error) {
 	if _, err := apiUser(p); err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ var Version, Revision string
 // BuildInfo returns the registry's version and revision. Without a release
 // version it answers "0.0.0-dev", which still parses as a version for
 // clients that compare them; the revision is the short commit, as GitLab's.
-func (s *Service) BuildInfo(p *Principal) (Build, error) {
+func (us *Users) BuildInfo(p *Principal) (Build, error) {
 	if err := requireReadAPI(p); err != nil {
 		return Build{}, err
 	}

@@ -26,7 +26,7 @@ func TestJobTokenIsCappedAtDeveloper(t *testing.T) {
 		t.Run(who, func(t *testing.T) {
 			var job struct{ CreateJobToken struct{ Token string } }
 			e.MustGraphQL(t, token, `mutation { createJobToken(input: {projectPath: "acme/tools", expiresIn: 3600}) { token errors } }`, nil).Decode(t, &job)
-			p, err := svc.Authenticate(t.Context(), job.CreateJobToken.Token)
+			p, err := svc.Tokens.Authenticate(t.Context(), job.CreateJobToken.Token)
 			if err != nil {
 				t.Fatalf("authenticate: %v", err)
 			}
@@ -44,7 +44,7 @@ func TestJobTokenIsCappedAtDeveloper(t *testing.T) {
 				t.Fatalf("deleting packages: %v, want forbidden", err)
 			}
 			// The user's own token keeps the user's role.
-			up, err := svc.Authenticate(t.Context(), token)
+			up, err := svc.Tokens.Authenticate(t.Context(), token)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,12 +17,12 @@ import (
 // may see": everything for members of the namespace (or its ancestors),
 // otherwise public ones, internal ones for signed-in users, and those the
 // user is a direct member of.
-func (s *Service) visibleProjectsIn(ctx context.Context, p *Principal, ns *ent.Namespace) (predicate.Project, error) {
-	chain, err := s.namespaceChain(ctx, ns.FullPath)
+func (pr *Projects) visibleProjectsIn(ctx context.Context, p *Principal, ns *ent.Namespace) (predicate.Project, error) {
+	chain, err := pr.s.namespaceChain(ctx, ns.FullPath)
 	if err != nil {
 		return nil, Internal(err, "could not read namespaces")
 	}
-	level, err := s.effectiveLevel(ctx, p, chain, 0)
+	level, err := pr.s.effectiveLevel(ctx, p, chain, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -40,13 +40,13 @@ func (s *Service) visibleProjectsIn(ctx context.Context, p *Principal, ns *ent.N
 }
 
 // ListProjects pages through the projects of a namespace that p may see.
-func (s *Service) ListProjects(ctx context.Context, p *Principal, ns *ent.Namespace, args PageArgs) (*Page[*ent.Project], error) {
-	pred, err := s.visibleProjectsIn(ctx, p, ns)
+func (pr *Projects) ListProjects(ctx context.Context, p *Principal, ns *ent.Namespace, args PageArgs) (*Page[*ent.Project], error) {
+	pred, err := pr.visibleProjectsIn(ctx, p, ns)
 	if err != nil {
 		return nil, err
 	}
 	return Paginate(args, func(x *ent.Project) int { return x.ID }, func(after, before int, desc bool, limit int) ([]*ent.Project, error) {
-		q := s.db.Project.Query().Where(pred).Limit(limit)
+		q := pr.s.db.Project.Query().Where(pred).Limit(limit)
 		if after > 0 {
 			q.Where(project.IDGT(after))
 		}
@@ -70,26 +70,26 @@ func orderByID(desc bool, field string) func(*sql.Selector) {
 }
 
 // ProjectByID returns a project by numeric id if p may see it.
-func (s *Service) ProjectByID(ctx context.Context, p *Principal, id int) (*ProjectAccess, error) {
-	prj, err := s.db.Project.Get(ctx, id)
+func (pr *Projects) ProjectByID(ctx context.Context, p *Principal, id int) (*ProjectAccess, error) {
+	prj, err := pr.s.db.Project.Get(ctx, id)
 	if err != nil {
 		return nil, NotFound("404 Project Not Found")
 	}
-	return s.projectAccess(ctx, p, prj)
+	return pr.s.projectAccess(ctx, p, prj)
 }
 
 // NamespaceByID returns a namespace by numeric id if p may see it.
-func (s *Service) NamespaceByID(ctx context.Context, p *Principal, id int) (*NamespaceAccess, error) {
-	ns, err := s.db.Namespace.Query().Where(namespace.ID(id)).Only(ctx)
+func (pr *Projects) NamespaceByID(ctx context.Context, p *Principal, id int) (*NamespaceAccess, error) {
+	ns, err := pr.s.db.Namespace.Query().Where(namespace.ID(id)).Only(ctx)
 	if err != nil {
 		return nil, NotFound("404 Namespace Not Found")
 	}
-	return s.Namespace(ctx, p, ns.FullPath)
+	return pr.s.Namespace(ctx, p, ns.FullPath)
 }
 
 // UserByID returns a user; users are visible to signed-in callers.
-func (s *Service) UserByID(ctx context.Context, p *Principal, id int) (*ent.User, error) {
-	u, err := s.db.User.Get(ctx, id)
+func (us *Users) UserByID(ctx context.Context, p *Principal, id int) (*ent.User, error) {
+	u, err := us.s.db.User.Get(ctx, id)
 	if err != nil || !p.Authenticated() {
 		return nil, NotFound("user not found")
 	}
@@ -97,15 +97,15 @@ func (s *Service) UserByID(ctx context.Context, p *Principal, id int) (*ent.User
 }
 
 // MemberByID returns a membership if p may see where it applies.
-func (s *Service) MemberByID(ctx context.Context, p *Principal, id int) (*ent.Member, error) {
-	m, err := s.db.Member.Query().Where(member.ID(id)).WithNamespace().WithProject().Only(ctx)
+func (pr *Projects) MemberByID(ctx context.Context, p *Principal, id int) (*ent.Member, error) {
+	m, err := pr.s.db.Member.Query().Where(member.ID(id)).WithNamespace().WithProject().Only(ctx)
 	if err != nil {
 		return nil, NotFound("member not found")
 	}
 	if m.Edges.Project != nil {
-		_, err = s.projectAccess(ctx, p, m.Edges.Project)
+		_, err = pr.s.projectAccess(ctx, p, m.Edges.Project)
 	} else if m.Edges.Namespace != nil {
-		_, err = s.Namespace(ctx, p, m.Edges.Namespace.FullPath)
+		_, err = pr.s.Namespace(ctx, p, m.Edges.Namespace.FullPath)
 	}
 	if err != nil {
 		return nil, NotFound("member not found")
@@ -115,20 +115,20 @@ func (s *Service) MemberByID(ctx context.Context, p *Principal, id int) (*ent.Me
 
 // NamespaceOf returns a project's namespace (the caller already sees the
 // project, and a project's namespace is at least as visible).
-func (s *Service) NamespaceOf(ctx context.Context, prj *ent.Project) (*ent.Namespace, error) {
+func (pr *Projects) NamespaceOf(ctx context.Context, prj *ent.Project) (*ent.Namespace, error) {
 	if prj.Edges.Namespace != nil { // loaded with the project by listings
 		return prj.Edges.Namespace, nil
 	}
-	ns, err := s.db.Namespace.Get(ctx, prj.NamespaceID)
+	ns, err := pr.s.db.Namespace.Get(ctx, prj.NamespaceID)
 	return ns, DBError(err, "")
 }
 
 // ParentOf returns a namespace's parent if p may see it (nil otherwise).
-func (s *Service) ParentOf(ctx context.Context, p *Principal, ns *ent.Namespace) (*ent.Namespace, error) {
+func (pr *Projects) ParentOf(ctx context.Context, p *Principal, ns *ent.Namespace) (*ent.Namespace, error) {
 	if ns.ParentID == nil {
 		return nil, nil
 	}
-	na, err := s.NamespaceByID(ctx, p, *ns.ParentID)
+	na, err := pr.NamespaceByID(ctx, p, *ns.ParentID)
 	if KindOf(err) == KindNotFound {
 		return nil, nil
 	}
@@ -139,8 +139,8 @@ func (s *Service) ParentOf(ctx context.Context, p *Principal, ns *ent.Namespace)
 }
 
 // PersonalNamespace returns a user's personal namespace.
-func (s *Service) PersonalNamespace(ctx context.Context, u *ent.User) (*ent.Namespace, error) {
-	ns, err := s.db.Namespace.Query().Where(namespace.OwnerID(u.ID), namespace.KindEQ(enum.UserNamespace)).Only(ctx)
+func (pr *Projects) PersonalNamespace(ctx context.Context, u *ent.User) (*ent.Namespace, error) {
+	ns, err := pr.s.db.Namespace.Query().Where(namespace.OwnerID(u.ID), namespace.KindEQ(enum.UserNamespace)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}
@@ -148,22 +148,22 @@ func (s *Service) PersonalNamespace(ctx context.Context, u *ent.User) (*ent.Name
 }
 
 // UserOf returns a membership's user (loaded eagerly by ListMembers).
-func (s *Service) UserOf(ctx context.Context, m *ent.Member) (*ent.User, error) {
+func (us *Users) UserOf(ctx context.Context, m *ent.Member) (*ent.User, error) {
 	if m.Edges.User != nil {
 		return m.Edges.User, nil
 	}
-	u, err := s.db.User.Get(ctx, m.UserID)
+	u, err := us.s.db.User.Get(ctx, m.UserID)
 	return u, DBError(err, "")
 }
 
 // MemberSource returns the full path and type (Group/Project) of the
 // object a membership applies to.
-func (s *Service) MemberSource(ctx context.Context, m *ent.Member) (string, string, error) {
+func (pr *Projects) MemberSource(ctx context.Context, m *ent.Member) (string, string, error) {
 	if m.ProjectID != nil {
 		prj := m.Edges.Project
 		if prj == nil {
 			var err error
-			if prj, err = s.db.Project.Get(ctx, *m.ProjectID); err != nil {
+			if prj, err = pr.s.db.Project.Get(ctx, *m.ProjectID); err != nil {
 				return "", "", DBError(err, "")
 			}
 		}
@@ -172,7 +172,7 @@ func (s *Service) MemberSource(ctx context.Context, m *ent.Member) (string, stri
 	ns := m.Edges.Namespace
 	if ns == nil && m.NamespaceID != nil {
 		var err error
-		if ns, err = s.db.Namespace.Get(ctx, *m.NamespaceID); err != nil {
+		if ns, err = pr.s.db.Namespace.Get(ctx, *m.NamespaceID); err != nil {
 			return "", "", DBError(err, "")
 		}
 	}

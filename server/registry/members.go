@@ -12,8 +12,8 @@ import (
 
 // AddMember grants username a role on a group (OWNER needed) or a project
 // (MAINTAINER+ needed). Nobody grants more than they have.
-func (s *Service) AddMember(ctx context.Context, p *Principal, sourcePath, username string, level enum.AccessLevel) (*ent.Member, error) {
-	if err := s.requireAPIWrite(p); err != nil {
+func (pr *Projects) AddMember(ctx context.Context, p *Principal, sourcePath, username string, level enum.AccessLevel) (*ent.Member, error) {
+	if err := requireAPIWrite(p); err != nil {
 		return nil, err
 	}
 	if err := validateFullPath("sourcePath", sourcePath); err != nil {
@@ -22,20 +22,20 @@ func (s *Service) AddMember(ctx context.Context, p *Principal, sourcePath, usern
 	if !level.Valid() {
 		return nil, Invalid("accessLevel must be GUEST, REPORTER, DEVELOPER, MAINTAINER or OWNER")
 	}
-	c := s.db.Member.Create().SetAccessLevel(level)
-	if pa, err := s.projectForAdmin(ctx, p, sourcePath, enum.Maintainer, "adding project members"); err == nil {
+	c := pr.s.db.Member.Create().SetAccessLevel(level)
+	if pa, err := pr.s.projectForAdmin(ctx, p, sourcePath, enum.Maintainer, "adding project members"); err == nil {
 		if err := checkGrantable(level, pa.Level); err != nil {
 			return nil, err
 		}
 		c.SetProjectID(pa.Project.ID)
 	} else if KindOf(err) != KindNotFound {
 		return nil, err
-	} else if na, err := s.groupForAdmin(ctx, p, sourcePath, enum.Owner, "adding group members"); err == nil {
+	} else if na, err := pr.s.groupForAdmin(ctx, p, sourcePath, enum.Owner, "adding group members"); err == nil {
 		c.SetNamespaceID(na.Namespace.ID)
 	} else {
 		return nil, err
 	}
-	u, err := s.UserByUsername(ctx, p, username)
+	u, err := pr.s.Users.UserByUsername(ctx, p, username)
 	if err != nil {
 		return nil, Invalid("user %q does not exist", username)
 	}
@@ -57,7 +57,7 @@ const (
 
 // ListMembers pages through the memberships of a project or group that p
 // can see: direct ones, inherited from ancestor groups, or both (nil).
-func (s *Service) ListMembers(ctx context.Context, p *Principal, projectID int, chain []*ent.Namespace, self *ent.Namespace, relations []MemberRelation, args PageArgs) (*Page[*ent.Member], error) {
+func (pr *Projects) ListMembers(ctx context.Context, p *Principal, projectID int, chain []*ent.Namespace, self *ent.Namespace, relations []MemberRelation, args PageArgs) (*Page[*ent.Member], error) {
 	direct, inherited := len(relations) == 0, len(relations) == 0
 	for _, r := range relations {
 		switch MemberRelation(strings.ToUpper(string(r))) {
@@ -89,7 +89,7 @@ func (s *Service) ListMembers(ctx context.Context, p *Principal, projectID int, 
 		if len(preds) == 0 {
 			return nil, nil
 		}
-		q := s.db.Member.Query().Where(member.Or(preds...)).WithUser().WithNamespace().WithProject().Limit(limit)
+		q := pr.s.db.Member.Query().Where(member.Or(preds...)).WithUser().WithNamespace().WithProject().Limit(limit)
 		if after > 0 {
 			q.Where(member.IDGT(after))
 		}

@@ -17,19 +17,19 @@ const (
 )
 
 // PackageByID returns a package (with its project) if p may read it.
-func (s *Service) PackageByID(ctx context.Context, p *Principal, id int) (*ent.Pkg, *ProjectAccess, error) {
-	pk, err := s.db.Pkg.Query().Where(pkg.ID(id)).WithProject().Only(ctx)
+func (pks *Packages) PackageByID(ctx context.Context, p *Principal, id int) (*ent.Pkg, *ProjectAccess, error) {
+	pk, err := pks.s.db.Pkg.Query().Where(pkg.ID(id)).WithProject().Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil, NotFound("package not found")
 	}
 	if err != nil {
 		return nil, nil, Internal(err, "could not read the package")
 	}
-	pa, err := s.projectAccess(ctx, p, pk.Edges.Project)
+	pa, err := pks.s.projectAccess(ctx, p, pk.Edges.Project)
 	if err != nil {
 		return nil, nil, NotFound("package not found")
 	}
-	if err := s.CanReadPackages(p, pa); err != nil {
+	if err := pks.s.CanReadPackages(p, pa); err != nil {
 		if KindOf(err) == KindNotFound {
 			return nil, nil, NotFound("package not found")
 		}
@@ -41,15 +41,15 @@ func (s *Service) PackageByID(ctx context.Context, p *Principal, id int) (*ent.P
 // ProjectOfPackage returns a package's project (eager-loaded by listings)
 // if p may see it, else nil: a package listed through a virtual project
 // must not name an upstream the caller cannot see.
-func (s *Service) ProjectOfPackage(ctx context.Context, p *Principal, pk *ent.Pkg) (*ent.Project, error) {
+func (pks *Packages) ProjectOfPackage(ctx context.Context, p *Principal, pk *ent.Pkg) (*ent.Project, error) {
 	prj := pk.Edges.Project
 	if prj == nil {
 		var err error
-		if prj, err = s.db.Project.Get(ctx, pk.ProjectID); err != nil {
+		if prj, err = pks.s.db.Project.Get(ctx, pk.ProjectID); err != nil {
 			return nil, DBError(err, "")
 		}
 	}
-	if _, err := s.projectAccess(ctx, p, prj); err != nil {
+	if _, err := pks.s.projectAccess(ctx, p, prj); err != nil {
 		if KindOf(err) == KindNotFound {
 			return nil, nil
 		}
@@ -60,7 +60,7 @@ func (s *Service) ProjectOfPackage(ctx context.Context, p *Principal, pk *ent.Pk
 
 // WithFiles loads the files of a page of packages in one query, so that a
 // listing that shows files costs the same number of queries at any size.
-func (s *Service) WithFiles(ctx context.Context, pkgs []*ent.Pkg) error {
+func (pks *Packages) WithFiles(ctx context.Context, pkgs []*ent.Pkg) error {
 	if len(pkgs) == 0 {
 		return nil
 	}
@@ -70,7 +70,7 @@ func (s *Service) WithFiles(ctx context.Context, pkgs []*ent.Pkg) error {
 		ids[i], byID[p.ID] = p.ID, p
 		p.Edges.Files = []*ent.PackageFile{}
 	}
-	files, err := s.db.PackageFile.Query().Where(packagefile.PackageIDIn(ids...)).Order(ent.Asc(packagefile.FieldID)).All(ctx)
+	files, err := pks.s.db.PackageFile.Query().Where(packagefile.PackageIDIn(ids...)).Order(ent.Asc(packagefile.FieldID)).All(ctx)
 	if err != nil {
 		return Internal(err, "could not read package files")
 	}
@@ -84,9 +84,9 @@ func (s *Service) WithFiles(ctx context.Context, pkgs []*ent.Pkg) error {
 
 // FilesPage pages through a package's files: in memory when WithFiles
 // loaded them, else with a keyset query.
-func (s *Service) FilesPage(ctx context.Context, pk *ent.Pkg, args PageArgs) (*Page[*ent.PackageFile], error) {
+func (pks *Packages) FilesPage(ctx context.Context, pk *ent.Pkg, args PageArgs) (*Page[*ent.PackageFile], error) {
 	if pk.Edges.Files == nil {
-		page, err := s.PackageFilesPage(ctx, pk, args)
+		page, err := pks.PackageFilesPage(ctx, pk, args)
 		if err == nil {
 			for _, f := range page.Items {
 				f.Edges.Pkg = pk
@@ -118,11 +118,11 @@ func (s *Service) FilesPage(ctx context.Context, pk *ent.Pkg, args PageArgs) (*P
 // its readers need not have access to the upstream that holds the file
 // (the listing shows each name/version from the upstream a download
 // through the virtual project serves).
-func (s *Service) DownloadPath(ctx context.Context, f *ent.PackageFile, listedIn *ent.Project) (string, error) {
+func (pks *Packages) DownloadPath(ctx context.Context, f *ent.PackageFile, listedIn *ent.Project) (string, error) {
 	pk := f.Edges.Pkg
 	if pk == nil {
 		var err error
-		if pk, err = s.db.Pkg.Get(ctx, f.PackageID); err != nil {
+		if pk, err = pks.s.db.Pkg.Get(ctx, f.PackageID); err != nil {
 			return "", DBError(err, "")
 		}
 	}
@@ -130,14 +130,14 @@ func (s *Service) DownloadPath(ctx context.Context, f *ent.PackageFile, listedIn
 	if listedIn != nil && listedIn.RepositoryMode == enum.Virtual {
 		projectID = listedIn.ID
 	}
-	return s.fileDownloadPath(projectID, pk, f), nil
+	return pks.fileDownloadPath(projectID, pk, f), nil
 }
 
 // fileDownloadPath is the URL path that serves a stored file: its
 // format's own download route, which the format's clients use too.
-func (s *Service) fileDownloadPath(projectID int, pk *ent.Pkg, f *ent.PackageFile) string {
+func (pks *Packages) fileDownloadPath(projectID int, pk *ent.Pkg, f *ent.PackageFile) string {
 	base := fmt.Sprintf("/api/v4/projects/%d/packages/", projectID)
-	if fm, ok := s.formats[pk.PackageType]; ok {
+	if fm, ok := pks.s.formats[pk.PackageType]; ok {
 		if p := fm.DownloadPath(pk, f); p != "" {
 			return base + p
 		}
@@ -148,11 +148,11 @@ func (s *Service) fileDownloadPath(projectID int, pk *ent.Pkg, f *ent.PackageFil
 
 // DestroyPackages deletes up to 20 packages; the caller must be allowed to
 // delete packages in each one's project, or nothing is deleted.
-func (s *Service) DestroyPackages(ctx context.Context, p *Principal, ids []int) error {
+func (pks *Packages) DestroyPackages(ctx context.Context, p *Principal, ids []int) error {
 	if len(ids) == 0 || len(ids) > maxDestroyPackages {
 		return Invalid("ids must name between 1 and %d packages", maxDestroyPackages)
 	}
-	pkgs, err := s.db.Pkg.Query().Where(pkg.IDIn(ids...)).WithProject().All(ctx)
+	pkgs, err := pks.s.db.Pkg.Query().Where(pkg.IDIn(ids...)).WithProject().All(ctx)
 	if err != nil {
 		return Internal(err, "could not read packages")
 	}
@@ -164,57 +164,57 @@ func (s *Service) DestroyPackages(ctx context.Context, p *Principal, ids []int) 
 		if checked[pk.ProjectID] {
 			continue
 		}
-		pa, err := s.projectAccess(ctx, p, pk.Edges.Project)
+		pa, err := pks.s.projectAccess(ctx, p, pk.Edges.Project)
 		if err != nil {
 			return NotFound("package not found")
 		}
-		if err := s.CanDeletePackages(p, pa); err != nil {
+		if err := pks.s.CanDeletePackages(p, pa); err != nil {
 			return err
 		}
 		checked[pk.ProjectID] = true
 	}
-	return s.deletePackages(ctx, ids)
+	return pks.deletePackages(ctx, ids)
 }
 
 // DestroyPackageFiles deletes up to 100 files, all of one project.
-func (s *Service) DestroyPackageFiles(ctx context.Context, p *Principal, projectPath string, ids []int) error {
+func (pks *Packages) DestroyPackageFiles(ctx context.Context, p *Principal, projectPath string, ids []int) error {
 	if len(ids) == 0 || len(ids) > maxDestroyPackageFiles {
 		return Invalid("ids must name between 1 and %d package files", maxDestroyPackageFiles)
 	}
-	pa, err := s.Project(ctx, p, projectPath)
+	pa, err := pks.s.Project(ctx, p, projectPath)
 	if err != nil {
 		return err
 	}
-	if err := s.CanDeletePackages(p, pa); err != nil {
+	if err := pks.s.CanDeletePackages(p, pa); err != nil {
 		return err
 	}
-	n, err := s.db.PackageFile.Query().Where(packagefile.IDIn(ids...), FilesOfPackages(pkg.ProjectID(pa.Project.ID))).Count(ctx)
+	n, err := pks.s.db.PackageFile.Query().Where(packagefile.IDIn(ids...), FilesOfPackages(pkg.ProjectID(pa.Project.ID))).Count(ctx)
 	if err != nil {
 		return Internal(err, "could not read package files")
 	}
 	if n != len(uniqueInts(ids)) {
 		return Invalid("all package files must belong to project %s", pa.Project.FullPath)
 	}
-	return s.deleteFiles(ctx, ids)
+	return pks.deleteFiles(ctx, ids)
 }
 
 // DestroyPackageFile deletes one file by id.
-func (s *Service) DestroyPackageFile(ctx context.Context, p *Principal, id int) error {
-	f, err := s.db.PackageFile.Query().Where(packagefile.ID(id)).WithPkg(func(q *ent.PkgQuery) { q.WithProject() }).Only(ctx)
+func (pks *Packages) DestroyPackageFile(ctx context.Context, p *Principal, id int) error {
+	f, err := pks.s.db.PackageFile.Query().Where(packagefile.ID(id)).WithPkg(func(q *ent.PkgQuery) { q.WithProject() }).Only(ctx)
 	if ent.IsNotFound(err) {
 		return NotFound("package file not found")
 	}
 	if err != nil {
 		return Internal(err, "could not read the package file")
 	}
-	pa, err := s.projectAccess(ctx, p, f.Edges.Pkg.Edges.Project)
+	pa, err := pks.s.projectAccess(ctx, p, f.Edges.Pkg.Edges.Project)
 	if err != nil {
 		return NotFound("package file not found")
 	}
-	if err := s.CanDeletePackages(p, pa); err != nil {
+	if err := pks.s.CanDeletePackages(p, pa); err != nil {
 		return err
 	}
-	return s.deleteFiles(ctx, []int{id})
+	return pks.deleteFiles(ctx, []int{id})
 }
 
 func uniqueInts(v []int) map[int]bool {

@@ -19,6 +19,14 @@ import (
 	"github.com/pkgreg/registry/server/registry/enum"
 )
 
+// Packages owns the format-independent package API: package scopes of a
+// project or group, listing and counting packages and their files, package
+// and file lookups, download paths, and deleting packages and files (REST,
+// GraphQL). Storing files is the Service's (store.go, files.go), and so is
+// DeletePackagesTx, which formats call inside their own transactions.
+// Reach it as Service.Packages.
+type Packages struct{ s *Service }
+
 // PackageFilter narrows package listings (REST and GraphQL alike).
 type PackageFilter struct {
 	Type *enum.Format
@@ -118,18 +126,18 @@ type PackageScope struct {
 }
 
 // ProjectPackageScope resolves a project for a package listing.
-func (s *Service) ProjectPackageScope(ctx context.Context, p *Principal, ref string) (*ProjectAccess, *PackageScope, error) {
-	pa, err := s.Project(ctx, p, ref)
+func (pks *Packages) ProjectPackageScope(ctx context.Context, p *Principal, ref string) (*ProjectAccess, *PackageScope, error) {
+	pa, err := pks.s.Project(ctx, p, ref)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.CanReadPackages(p, pa); err != nil {
+	if err := pks.s.CanReadPackages(p, pa); err != nil {
 		return nil, nil, err
 	}
 	if pa.Project.RepositoryMode != enum.Virtual {
 		return pa, &PackageScope{pred: pkg.ProjectID(pa.Project.ID)}, nil
 	}
-	pred, err := s.virtualPackages(ctx, p, pa.Project)
+	pred, err := pks.virtualPackages(ctx, p, pa.Project)
 	return pa, &PackageScope{pred: pred}, err
 }
 
@@ -138,8 +146,8 @@ func (s *Service) ProjectPackageScope(ctx context.Context, p *Principal, ref str
 // package of upstream i is listed only if no upstream before i has the
 // same name/version in a downloadable status, which is exactly the one a
 // download would serve.
-func (s *Service) virtualPackages(ctx context.Context, p *Principal, virtual *ent.Project) (predicate.Pkg, error) {
-	sources, err := s.ReadSources(ctx, p, virtual, *virtual.Format)
+func (pks *Packages) virtualPackages(ctx context.Context, p *Principal, virtual *ent.Project) (predicate.Pkg, error) {
+	sources, err := pks.s.ReadSources(ctx, p, virtual, *virtual.Format)
 	if err != nil {
 		return nil, err
 	}
@@ -172,13 +180,13 @@ func (s *Service) virtualPackages(ctx context.Context, p *Principal, virtual *en
 // GroupPackageScope resolves a group (numeric id or full path) for a
 // listing over the projects in it (and its subgroups unless excluded)
 // whose packages the caller may read.
-func (s *Service) GroupPackageScope(ctx context.Context, p *Principal, ref string, excludeSubgroups bool) (*NamespaceAccess, *PackageScope, error) {
+func (pks *Packages) GroupPackageScope(ctx context.Context, p *Principal, ref string, excludeSubgroups bool) (*NamespaceAccess, *PackageScope, error) {
 	var na *NamespaceAccess
 	var err error
 	if id, aerr := strconv.Atoi(ref); aerr == nil {
-		na, err = s.NamespaceByID(ctx, p, id)
+		na, err = pks.s.Projects.NamespaceByID(ctx, p, id)
 	} else {
-		na, err = s.Namespace(ctx, p, ref)
+		na, err = pks.s.Namespace(ctx, p, ref)
 	}
 	if err != nil || na.Namespace.Kind != enum.GroupNamespace {
 		return nil, nil, NotFound("404 Group Not Found")
@@ -186,7 +194,7 @@ func (s *Service) GroupPackageScope(ctx context.Context, p *Principal, ref strin
 	if p.Authenticated() && !p.HasScope(readPackageScopes...) {
 		return nil, nil, Forbidden("403 Forbidden - insufficient_scope: this token's scopes do not allow reading packages")
 	}
-	readable, err := s.readablePackageProjects(ctx, p, na, excludeSubgroups)
+	readable, err := pks.readablePackageProjects(ctx, p, na, excludeSubgroups)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -195,7 +203,7 @@ func (s *Service) GroupPackageScope(ctx context.Context, p *Principal, ref strin
 
 // readablePackageProjects is the one predicate for "projects under this
 // group whose packages p may read", mirroring CanReadPackages in SQL.
-func (s *Service) readablePackageProjects(ctx context.Context, p *Principal, na *NamespaceAccess, excludeSubgroups bool) (predicate.Project, error) {
+func (pks *Packages) readablePackageProjects(ctx context.Context, p *Principal, na *NamespaceAccess, excludeSubgroups bool) (predicate.Project, error) {
 	root := na.Namespace
 	var inTree predicate.Project
 	if excludeSubgroups {
@@ -212,7 +220,7 @@ func (s *Service) readablePackageProjects(ctx context.Context, p *Principal, na 
 	if p.signedInPerson() {
 		open = append(open, project.VisibilityEQ(enum.Internal))
 		// Roles on subgroups or on single projects inside the tree.
-		subs, err := s.db.Member.Query().Where(member.UserID(p.User.ID), member.AccessLevelGTE(enum.Guest)).
+		subs, err := pks.s.db.Member.Query().Where(member.UserID(p.User.ID), member.AccessLevelGTE(enum.Guest)).
 			QueryNamespace().Where(namespace.FullPathHasPrefix(root.FullPath + "/")).All(ctx)
 		if err != nil {
 			return nil, Internal(err, "could not read memberships")
@@ -227,7 +235,7 @@ func (s *Service) readablePackageProjects(ctx context.Context, p *Principal, na 
 			open = append(open, project.ID(*t.ProjectID))
 		}
 		if t.NamespaceID != nil {
-			bound, err := s.db.Namespace.Get(ctx, *t.NamespaceID)
+			bound, err := pks.s.db.Namespace.Get(ctx, *t.NamespaceID)
 			if err != nil {
 				return nil, DBError(err, "")
 			}
@@ -239,9 +247,9 @@ func (s *Service) readablePackageProjects(ctx context.Context, p *Principal, na 
 
 // ListPackagesOffset lists packages in a scope with REST's offset
 // pagination; it returns the page and the total count.
-func (s *Service) ListPackagesOffset(ctx context.Context, scope *PackageScope, f PackageFilter, o PackageOrder, page Offset) ([]*ent.Pkg, int, error) {
+func (pks *Packages) ListPackagesOffset(ctx context.Context, scope *PackageScope, f PackageFilter, o PackageOrder, page Offset) ([]*ent.Pkg, int, error) {
 	page.Normalize()
-	q := s.db.Pkg.Query().Where(scope.pred).Where(f.predicates()...)
+	q := pks.s.db.Pkg.Query().Where(scope.pred).Where(f.predicates()...)
 	total, err := q.Clone().Count(ctx)
 	if err != nil {
 		return nil, 0, Internal(err, "could not count packages")
@@ -254,8 +262,8 @@ func (s *Service) ListPackagesOffset(ctx context.Context, scope *PackageScope, f
 }
 
 // CountPackages counts packages in a scope (GraphQL's count).
-func (s *Service) CountPackages(ctx context.Context, scope *PackageScope, f PackageFilter) (int, error) {
-	n, err := s.db.Pkg.Query().Where(scope.pred).Where(f.predicates()...).Count(ctx)
+func (pks *Packages) CountPackages(ctx context.Context, scope *PackageScope, f PackageFilter) (int, error) {
+	n, err := pks.s.db.Pkg.Query().Where(scope.pred).Where(f.predicates()...).Count(ctx)
 	return n, DBError(err, "")
 }
 
@@ -294,7 +302,7 @@ func sortValue(p *ent.Pkg, field string) string {
 // ListPackagesKeyset lists packages in a scope with Relay keyset
 // pagination on (sort column, id): stable under inserts, and one query a
 // page whatever the offset.
-func (s *Service) ListPackagesKeyset(ctx context.Context, scope *PackageScope, f PackageFilter, o PackageOrder, args PageArgs) (*Page[*ent.Pkg], error) {
+func (pks *Packages) ListPackagesKeyset(ctx context.Context, scope *PackageScope, f PackageFilter, o PackageOrder, args PageArgs) (*Page[*ent.Pkg], error) {
 	if args.First != nil && args.Last != nil {
 		return nil, Invalid("pass either first or last, not both")
 	}
@@ -332,7 +340,7 @@ func (s *Service) ListPackagesKeyset(ctx context.Context, scope *PackageScope, f
 			sel.Where(sql.Or(cmp(sel.C(col), cur.V), sql.And(sql.EQ(sel.C(col), cur.V), cmpID(sel.C(pkg.FieldID), cur.ID))))
 		}), nil
 	}
-	q := s.db.Pkg.Query().Where(scope.pred).Where(f.predicates()...)
+	q := pks.s.db.Pkg.Query().Where(scope.pred).Where(f.predicates()...)
 	if args.After != nil {
 		b, err := bound(*args.After, true)
 		if err != nil {
@@ -376,8 +384,8 @@ func (s *Service) ListPackagesKeyset(ctx context.Context, scope *PackageScope, f
 }
 
 // projectPackage loads a package of a project.
-func (s *Service) projectPackage(ctx context.Context, pa *ProjectAccess, id int) (*ent.Pkg, error) {
-	pk, err := s.db.Pkg.Query().Where(pkg.ID(id), pkg.ProjectID(pa.Project.ID)).Only(ctx)
+func (pks *Packages) projectPackage(ctx context.Context, pa *ProjectAccess, id int) (*ent.Pkg, error) {
+	pk, err := pks.s.db.Pkg.Query().Where(pkg.ID(id), pkg.ProjectID(pa.Project.ID)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, NotFound("404 Package Not Found")
 	}
@@ -385,23 +393,23 @@ func (s *Service) projectPackage(ctx context.Context, pa *ProjectAccess, id int)
 }
 
 // GetPackage returns one package of a project the caller may read.
-func (s *Service) GetPackage(ctx context.Context, p *Principal, ref string, id int) (*ent.Pkg, error) {
-	pa, _, err := s.ProjectPackageScope(ctx, p, ref)
+func (pks *Packages) GetPackage(ctx context.Context, p *Principal, ref string, id int) (*ent.Pkg, error) {
+	pa, _, err := pks.ProjectPackageScope(ctx, p, ref)
 	if err != nil {
 		return nil, err
 	}
-	return s.projectPackage(ctx, pa, id)
+	return pks.projectPackage(ctx, pa, id)
 }
 
 // ListPackageFiles lists every file row of a package (duplicates too),
 // oldest first, with offset pagination.
-func (s *Service) ListPackageFiles(ctx context.Context, p *Principal, ref string, id int, page Offset) ([]*ent.PackageFile, int, error) {
-	pk, err := s.GetPackage(ctx, p, ref, id)
+func (pks *Packages) ListPackageFiles(ctx context.Context, p *Principal, ref string, id int, page Offset) ([]*ent.PackageFile, int, error) {
+	pk, err := pks.GetPackage(ctx, p, ref, id)
 	if err != nil {
 		return nil, 0, err
 	}
 	page.Normalize()
-	q := s.db.PackageFile.Query().Where(packagefile.PackageID(pk.ID))
+	q := pks.s.db.PackageFile.Query().Where(packagefile.PackageID(pk.ID))
 	total, err := q.Clone().Count(ctx)
 	if err != nil {
 		return nil, 0, Internal(err, "could not count files")
@@ -411,9 +419,9 @@ func (s *Service) ListPackageFiles(ctx context.Context, p *Principal, ref string
 }
 
 // PackageFilesPage lists a package's files with keyset pagination (GraphQL).
-func (s *Service) PackageFilesPage(ctx context.Context, pk *ent.Pkg, args PageArgs) (*Page[*ent.PackageFile], error) {
+func (pks *Packages) PackageFilesPage(ctx context.Context, pk *ent.Pkg, args PageArgs) (*Page[*ent.PackageFile], error) {
 	return Paginate(args, func(f *ent.PackageFile) int { return f.ID }, func(after, before int, desc bool, limit int) ([]*ent.PackageFile, error) {
-		q := s.db.PackageFile.Query().Where(packagefile.PackageID(pk.ID)).Limit(limit).Order(orderByID(desc, packagefile.FieldID))
+		q := pks.s.db.PackageFile.Query().Where(packagefile.PackageID(pk.ID)).Limit(limit).Order(orderByID(desc, packagefile.FieldID))
 		if after > 0 {
 			q.Where(packagefile.IDGT(after))
 		}
@@ -426,47 +434,47 @@ func (s *Service) PackageFilesPage(ctx context.Context, pk *ent.Pkg, args PageAr
 }
 
 // DeletePackage deletes a package and its files. MAINTAINER+.
-func (s *Service) DeletePackage(ctx context.Context, p *Principal, ref string, id int) error {
-	pa, err := s.Project(ctx, p, ref)
+func (pks *Packages) DeletePackage(ctx context.Context, p *Principal, ref string, id int) error {
+	pa, err := pks.s.Project(ctx, p, ref)
 	if err != nil {
 		return err
 	}
-	if err := s.CanDeletePackages(p, pa); err != nil {
+	if err := pks.s.CanDeletePackages(p, pa); err != nil {
 		return err
 	}
-	pk, err := s.projectPackage(ctx, pa, id)
+	pk, err := pks.projectPackage(ctx, pa, id)
 	if err != nil {
 		return err
 	}
-	return s.deletePackages(ctx, []int{pk.ID})
+	return pks.deletePackages(ctx, []int{pk.ID})
 }
 
 // DeletePackageFile deletes one file of a package. MAINTAINER+. A package
 // left without files stays, as in GitLab.
-func (s *Service) DeletePackageFile(ctx context.Context, p *Principal, ref string, pkgID, fileID int) error {
-	pa, err := s.Project(ctx, p, ref)
+func (pks *Packages) DeletePackageFile(ctx context.Context, p *Principal, ref string, pkgID, fileID int) error {
+	pa, err := pks.s.Project(ctx, p, ref)
 	if err != nil {
 		return err
 	}
-	if err := s.CanDeletePackages(p, pa); err != nil {
+	if err := pks.s.CanDeletePackages(p, pa); err != nil {
 		return err
 	}
-	if _, err := s.projectPackage(ctx, pa, pkgID); err != nil {
+	if _, err := pks.projectPackage(ctx, pa, pkgID); err != nil {
 		return err
 	}
-	ok, err := s.db.PackageFile.Query().Where(packagefile.ID(fileID), packagefile.PackageID(pkgID)).Exist(ctx)
+	ok, err := pks.s.db.PackageFile.Query().Where(packagefile.ID(fileID), packagefile.PackageID(pkgID)).Exist(ctx)
 	if err != nil {
 		return Internal(err, "could not read the file")
 	}
 	if !ok {
 		return NotFound("404 Package File Not Found")
 	}
-	return s.deleteFiles(ctx, []int{fileID})
+	return pks.deleteFiles(ctx, []int{fileID})
 }
 
 // deletePackages removes packages with their files in one transaction.
-func (s *Service) deletePackages(ctx context.Context, ids []int) error {
-	return s.RetryTx(ctx, func(tx *ent.Tx) error { return s.DeletePackagesTx(ctx, tx, ids) })
+func (pks *Packages) deletePackages(ctx context.Context, ids []int) error {
+	return pks.s.RetryTx(ctx, func(tx *ent.Tx) error { return pks.s.DeletePackagesTx(ctx, tx, ids) })
 }
 
 // DeletePackagesTx removes packages and their files inside tx, and marks
@@ -486,26 +494,27 @@ func (s *Service) DeletePackagesTx(ctx context.Context, tx *ent.Tx, ids []int) e
 }
 
 // deleteFiles removes file rows in one transaction.
-func (s *Service) deleteFiles(ctx context.Context, ids []int) error {
-	return s.RetryTx(ctx, func(tx *ent.Tx) error {
+func (pks *Packages) deleteFiles(ctx context.Context, ids []int) error {
+	return pks.s.RetryTx(ctx, func(tx *ent.Tx) error {
 		blobIDs, err := tx.PackageFile.Query().Where(packagefile.IDIn(ids...)).Select(packagefile.FieldBlobID).Ints(ctx)
 		if err != nil {
 			return err
 		}
 		// A package changes when its files do (index caches validate on it).
-		if err := tx.Pkg.Update().Where(pkg.HasFilesWith(packagefile.IDIn(ids...))).SetUpdatedAt(s.now()).Exec(ctx); err != nil {
+		if err := tx.Pkg.Update().Where(pkg.HasFilesWith(packagefile.IDIn(ids...))).SetUpdatedAt(pks.s.now()).Exec(ctx); err != nil {
 			return err
 		}
 		if _, err := tx.PackageFile.Delete().Where(packagefile.IDIn(ids...)).Exec(ctx); err != nil {
 			return err
 		}
-		return s.markOrphans(ctx, tx, blobIDs)
+		return pks.s.markOrphans(ctx, tx, blobIDs)
 	})
 }
 
 // markOrphans stamps blobs that no file and no cached remote document
 // references any more; the sweeper deletes them after a grace period, so
-// downloads in flight finish.
+// downloads in flight finish. It is the Service's: Packages' deletions,
+// DeletePackagesTx and the remote document cache all use it.
 func (s *Service) markOrphans(ctx context.Context, tx *ent.Tx, blobIDs []int) error {
 	if len(blobIDs) == 0 {
 		return nil
@@ -517,8 +526,8 @@ func (s *Service) markOrphans(ctx context.Context, tx *ent.Tx, blobIDs []int) er
 }
 
 // ProjectsByIDs loads projects (for listings that show project paths).
-func (s *Service) ProjectsByIDs(ctx context.Context, ids []int) (map[int]*ent.Project, error) {
-	rows, err := s.db.Project.Query().Where(project.IDIn(ids...)).WithNamespace().All(ctx)
+func (pks *Packages) ProjectsByIDs(ctx context.Context, ids []int) (map[int]*ent.Project, error) {
+	rows, err := pks.s.db.Project.Query().Where(project.IDIn(ids...)).WithNamespace().All(ctx)
 	if err != nil {
 		return nil, Internal(err, "could not read projects")
 	}

@@ -84,7 +84,7 @@ func TestPackagePermissionMatrix(t *testing.T) {
 			p := registry.Anonymous
 			if tok := tokens[c.who]; tok != "" {
 				var err error
-				if p, err = svc.Authenticate(t.Context(), tok); err != nil {
+				if p, err = svc.Tokens.Authenticate(t.Context(), tok); err != nil {
 					t.Fatalf("authenticate: %v", err)
 				}
 			}
@@ -109,7 +109,7 @@ func TestPackagePermissionMatrix(t *testing.T) {
 
 	t.Run("a job token dies with its expiry", func(t *testing.T) {
 		e.Clock.Advance(time.Hour + time.Second)
-		if _, err := svc.Authenticate(t.Context(), tokens["job-priv"]); registry.KindOf(err) != registry.KindUnauthenticated {
+		if _, err := svc.Tokens.Authenticate(t.Context(), tokens["job-priv"]); registry.KindOf(err) != registry.KindUnauthenticated {
 			t.Fatalf("expired job token: %v", err)
 		}
 	})

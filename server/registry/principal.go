@@ -9,7 +9,7 @@ import (
 )
 
 // Principal is who is calling: anonymous, a user through a token, or a
-// deploy token (no user). Build it with Service.Authenticate.
+// deploy token (no user). Build it with Tokens.Authenticate.
 type Principal struct {
 	// User is nil for anonymous callers and deploy tokens.
 	User *ent.User

@@ -8,6 +8,14 @@ import (
 	"github.com/pkgreg/registry/server/registry/enum"
 )
 
+// Projects owns the namespace tree and its administration: creating and
+// updating projects and groups, memberships, a virtual project's upstreams
+// and a remote project's configuration, the namespaces' package settings,
+// and the project, group, member and namespace listings and lookups
+// (GraphQL and the GitLab REST API). Access checks themselves are the
+// Service's (access.go), which formats share. Reach it as Service.Projects.
+type Projects struct{ s *Service }
+
 // CreateProjectInput describes a new project.
 type CreateProjectInput struct {
 	NamespacePath  string
@@ -24,8 +32,8 @@ type CreateProjectInput struct {
 
 // CreateProject creates a project in a group (MAINTAINER+) or in the
 // caller's personal namespace.
-func (s *Service) CreateProject(ctx context.Context, p *Principal, in CreateProjectInput) (*ent.Project, error) {
-	if err := s.requireAPIWrite(p); err != nil {
+func (pr *Projects) CreateProject(ctx context.Context, p *Principal, in CreateProjectInput) (*ent.Project, error) {
+	if err := requireAPIWrite(p); err != nil {
 		return nil, err
 	}
 	if err := validateFullPath("namespacePath", in.NamespacePath); err != nil {
@@ -37,7 +45,7 @@ func (s *Service) CreateProject(ctx context.Context, p *Principal, in CreateProj
 	if err := validateRepositoryMode(&in); err != nil {
 		return nil, err
 	}
-	na, err := s.Namespace(ctx, p, in.NamespacePath)
+	na, err := pr.s.Namespace(ctx, p, in.NamespacePath)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +53,7 @@ func (s *Service) CreateProject(ctx context.Context, p *Principal, in CreateProj
 		return nil, err
 	}
 	if in.RepositoryMode == enum.Remote {
-		if err := s.checkRemoteHost(ctx, *in.RemoteURL); err != nil {
+		if err := pr.s.checkRemoteHost(ctx, *in.RemoteURL); err != nil {
 			return nil, err
 		}
 	}
@@ -55,13 +63,13 @@ func (s *Service) CreateProject(ctx context.Context, p *Principal, in CreateProj
 	}
 	fullPath := ns.FullPath + "/" + in.Path
 	var prj *ent.Project
-	err = s.withTx(ctx, func(tx *ent.Tx) error {
+	err = pr.s.withTx(ctx, func(tx *ent.Tx) error {
 		c := tx.Project.Create().SetNamespaceID(ns.ID).SetPath(in.Path).SetFullPath(fullPath).
 			SetName(in.Name).SetDescription(in.Description).SetVisibility(in.Visibility).
 			SetRepositoryMode(in.RepositoryMode).SetNillableFormat(in.Format).SetNillableRemoteURL(in.RemoteURL).
 			SetNillableRemoteUsername(in.RemoteUsername)
 		if in.RemotePassword != nil {
-			c.SetRemoteSecret(s.sealer.seal([]byte(*in.RemotePassword)))
+			c.SetRemoteSecret(pr.s.sealer.seal([]byte(*in.RemotePassword)))
 		}
 		var err error
 		if prj, err = c.Save(ctx); err != nil {
@@ -129,8 +137,8 @@ type UpdateProjectInput struct {
 }
 
 // UpdateProject changes a project's settings. MAINTAINER+.
-func (s *Service) UpdateProject(ctx context.Context, p *Principal, fullPath string, in UpdateProjectInput) (*ent.Project, error) {
-	pa, err := s.projectForAdmin(ctx, p, fullPath, enum.Maintainer, "changing project settings")
+func (pr *Projects) UpdateProject(ctx context.Context, p *Principal, fullPath string, in UpdateProjectInput) (*ent.Project, error) {
+	pa, err := pr.s.projectForAdmin(ctx, p, fullPath, enum.Maintainer, "changing project settings")
 	if err != nil {
 		return nil, err
 	}

@@ -54,6 +54,13 @@ type Service struct {
 	meta        *MetaCache
 	usage       *usage
 	formats     map[enum.Format]Format
+
+	// The sub-services: cohesive parts of the domain API that share the
+	// Service's database, blobs, clock and access checks.
+	Tokens   *Tokens
+	Users    *Users
+	Projects *Projects
+	Packages *Packages
 }
 
 // New builds a Service.
@@ -77,6 +84,7 @@ func New(o Options) (*Service, error) {
 	s := &Service{db: o.DB, blobs: o.Blobs, log: o.Logger, now: o.Now, sealer: sl,
 		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, dialect: dialectOr(o.Dialect), remote: newRemoteFetcher(o.RemoteAllowCIDRs),
 		meta: newMetaCache(o.MetadataCacheBytes)}
+	s.Tokens, s.Users, s.Projects, s.Packages = &Tokens{s}, &Users{s}, &Projects{s}, &Packages{s}
 	s.usage = newUsage(usageFlushInterval, s.flushUsageInBackground)
 	return s, nil
 }

@@ -48,6 +48,9 @@ func settingsFromRow(nsID int, r *ent.NamespacePackageSetting) *PackageSettings 
 	return ps
 }
 
+// loadPackageSettings reads a namespace's package rules (defaults when it
+// has none). It is the Service's: DuplicatesAllowed, which formats call,
+// and Projects' settings reads and writes share it.
 func (s *Service) loadPackageSettings(ctx context.Context, nsID int) (*PackageSettings, error) {
 	r, err := s.db.NamespacePackageSetting.Query().Where(namespacepackagesetting.NamespaceID(nsID)).Only(ctx)
 	if err != nil && !ent.IsNotFound(err) {
@@ -82,8 +85,8 @@ func (s *Service) DuplicatesAllowed(ctx context.Context, prj *ent.Project, forma
 }
 
 // PackageSettingsFor returns the package settings of a namespace p can see.
-func (s *Service) PackageSettingsFor(ctx context.Context, p *Principal, ns *ent.Namespace) (*PackageSettings, error) {
-	return s.loadPackageSettings(ctx, ns.ID)
+func (pr *Projects) PackageSettingsFor(ctx context.Context, p *Principal, ns *ent.Namespace) (*PackageSettings, error) {
+	return pr.s.loadPackageSettings(ctx, ns.ID)
 }
 
 // UpdatePackageSettingsInput holds the changes (nil: unchanged).
@@ -94,14 +97,14 @@ type UpdatePackageSettingsInput struct {
 
 // UpdatePackageSettings changes a namespace's package rules. OWNER of the
 // group (or the owner of a personal namespace). Invalid regexes change nothing.
-func (s *Service) UpdatePackageSettings(ctx context.Context, p *Principal, namespacePath string, in UpdatePackageSettingsInput) (*PackageSettings, error) {
-	if err := s.requireAPIWrite(p); err != nil {
+func (pr *Projects) UpdatePackageSettings(ctx context.Context, p *Principal, namespacePath string, in UpdatePackageSettingsInput) (*PackageSettings, error) {
+	if err := requireAPIWrite(p); err != nil {
 		return nil, err
 	}
 	if err := validateFullPath("namespacePath", namespacePath); err != nil {
 		return nil, err
 	}
-	na, err := s.Namespace(ctx, p, namespacePath)
+	na, err := pr.s.Namespace(ctx, p, namespacePath)
 	if err != nil {
 		return nil, err
 	}
@@ -120,13 +123,13 @@ func (s *Service) UpdatePackageSettings(ctx context.Context, p *Principal, names
 		}
 	}
 	nsID := na.Namespace.ID
-	err = s.RetryTx(ctx, func(tx *ent.Tx) error {
+	err = pr.s.RetryTx(ctx, func(tx *ent.Tx) error {
 		// Create the row with defaults if missing, then apply the changes.
 		if err := tx.NamespacePackageSetting.Create().SetNamespaceID(nsID).
 			OnConflictColumns(namespacepackagesetting.FieldNamespaceID).Ignore().Exec(ctx); err != nil {
 			return err
 		}
-		u := tx.NamespacePackageSetting.Update().Where(namespacepackagesetting.NamespaceID(nsID)).SetUpdatedAt(s.now())
+		u := tx.NamespacePackageSetting.Update().Where(namespacepackagesetting.NamespaceID(nsID)).SetUpdatedAt(pr.s.now())
 		set := map[enum.Format]func(bool, *string){
 			enum.Generic: func(a bool, r *string) {
 				if r != nil {
@@ -172,5 +175,5 @@ func (s *Service) UpdatePackageSettings(ctx context.Context, p *Principal, names
 	if err != nil {
 		return nil, err
 	}
-	return s.loadPackageSettings(ctx, nsID)
+	return pr.s.loadPackageSettings(ctx, nsID)
 }

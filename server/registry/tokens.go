@@ -16,6 +16,12 @@ import (
 	"github.com/pkgreg/registry/server/registry/enum"
 )
 
+// Tokens owns access tokens: authenticating a presented secret, creating
+// personal, project, group, deploy and job tokens (with the bot users the
+// project and group tokens act as), and revoking and showing them to those
+// who manage them. Reach it as Service.Tokens.
+type Tokens struct{ s *Service }
+
 // Token secrets carry GitLab's prefixes so that secret scanners and people
 // recognise them.
 var tokenPrefix = map[enum.TokenKind]string{
@@ -46,12 +52,12 @@ func newSecret(kind enum.TokenKind) string {
 
 // Authenticate resolves a presented secret to a principal. Unknown, expired
 // and revoked tokens are all "401 Unauthorized" with no hint which.
-func (s *Service) Authenticate(ctx context.Context, secret string) (*Principal, error) {
+func (ts *Tokens) Authenticate(ctx context.Context, secret string) (*Principal, error) {
 	if secret == "" || len(secret) > 1024 {
 		return nil, Unauthenticated("401 Unauthorized")
 	}
 	d := digest(secret)
-	t, err := s.db.AccessToken.Query().Where(accesstoken.Digest(d)).WithUser().Only(ctx)
+	t, err := ts.s.db.AccessToken.Query().Where(accesstoken.Digest(d)).WithUser().Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, Unauthenticated("401 Unauthorized")
 	}
@@ -61,7 +67,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Principal, 
 	// The indexed lookup is by digest, so timing reveals nothing about the
 	// secret; the constant-time compare guards against a future index
 	// that matches on a prefix.
-	now := s.now()
+	now := ts.s.now()
 	if subtle.ConstantTimeCompare(t.Digest, d) != 1 || t.RevokedAt != nil || (t.ExpiresAt != nil && !t.ExpiresAt.After(now)) {
 		return nil, Unauthenticated("401 Unauthorized")
 	}
@@ -71,7 +77,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Principal, 
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= lastUsedResolution {
 		// Coalesced and written in the background (usage.go): no write on
 		// the request path.
-		s.noteTokenUse(t.ID, now)
+		ts.s.noteTokenUse(t.ID, now)
 	}
 	return &Principal{User: t.Edges.User, Token: t}, nil
 }
@@ -91,7 +97,7 @@ type NewToken struct {
 	Secret string
 }
 
-func (s *Service) validateTokenInput(in *TokenInput, allowed []enum.Scope) error {
+func (ts *Tokens) validateTokenInput(in *TokenInput, allowed []enum.Scope) error {
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Name == "" {
 		return Invalid("name can't be blank")
@@ -115,13 +121,13 @@ func (s *Service) validateTokenInput(in *TokenInput, allowed []enum.Scope) error
 			in.Scopes = append(in.Scopes, sc)
 		}
 	}
-	return validateExpiry(in.ExpiresAt, s.now())
+	return validateExpiry(in.ExpiresAt, ts.s.now())
 }
 
 var allScopes = []enum.Scope{enum.ScopeAPI, enum.ScopeReadAPI, enum.ScopeReadPackageRegistry, enum.ScopeWritePackageRegistry}
 
 // insertToken stores a token and returns it with its secret.
-func (s *Service) insertToken(ctx context.Context, tx *ent.Tx, kind enum.TokenKind, in TokenInput, p *Principal, set func(*ent.AccessTokenCreate)) (*NewToken, error) {
+func (ts *Tokens) insertToken(ctx context.Context, tx *ent.Tx, kind enum.TokenKind, in TokenInput, p *Principal, set func(*ent.AccessTokenCreate)) (*NewToken, error) {
 	secret := newSecret(kind)
 	c := tx.AccessToken.Create().SetKind(kind).SetName(in.Name).SetDigest(digest(secret)).
 		SetScopes(in.Scopes).SetAccessLevel(in.AccessLevel).SetNillableExpiresAt(in.ExpiresAt)
@@ -138,24 +144,24 @@ func (s *Service) insertToken(ctx context.Context, tx *ent.Tx, kind enum.TokenKi
 
 // CreatePersonalAccessToken creates a token for username: the user
 // themself or an administrator.
-func (s *Service) CreatePersonalAccessToken(ctx context.Context, p *Principal, username string, in TokenInput) (*NewToken, error) {
-	if err := s.requireAPIWrite(p); err != nil {
+func (ts *Tokens) CreatePersonalAccessToken(ctx context.Context, p *Principal, username string, in TokenInput) (*NewToken, error) {
+	if err := requireAPIWrite(p); err != nil {
 		return nil, err
 	}
-	u, err := s.UserByUsername(ctx, p, username)
+	u, err := ts.s.Users.UserByUsername(ctx, p, username)
 	if err != nil {
 		return nil, err
 	}
 	if !p.IsAdmin() && (p.User == nil || p.User.ID != u.ID || p.Token.Kind != enum.PersonalToken) {
 		return nil, Forbidden("you can only create personal access tokens for yourself")
 	}
-	if err := s.validateTokenInput(&in, allScopes); err != nil {
+	if err := ts.validateTokenInput(&in, allScopes); err != nil {
 		return nil, err
 	}
 	in.AccessLevel = 0
 	var nt *NewToken
-	err = s.withTx(ctx, func(tx *ent.Tx) error {
-		nt, err = s.insertToken(ctx, tx, enum.PersonalToken, in, p, func(c *ent.AccessTokenCreate) { c.SetUserID(u.ID) })
+	err = ts.s.withTx(ctx, func(tx *ent.Tx) error {
+		nt, err = ts.insertToken(ctx, tx, enum.PersonalToken, in, p, func(c *ent.AccessTokenCreate) { c.SetUserID(u.ID) })
 		return err
 	})
 	return nt, err
@@ -175,48 +181,48 @@ func checkGrantable(level, callerLevel enum.AccessLevel) error {
 
 // CreateProjectAccessToken creates a bot user bound to the project with the
 // given role, as GitLab does. MAINTAINER+ on the project.
-func (s *Service) CreateProjectAccessToken(ctx context.Context, p *Principal, projectPath string, in TokenInput) (*NewToken, error) {
-	pa, err := s.projectForAdmin(ctx, p, projectPath, enum.Maintainer, "creating project access tokens")
+func (ts *Tokens) CreateProjectAccessToken(ctx context.Context, p *Principal, projectPath string, in TokenInput) (*NewToken, error) {
+	pa, err := ts.s.projectForAdmin(ctx, p, projectPath, enum.Maintainer, "creating project access tokens")
 	if err != nil {
 		return nil, err
 	}
-	if err := s.validateTokenInput(&in, allScopes); err != nil {
+	if err := ts.validateTokenInput(&in, allScopes); err != nil {
 		return nil, err
 	}
 	if err := checkGrantable(in.AccessLevel, pa.Level); err != nil {
 		return nil, err
 	}
-	return s.createBotToken(ctx, p, enum.ProjectToken, fmt.Sprintf("project_%d_bot_", pa.Project.ID), in,
+	return ts.createBotToken(ctx, p, enum.ProjectToken, fmt.Sprintf("project_%d_bot_", pa.Project.ID), in,
 		func(c *ent.AccessTokenCreate) { c.SetProjectID(pa.Project.ID) })
 }
 
 // CreateGroupAccessToken is CreateProjectAccessToken for a group and its
 // descendants. OWNER on the group.
-func (s *Service) CreateGroupAccessToken(ctx context.Context, p *Principal, groupPath string, in TokenInput) (*NewToken, error) {
-	na, err := s.groupForAdmin(ctx, p, groupPath, enum.Owner, "creating group access tokens")
+func (ts *Tokens) CreateGroupAccessToken(ctx context.Context, p *Principal, groupPath string, in TokenInput) (*NewToken, error) {
+	na, err := ts.s.groupForAdmin(ctx, p, groupPath, enum.Owner, "creating group access tokens")
 	if err != nil {
 		return nil, err
 	}
-	if err := s.validateTokenInput(&in, allScopes); err != nil {
+	if err := ts.validateTokenInput(&in, allScopes); err != nil {
 		return nil, err
 	}
 	if err := checkGrantable(in.AccessLevel, na.Level); err != nil {
 		return nil, err
 	}
-	return s.createBotToken(ctx, p, enum.GroupToken, fmt.Sprintf("group_%d_bot_", na.Namespace.ID), in,
+	return ts.createBotToken(ctx, p, enum.GroupToken, fmt.Sprintf("group_%d_bot_", na.Namespace.ID), in,
 		func(c *ent.AccessTokenCreate) { c.SetNamespaceID(na.Namespace.ID) })
 }
 
-func (s *Service) createBotToken(ctx context.Context, p *Principal, kind enum.TokenKind, botPrefix string, in TokenInput, bind func(*ent.AccessTokenCreate)) (*NewToken, error) {
+func (ts *Tokens) createBotToken(ctx context.Context, p *Principal, kind enum.TokenKind, botPrefix string, in TokenInput, bind func(*ent.AccessTokenCreate)) (*NewToken, error) {
 	var nt *NewToken
-	err := s.withTx(ctx, func(tx *ent.Tx) error {
+	err := ts.s.withTx(ctx, func(tx *ent.Tx) error {
 		suffix := make([]byte, 6)
 		_, _ = rand.Read(suffix)
-		bot, err := s.createUserTx(ctx, tx, CreateUserInput{Username: botPrefix + fmt.Sprintf("%x", suffix), Name: in.Name + " (bot)"}, true)
+		bot, err := ts.s.createUserTx(ctx, tx, CreateUserInput{Username: botPrefix + fmt.Sprintf("%x", suffix), Name: in.Name + " (bot)"}, true)
 		if err != nil {
 			return err
 		}
-		nt, err = s.insertToken(ctx, tx, kind, in, p, func(c *ent.AccessTokenCreate) { c.SetUserID(bot.ID); bind(c) })
+		nt, err = ts.insertToken(ctx, tx, kind, in, p, func(c *ent.AccessTokenCreate) { c.SetUserID(bot.ID); bind(c) })
 		return err
 	})
 	return nt, err
@@ -226,21 +232,21 @@ var deployScopes = []enum.Scope{enum.ScopeReadPackageRegistry, enum.ScopeWritePa
 
 // CreateDeployToken creates a deploy token for a project (MAINTAINER+) or a
 // group (OWNER). Deploy tokens carry only package registry scopes.
-func (s *Service) CreateDeployToken(ctx context.Context, p *Principal, fullPath string, in TokenInput) (*NewToken, error) {
+func (ts *Tokens) CreateDeployToken(ctx context.Context, p *Principal, fullPath string, in TokenInput) (*NewToken, error) {
 	if err := validateFullPath("fullPath", fullPath); err != nil {
 		return nil, err
 	}
 	var bind func(*ent.AccessTokenCreate)
-	if pa, perr := s.projectForAdmin(ctx, p, fullPath, enum.Maintainer, "creating deploy tokens"); perr == nil {
+	if pa, perr := ts.s.projectForAdmin(ctx, p, fullPath, enum.Maintainer, "creating deploy tokens"); perr == nil {
 		bind = func(c *ent.AccessTokenCreate) { c.SetProjectID(pa.Project.ID) }
 	} else if KindOf(perr) != KindNotFound {
 		return nil, perr
-	} else if na, gerr := s.groupForAdmin(ctx, p, fullPath, enum.Owner, "creating group deploy tokens"); gerr == nil {
+	} else if na, gerr := ts.s.groupForAdmin(ctx, p, fullPath, enum.Owner, "creating group deploy tokens"); gerr == nil {
 		bind = func(c *ent.AccessTokenCreate) { c.SetNamespaceID(na.Namespace.ID) }
 	} else {
 		return nil, gerr
 	}
-	if err := s.validateTokenInput(&in, deployScopes); err != nil {
+	if err := ts.validateTokenInput(&in, deployScopes); err != nil {
 		return nil, err
 	}
 	if in.Username != "" {
@@ -250,9 +256,9 @@ func (s *Service) CreateDeployToken(ctx context.Context, p *Principal, fullPath 
 	}
 	in.AccessLevel = 0
 	var nt *NewToken
-	err := s.withTx(ctx, func(tx *ent.Tx) error {
+	err := ts.s.withTx(ctx, func(tx *ent.Tx) error {
 		var err error
-		nt, err = s.insertToken(ctx, tx, enum.DeployToken, in, p, bind)
+		nt, err = ts.insertToken(ctx, tx, enum.DeployToken, in, p, bind)
 		if err != nil {
 			return err
 		}
@@ -268,8 +274,8 @@ func (s *Service) CreateDeployToken(ctx context.Context, p *Principal, fullPath 
 
 // CreateJobToken creates a short-lived token that acts for the caller on one
 // project only (at most DEVELOPER), for external CI systems. DEVELOPER+.
-func (s *Service) CreateJobToken(ctx context.Context, p *Principal, projectPath string, expiresIn time.Duration) (*NewToken, error) {
-	pa, err := s.projectForAdmin(ctx, p, projectPath, enum.Developer, "creating job tokens")
+func (ts *Tokens) CreateJobToken(ctx context.Context, p *Principal, projectPath string, expiresIn time.Duration) (*NewToken, error) {
+	pa, err := ts.s.projectForAdmin(ctx, p, projectPath, enum.Developer, "creating job tokens")
 	if err != nil {
 		return nil, err
 	}
@@ -279,11 +285,11 @@ func (s *Service) CreateJobToken(ctx context.Context, p *Principal, projectPath 
 	if expiresIn <= 0 || expiresIn > maxJobTokenLifetime {
 		return nil, Invalid("expiresIn must be between 1 and %d seconds", int(maxJobTokenLifetime.Seconds()))
 	}
-	exp := s.now().Add(expiresIn)
+	exp := ts.s.now().Add(expiresIn)
 	in := TokenInput{Name: "job token", Scopes: []enum.Scope{enum.ScopeReadPackageRegistry, enum.ScopeWritePackageRegistry}, ExpiresAt: &exp}
 	var nt *NewToken
-	err = s.withTx(ctx, func(tx *ent.Tx) error {
-		nt, err = s.insertToken(ctx, tx, enum.JobToken, in, p, func(c *ent.AccessTokenCreate) {
+	err = ts.s.withTx(ctx, func(tx *ent.Tx) error {
+		nt, err = ts.insertToken(ctx, tx, enum.JobToken, in, p, func(c *ent.AccessTokenCreate) {
 			c.SetProjectID(pa.Project.ID).SetUserID(p.User.ID)
 		})
 		return err
@@ -293,28 +299,28 @@ func (s *Service) CreateJobToken(ctx context.Context, p *Principal, projectPath 
 
 // RevokeToken revokes a token. Allowed: its user (personal), MAINTAINER+ of
 // its project, OWNER of its group, the user who created it, administrators.
-func (s *Service) RevokeToken(ctx context.Context, p *Principal, id int) (*ent.AccessToken, error) {
-	if err := s.requireAPIWrite(p); err != nil {
+func (ts *Tokens) RevokeToken(ctx context.Context, p *Principal, id int) (*ent.AccessToken, error) {
+	if err := requireAPIWrite(p); err != nil {
 		return nil, err
 	}
-	t, err := s.VisibleToken(ctx, p, id)
+	t, err := ts.VisibleToken(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
 	if t.RevokedAt != nil {
 		return t, nil
 	}
-	t, err = t.Update().SetRevokedAt(s.now()).Save(ctx)
+	t, err = t.Update().SetRevokedAt(ts.s.now()).Save(ctx)
 	return t, DBError(err, "")
 }
 
 // VisibleToken returns a token's metadata if p manages it.
-func (s *Service) VisibleToken(ctx context.Context, p *Principal, id int) (*ent.AccessToken, error) {
-	t, err := s.db.AccessToken.Get(ctx, id)
+func (ts *Tokens) VisibleToken(ctx context.Context, p *Principal, id int) (*ent.AccessToken, error) {
+	t, err := ts.s.db.AccessToken.Get(ctx, id)
 	if err != nil {
 		return nil, NotFound("token not found")
 	}
-	if ok, err := s.managesToken(ctx, p, t); err != nil || !ok {
+	if ok, err := ts.managesToken(ctx, p, t); err != nil || !ok {
 		if err == nil {
 			err = NotFound("token not found")
 		}
@@ -323,7 +329,7 @@ func (s *Service) VisibleToken(ctx context.Context, p *Principal, id int) (*ent.
 	return t, nil
 }
 
-func (s *Service) managesToken(ctx context.Context, p *Principal, t *ent.AccessToken) (bool, error) {
+func (ts *Tokens) managesToken(ctx context.Context, p *Principal, t *ent.AccessToken) (bool, error) {
 	if p.IsAdmin() {
 		return true, nil
 	}
@@ -336,63 +342,19 @@ func (s *Service) managesToken(ctx context.Context, p *Principal, t *ent.AccessT
 	}
 	switch {
 	case t.ProjectID != nil:
-		prj, err := s.db.Project.Get(ctx, *t.ProjectID)
+		prj, err := ts.s.db.Project.Get(ctx, *t.ProjectID)
 		if err != nil {
 			return false, DBError(err, "")
 		}
-		pa, err := s.projectAccess(ctx, p, prj)
+		pa, err := ts.s.projectAccess(ctx, p, prj)
 		return err == nil && pa.Level >= enum.Maintainer, nil
 	case t.NamespaceID != nil:
-		ns, err := s.db.Namespace.Get(ctx, *t.NamespaceID)
+		ns, err := ts.s.db.Namespace.Get(ctx, *t.NamespaceID)
 		if err != nil {
 			return false, DBError(err, "")
 		}
-		na, err := s.Namespace(ctx, p, ns.FullPath)
+		na, err := ts.s.Namespace(ctx, p, ns.FullPath)
 		return err == nil && na.Level >= enum.Owner, nil
 	}
 	return false, nil
-}
-
-func (s *Service) requireAPIWrite(p *Principal) error {
-	if !p.Authenticated() {
-		return Unauthenticated("401 Unauthorized")
-	}
-	if !p.HasScope(writeAPIScopes...) {
-		return Forbidden("403 Forbidden - insufficient_scope: this action needs a token with the API scope")
-	}
-	return nil
-}
-
-// projectForAdmin resolves a project for an administrative action that
-// needs the api scope and the given role.
-func (s *Service) projectForAdmin(ctx context.Context, p *Principal, ref string, need enum.AccessLevel, what string) (*ProjectAccess, error) {
-	if err := s.requireAPIWrite(p); err != nil {
-		return nil, err
-	}
-	if err := validateFullPath("projectPath", ref); err != nil {
-		return nil, err
-	}
-	pa, err := s.Project(ctx, p, ref)
-	if err != nil {
-		return nil, err
-	}
-	return pa, require(p, pa.Level, need, writeAPIScopes, what)
-}
-
-// groupForAdmin is projectForAdmin for groups.
-func (s *Service) groupForAdmin(ctx context.Context, p *Principal, ref string, need enum.AccessLevel, what string) (*NamespaceAccess, error) {
-	if err := s.requireAPIWrite(p); err != nil {
-		return nil, err
-	}
-	if err := validateFullPath("groupPath", ref); err != nil {
-		return nil, err
-	}
-	na, err := s.Namespace(ctx, p, ref)
-	if err != nil {
-		return nil, err
-	}
-	if na.Namespace.Kind != enum.GroupNamespace {
-		return nil, NotFound("404 Group Not Found")
-	}
-	return na, require(p, na.Level, need, writeAPIScopes, what)
 }

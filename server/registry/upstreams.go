@@ -37,8 +37,8 @@ var policyIDRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9_.\-]{0,61}[a-z0-9])?$`)
 // dependency-confusion guard: a public package never shadows a private one
 // unless someone set a higher priority on purpose); then by policy id, so
 // that equal priorities resolve deterministically.
-func (s *Service) Upstreams(ctx context.Context, virtual *ent.Project) ([]*ent.Upstream, error) {
-	ups, err := s.db.Upstream.Query().Where(upstream.VirtualProjectID(virtual.ID)).WithUpstreamProject().All(ctx)
+func (pr *Projects) Upstreams(ctx context.Context, virtual *ent.Project) ([]*ent.Upstream, error) {
+	ups, err := pr.s.db.Upstream.Query().Where(upstream.VirtualProjectID(virtual.ID)).WithUpstreamProject().All(ctx)
 	if err != nil {
 		return nil, Internal(err, "could not read upstreams")
 	}
@@ -63,8 +63,8 @@ func (s *Service) Upstreams(ctx context.Context, virtual *ent.Project) ([]*ent.U
 // project also needs an approval (audience.go): the caller's, as a person
 // with MAINTAINER or higher on it, or one the link already carries that
 // still holds (so V's maintainers may reorder what U's maintainers linked).
-func (s *Service) UpdateVirtualUpstreams(ctx context.Context, p *Principal, projectPath string, in []UpstreamPolicyInput) ([]*UpstreamPolicy, error) {
-	pa, err := s.projectForAdmin(ctx, p, projectPath, enum.Maintainer, "changing upstreams")
+func (pr *Projects) UpdateVirtualUpstreams(ctx context.Context, p *Principal, projectPath string, in []UpstreamPolicyInput) ([]*UpstreamPolicy, error) {
+	pa, err := pr.s.projectForAdmin(ctx, p, projectPath, enum.Maintainer, "changing upstreams")
 	if err != nil {
 		return nil, err
 	}
@@ -92,11 +92,11 @@ func (s *Service) UpdateVirtualUpstreams(ctx context.Context, p *Principal, proj
 		if err := validateFullPath("repositoryPath", pol.RepositoryPath); err != nil {
 			return nil, err
 		}
-		up, err := s.Project(ctx, p, pol.RepositoryPath)
+		up, err := pr.s.Project(ctx, p, pol.RepositoryPath)
 		if err != nil {
 			return nil, err
 		}
-		if err := s.CanReadPackages(p, up); err != nil {
+		if err := pr.s.CanReadPackages(p, up); err != nil {
 			return nil, Forbidden("you cannot add %s as an upstream: you may not read its packages", up.Project.FullPath)
 		}
 		switch t := up.Project; {
@@ -113,11 +113,11 @@ func (s *Service) UpdateVirtualUpstreams(ctx context.Context, p *Principal, proj
 		targets[i] = up.Project
 		callerApproves[i] = p.signedInPerson() && p.User.ID > 0 && up.Level >= enum.Maintainer
 	}
-	approvals, err := s.upstreamApprovals(ctx, p, virtual, targets, callerApproves)
+	approvals, err := pr.upstreamApprovals(ctx, p, virtual, targets, callerApproves)
 	if err != nil {
 		return nil, err
 	}
-	err = s.RetryTx(ctx, func(tx *ent.Tx) error {
+	err = pr.s.RetryTx(ctx, func(tx *ent.Tx) error {
 		if _, err := tx.Upstream.Delete().Where(upstream.VirtualProjectID(virtual.ID)).Exec(ctx); err != nil {
 			return err
 		}
@@ -137,7 +137,7 @@ func (s *Service) UpdateVirtualUpstreams(ctx context.Context, p *Principal, proj
 	if err != nil {
 		return nil, err
 	}
-	return s.UpstreamPolicies(ctx, virtual)
+	return pr.s.UpstreamPolicies(ctx, virtual)
 }
 
 // approval is who approved a link and for which visibility of the virtual
@@ -152,9 +152,9 @@ type approval struct {
 // virtual project's readers; the caller's when they may give it; else the
 // one the existing link carries, if it still holds. A link that would then
 // serve none of the virtual project's readers is refused, naming the rule.
-func (s *Service) upstreamApprovals(ctx context.Context, p *Principal, virtual *ent.Project, targets []*ent.Project, callerApproves []bool) ([]*approval, error) {
+func (pr *Projects) upstreamApprovals(ctx context.Context, p *Principal, virtual *ent.Project, targets []*ent.Project, callerApproves []bool) ([]*approval, error) {
 	out := make([]*approval, len(targets))
-	existing, err := s.db.Upstream.Query().Where(upstream.VirtualProjectID(virtual.ID)).All(ctx)
+	existing, err := pr.s.db.Upstream.Query().Where(upstream.VirtualProjectID(virtual.ID)).All(ctx)
 	if err != nil {
 		return nil, Internal(err, "could not read upstreams")
 	}
@@ -174,7 +174,7 @@ func (s *Service) upstreamApprovals(ctx context.Context, p *Principal, virtual *
 			idx = append(idx, i)
 		}
 	}
-	ok, err := s.maintainers(ctx, checks)
+	ok, err := pr.s.maintainers(ctx, checks)
 	if err != nil {
 		return nil, err
 	}
@@ -208,8 +208,8 @@ const maxCacheTTLSeconds = 365 * 24 * 3600
 
 // UpdateRemoteConfig changes a REMOTE project's upstream settings.
 // MAINTAINER. Credentials are sealed and never returned.
-func (s *Service) UpdateRemoteConfig(ctx context.Context, p *Principal, projectPath string, in RemoteConfigInput) (*ent.Project, error) {
-	pa, err := s.projectForAdmin(ctx, p, projectPath, enum.Maintainer, "changing the remote configuration")
+func (pr *Projects) UpdateRemoteConfig(ctx context.Context, p *Principal, projectPath string, in RemoteConfigInput) (*ent.Project, error) {
+	pa, err := pr.s.projectForAdmin(ctx, p, projectPath, enum.Maintainer, "changing the remote configuration")
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +225,7 @@ func (s *Service) UpdateRemoteConfig(ctx context.Context, p *Principal, projectP
 		if pointsAtItself(*in.URL, prj) {
 			return nil, Invalid("remoteUrl points at this project itself")
 		}
-		if err := s.checkRemoteHost(ctx, *in.URL); err != nil {
+		if err := pr.s.checkRemoteHost(ctx, *in.URL); err != nil {
 			return nil, err
 		}
 		u.SetRemoteURL(*in.URL)
@@ -252,7 +252,7 @@ func (s *Service) UpdateRemoteConfig(ctx context.Context, p *Principal, projectP
 		if len(*in.Password) > 4096 {
 			return nil, Invalid("remotePassword is too long")
 		}
-		u.SetRemoteSecret(s.sealer.seal([]byte(*in.Password)))
+		u.SetRemoteSecret(pr.s.sealer.seal([]byte(*in.Password)))
 	}
 	prj, err = u.Save(ctx)
 	if err != nil {
@@ -261,7 +261,7 @@ func (s *Service) UpdateRemoteConfig(ctx context.Context, p *Principal, projectP
 	if in.URL != nil {
 		// Documents cached from the old upstream say nothing about the new
 		// one. (Cached files stay: they were verified when stored.)
-		if _, err := s.db.RemoteDocument.Delete().Where(remotedocument.ProjectID(prj.ID)).Exec(ctx); err != nil {
+		if _, err := pr.s.db.RemoteDocument.Delete().Where(remotedocument.ProjectID(prj.ID)).Exec(ctx); err != nil {
 			return nil, Internal(err, "could not clear the remote cache")
 		}
 	}

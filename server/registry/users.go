@@ -10,6 +10,12 @@ import (
 	"github.com/pkgreg/registry/server/registry/enum"
 )
 
+// Users owns user accounts and the identity endpoints: creating users
+// (with their personal namespaces), the root bootstrap, looking users up,
+// the current user and token, and the instance's build information. Reach
+// it as Service.Users.
+type Users struct{ s *Service }
+
 // CreateUserInput describes a new user.
 type CreateUserInput struct {
 	Username string
@@ -19,7 +25,7 @@ type CreateUserInput struct {
 }
 
 // CreateUser creates a user and its personal namespace. Administrators only.
-func (s *Service) CreateUser(ctx context.Context, p *Principal, in CreateUserInput) (*ent.User, error) {
+func (us *Users) CreateUser(ctx context.Context, p *Principal, in CreateUserInput) (*ent.User, error) {
 	if !p.IsAdmin() || !p.HasScope(writeAPIScopes...) {
 		return nil, Forbidden("only administrators with an api-scoped token can create users")
 	}
@@ -38,16 +44,17 @@ func (s *Service) CreateUser(ctx context.Context, p *Principal, in CreateUserInp
 		}
 	}
 	var u *ent.User
-	err := s.withTx(ctx, func(tx *ent.Tx) error {
+	err := us.s.withTx(ctx, func(tx *ent.Tx) error {
 		var err error
-		u, err = s.createUserTx(ctx, tx, in, false)
+		u, err = us.s.createUserTx(ctx, tx, in, false)
 		return err
 	})
 	return u, err
 }
 
 // createUserTx creates the user row, its personal namespace and the route
-// that reserves the username as a top-level path.
+// that reserves the username as a top-level path. It is the Service's
+// because Users (people) and Tokens (project and group bots) both use it.
 func (s *Service) createUserTx(ctx context.Context, tx *ent.Tx, in CreateUserInput, bot bool) (*ent.User, error) {
 	if !bot {
 		if taken, err := tx.Route.Query().Where(routePathFold(in.Username)).Exist(ctx); err != nil {
@@ -76,11 +83,11 @@ func (s *Service) createUserTx(ctx context.Context, tx *ent.Tx, in CreateUserInp
 }
 
 // UserByUsername returns a user; users are visible to signed-in callers.
-func (s *Service) UserByUsername(ctx context.Context, p *Principal, username string) (*ent.User, error) {
+func (us *Users) UserByUsername(ctx context.Context, p *Principal, username string) (*ent.User, error) {
 	if !p.Authenticated() {
 		return nil, NotFound("user %q not found", username)
 	}
-	u, err := s.db.User.Query().Where(user.Username(username), user.Bot(false)).Only(ctx)
+	u, err := us.s.db.User.Query().Where(user.Username(username), user.Bot(false)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, NotFound("user %q not found", username)
 	}
@@ -89,17 +96,17 @@ func (s *Service) UserByUsername(ctx context.Context, p *Principal, username str
 
 // EnsureRoot creates the administrator "root" with a personal token of the
 // given value, if no user exists yet. It reports whether it created them.
-func (s *Service) EnsureRoot(ctx context.Context, token string) (bool, error) {
+func (us *Users) EnsureRoot(ctx context.Context, token string) (bool, error) {
 	if len(token) < 20 {
 		return false, Invalid("the initial root token must be at least 20 characters")
 	}
 	created := false
-	err := s.withTx(ctx, func(tx *ent.Tx) error {
+	err := us.s.withTx(ctx, func(tx *ent.Tx) error {
 		n, err := tx.User.Query().Count(ctx)
 		if err != nil || n > 0 {
 			return err
 		}
-		u, err := s.createUserTx(ctx, tx, CreateUserInput{Username: "root", Name: "Administrator", Admin: true}, false)
+		u, err := us.s.createUserTx(ctx, tx, CreateUserInput{Username: "root", Name: "Administrator", Admin: true}, false)
 		if err != nil {
 			return err
 		}

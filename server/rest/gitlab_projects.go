@@ -48,7 +48,7 @@ func (a *API) getProject(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
-	ns, err := a.Svc.NamespaceOf(ctx, pa.Project)
+	ns, err := a.Svc.Projects.NamespaceOf(ctx, pa.Project)
 	if err == nil {
 		pa.Project.Edges.Namespace = ns
 	}
@@ -99,12 +99,12 @@ func (a *API) updateProject(w http.ResponseWriter, r *http.Request) {
 	}
 	// The core resolves the id or path and answers 401, 404 or 403 in
 	// GitLab's order.
-	prj, err := a.Svc.UpdateProject(ctx, registry.PrincipalFrom(ctx), r.PathValue("id"), in)
+	prj, err := a.Svc.Projects.UpdateProject(ctx, registry.PrincipalFrom(ctx), r.PathValue("id"), in)
 	if err != nil {
 		WriteError(w, r, err)
 		return
 	}
-	ns, err := a.Svc.NamespaceOf(ctx, prj)
+	ns, err := a.Svc.Projects.NamespaceOf(ctx, prj)
 	if err == nil {
 		prj.Edges.Namespace = ns
 	}
@@ -255,7 +255,7 @@ func (a *API) listGroupProjects(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	na, err := a.Svc.Group(ctx, registry.PrincipalFrom(ctx), r.PathValue("id"))
+	na, err := a.Svc.Projects.Group(ctx, registry.PrincipalFrom(ctx), r.PathValue("id"))
 	if err != nil {
 		WriteError(w, r, err)
 		return
@@ -266,7 +266,7 @@ func (a *API) listGroupProjects(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) writeProjects(w http.ResponseWriter, r *http.Request, pq registry.ProjectQuery, simple bool) {
 	ctx := registry.WithAccessCache(r.Context())
-	rows, total, more, err := a.Svc.SearchProjects(ctx, registry.PrincipalFrom(ctx), pq)
+	rows, total, more, err := a.Svc.Projects.SearchProjects(ctx, registry.PrincipalFrom(ctx), pq)
 	if err != nil {
 		WriteError(w, r, err)
 		return
@@ -306,11 +306,11 @@ func (a *API) projectJSON(r *http.Request, prj *ent.Project, simple bool) (map[s
 	ns := prj.Edges.Namespace
 	if ns == nil {
 		var err error
-		if ns, err = a.Svc.NamespaceOf(r.Context(), prj); err != nil {
+		if ns, err = a.Svc.Projects.NamespaceOf(r.Context(), prj); err != nil {
 			return nil, err
 		}
 	}
-	chain, err := a.Svc.NamespaceAncestry(r.Context(), ns.FullPath)
+	chain, err := a.Svc.Projects.NamespaceAncestry(r.Context(), ns.FullPath)
 	if err != nil {
 		return nil, err
 	}
@@ -359,7 +359,7 @@ func namespaceJSON(base string, ns *ent.Namespace) map[string]any {
 
 // groupJSON is GitLab's group entity.
 func (a *API) groupJSON(r *http.Request, g *ent.Namespace) (map[string]any, error) {
-	chain, err := a.Svc.NamespaceAncestry(r.Context(), g.FullPath)
+	chain, err := a.Svc.Projects.NamespaceAncestry(r.Context(), g.FullPath)
 	if err != nil {
 		return nil, err
 	}
@@ -380,7 +380,7 @@ func (a *API) groupJSON(r *http.Request, g *ent.Namespace) (map[string]any, erro
 
 func (a *API) getGroup(w http.ResponseWriter, r *http.Request) {
 	ctx := registry.WithAccessCache(r.Context())
-	na, err := a.Svc.Group(ctx, registry.PrincipalFrom(ctx), r.PathValue("id"))
+	na, err := a.Svc.Projects.Group(ctx, registry.PrincipalFrom(ctx), r.PathValue("id"))
 	if err != nil {
 		WriteError(w, r, err)
 		return
@@ -418,7 +418,7 @@ func (a *API) listGroups(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := registry.WithAccessCache(r.Context())
-	rows, total, err := a.Svc.SearchGroups(ctx, registry.PrincipalFrom(ctx), gq)
+	rows, total, err := a.Svc.Projects.SearchGroups(ctx, registry.PrincipalFrom(ctx), gq)
 	if err != nil {
 		WriteError(w, r, err)
 		return

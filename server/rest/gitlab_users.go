@@ -30,7 +30,7 @@ func (a *API) userBasicJSON(r *http.Request, u *ent.User) map[string]any {
 }
 
 func (a *API) currentUser(w http.ResponseWriter, r *http.Request) {
-	u, err := a.Svc.CurrentUser(registry.PrincipalFrom(r.Context()))
+	u, err := a.Svc.Users.CurrentUser(registry.PrincipalFrom(r.Context()))
 	if err != nil {
 		WriteError(w, r, err)
 		return
@@ -56,7 +56,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
-	rows, total, err := a.Svc.ListUsers(r.Context(), registry.PrincipalFrom(r.Context()),
+	rows, total, err := a.Svc.Users.ListUsers(r.Context(), registry.PrincipalFrom(r.Context()),
 		registry.UserFilter{Username: q.Get("username"), Search: q.Get("search")}, page)
 	if err != nil {
 		WriteError(w, r, err)
@@ -72,7 +72,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 // instanceMetadata answers /metadata and /version: since GitLab 15.5 the
 // latter mirrors the former. There is no agent server for Kubernetes.
 func (a *API) instanceMetadata(w http.ResponseWriter, r *http.Request) {
-	b, err := a.Svc.BuildInfo(registry.PrincipalFrom(r.Context()))
+	b, err := a.Svc.Users.BuildInfo(registry.PrincipalFrom(r.Context()))
 	if err != nil {
 		WriteError(w, r, err)
 		return
@@ -84,7 +84,7 @@ func (a *API) instanceMetadata(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) currentToken(w http.ResponseWriter, r *http.Request) {
-	t, err := a.Svc.CurrentToken(registry.PrincipalFrom(r.Context()))
+	t, err := a.Svc.Users.CurrentToken(registry.PrincipalFrom(r.Context()))
 	if err != nil {
 		WriteError(w, r, err)
 		return

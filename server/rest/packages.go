@@ -85,7 +85,7 @@ func paramError(msg string) error {
 
 func (a *API) listProjectPackages(w http.ResponseWriter, r *http.Request) {
 	a.listPackages(w, r, false, func(ctx context.Context, p *registry.Principal, _ bool) (*registry.PackageScope, *ent.Project, error) {
-		pa, scope, err := a.Svc.ProjectPackageScope(ctx, p, r.PathValue("id"))
+		pa, scope, err := a.Svc.Packages.ProjectPackageScope(ctx, p, r.PathValue("id"))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -97,7 +97,7 @@ func (a *API) listProjectPackages(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) listGroupPackages(w http.ResponseWriter, r *http.Request) {
 	a.listPackages(w, r, true, func(ctx context.Context, p *registry.Principal, exclude bool) (*registry.PackageScope, *ent.Project, error) {
-		_, scope, err := a.Svc.GroupPackageScope(ctx, p, r.PathValue("id"), exclude)
+		_, scope, err := a.Svc.Packages.GroupPackageScope(ctx, p, r.PathValue("id"), exclude)
 		return scope, nil, err
 	})
 }
@@ -117,7 +117,7 @@ func (a *API) listPackages(w http.ResponseWriter, r *http.Request, withProject b
 		PackageError(w, r, err)
 		return
 	}
-	rows, total, err := a.Svc.ListPackagesOffset(ctx, scope, f, order, page)
+	rows, total, err := a.Svc.Packages.ListPackagesOffset(ctx, scope, f, order, page)
 	if err != nil {
 		WriteError(w, r, err)
 		return
@@ -154,7 +154,7 @@ func (a *API) getPackage(w http.ResponseWriter, r *http.Request) {
 		PackageError(w, r, err)
 		return
 	}
-	pk, err := a.Svc.GetPackage(ctx, p, r.PathValue("id"), id)
+	pk, err := a.Svc.Packages.GetPackage(ctx, p, r.PathValue("id"), id)
 	if err != nil {
 		PackageError(w, r, err)
 		return
@@ -174,7 +174,7 @@ func (a *API) listPackageFiles(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
-	files, total, err := a.Svc.ListPackageFiles(ctx, registry.PrincipalFrom(ctx), r.PathValue("id"), id, page)
+	files, total, err := a.Svc.Packages.ListPackageFiles(ctx, registry.PrincipalFrom(ctx), r.PathValue("id"), id, page)
 	if err != nil {
 		PackageError(w, r, err)
 		return
@@ -192,7 +192,7 @@ func (a *API) listPackageFiles(w http.ResponseWriter, r *http.Request) {
 func (a *API) deletePackage(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "package_id")
 	if err == nil {
-		err = a.Svc.DeletePackage(r.Context(), registry.PrincipalFrom(r.Context()), r.PathValue("id"), id)
+		err = a.Svc.Packages.DeletePackage(r.Context(), registry.PrincipalFrom(r.Context()), r.PathValue("id"), id)
 	}
 	if err != nil {
 		PackageError(w, r, err)
@@ -208,7 +208,7 @@ func (a *API) deletePackageFile(w http.ResponseWriter, r *http.Request) {
 		fileID, err = pathID(r, "file_id")
 	}
 	if err == nil {
-		err = a.Svc.DeletePackageFile(r.Context(), registry.PrincipalFrom(r.Context()), r.PathValue("id"), pkgID, fileID)
+		err = a.Svc.Packages.DeletePackageFile(r.Context(), registry.PrincipalFrom(r.Context()), r.PathValue("id"), pkgID, fileID)
 	}
 	if err != nil {
 		PackageError(w, r, err)
