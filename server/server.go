@@ -76,7 +76,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		db.Close()
 		return nil, err
 	}
-	if err := svc.DropInlineRemoteDocuments(ctx); err != nil {
+	if err := svc.Remote.DropInlineRemoteDocuments(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}

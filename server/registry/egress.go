@@ -186,7 +186,7 @@ const resolveTimeout = 2 * time.Second
 // does not resolve now is accepted: DNS may be down for a moment or the
 // name not published yet, and the check at dial time is the one that
 // counts anyway (DNS answers change).
-func (s *Service) checkRemoteHost(ctx context.Context, raw string) error {
+func (r *Remote) checkRemoteHost(ctx context.Context, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return Invalid("remoteUrl must be an absolute http or https URL")
@@ -204,7 +204,7 @@ func (s *Service) checkRemoteHost(ctx context.Context, raw string) error {
 	}
 	for _, ip := range addrs {
 		var re *refusedAddrError
-		if err := s.remote.egress.check(ip); errors.As(err, &re) {
+		if err := r.egress.check(ip); errors.As(err, &re) {
 			return Invalid("remoteUrl host %s: %s", re.describe(host), refusedRule)
 		}
 	}

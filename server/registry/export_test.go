@@ -9,5 +9,5 @@ import (
 // response headers (30 s in production), so that a test of the timeout
 // does not sleep for it.
 func SetUpstreamHeaderTimeout(s *Service, d time.Duration) {
-	s.remote.client.Transport.(*http.Transport).ResponseHeaderTimeout = d
+	s.Remote.client.Transport.(*http.Transport).ResponseHeaderTimeout = d
 }

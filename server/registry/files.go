@@ -110,7 +110,7 @@ func (s *Service) OpenFirst(ctx context.Context, sources []Source, opt ReadOptio
 					pf, err := reread(ctx, src)
 					return pf != nil, err
 				}
-				live, err = s.FillRemote(ctx, rf, opt.Stream)
+				live, err = s.Remote.Fill(ctx, rf, opt.Stream)
 			}
 			switch {
 			case live != nil:

@@ -73,20 +73,20 @@ func hopsFrom(ctx context.Context) []string {
 }
 
 // hopToken is prj's token in hop chains of this process.
-func (s *Service) hopToken(prj *ent.Project) string {
-	sum := sha256.Sum256([]byte(s.remote.instanceID + "/" + strconv.Itoa(prj.ID)))
+func (r *Remote) hopToken(prj *ent.Project) string {
+	sum := sha256.Sum256([]byte(r.instanceID + "/" + strconv.Itoa(prj.ID)))
 	return hex.EncodeToString(sum[:8])
 }
 
 // checkLoop refuses to read prj's upstream for a request that already
 // passed through prj (or through too many remote projects).
-func (s *Service) checkLoop(ctx context.Context, prj *ent.Project) error {
+func (r *Remote) checkLoop(ctx context.Context, prj *ent.Project) error {
 	hops := hopsFrom(ctx)
 	switch {
 	case len(hops) >= maxHops:
 		return &Error{Kind: KindLoopDetected, Cause: errLoop, Message: "508 Loop Detected - the request passed through " +
 			strconv.Itoa(len(hops)) + " remote repositories before reaching " + prj.FullPath + "; the limit is " + strconv.Itoa(maxHops)}
-	case slices.Contains(hops, s.hopToken(prj)):
+	case slices.Contains(hops, r.hopToken(prj)):
 		return &Error{Kind: KindLoopDetected, Cause: errLoop, Message: "508 Loop Detected - the upstream of remote project " +
 			prj.FullPath + " leads back to it; change the remoteUrl of a project in the loop"}
 	}
@@ -94,8 +94,8 @@ func (s *Service) checkLoop(ctx context.Context, prj *ent.Project) error {
 }
 
 // setHops adds the chain, with prj's token, to an upstream request.
-func (s *Service) setHops(ctx context.Context, req *http.Request, prj *ent.Project) {
-	req.Header.Set(HopsHeader, strings.Join(append(slices.Clone(hopsFrom(ctx)), s.hopToken(prj)), ","))
+func (r *Remote) setHops(ctx context.Context, req *http.Request, prj *ent.Project) {
+	req.Header.Set(HopsHeader, strings.Join(append(slices.Clone(hopsFrom(ctx)), r.hopToken(prj)), ","))
 }
 
 // upstreamStatusError is the error for an upstream answer that is neither

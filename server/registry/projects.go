@@ -53,7 +53,7 @@ func (pr *Projects) CreateProject(ctx context.Context, p *Principal, in CreatePr
 		return nil, err
 	}
 	if in.RepositoryMode == enum.Remote {
-		if err := pr.s.checkRemoteHost(ctx, *in.RemoteURL); err != nil {
+		if err := pr.s.Remote.checkRemoteHost(ctx, *in.RemoteURL); err != nil {
 			return nil, err
 		}
 	}

@@ -22,8 +22,15 @@ import (
 	"github.com/pkgreg/registry/server/registry/enum"
 )
 
-// remoteFetcher fills REMOTE projects from their upstream registries.
-type remoteFetcher struct {
+// Remote is the core's pull-through engine for REMOTE projects: it fills
+// files from upstream registries (single-flight, verified against the
+// upstream's digests, streamed to the first caller while stored), fetches
+// and caches upstream index documents with their TTL and serve-stale rule,
+// remembers misses and down upstreams, and guards every connection
+// (egress policy, loop detection, origin-only credentials). Formats reach
+// it as Service.Remote.
+type Remote struct {
+	s      *Service
 	client *http.Client
 	// egress decides where remote fetches may connect (egress.go).
 	egress egressPolicy
@@ -52,11 +59,11 @@ const negativeTTL = time.Minute
 // fillTimeout bounds one upstream file fetch, however slow the upstream.
 const fillTimeout = 30 * time.Minute
 
-func newRemoteFetcher(allow []netip.Prefix) *remoteFetcher {
+func newRemote(allow []netip.Prefix) *Remote {
 	id := make([]byte, 16)
 	_, _ = rand.Read(id)
 	egress := egressPolicy{allow: allow}
-	return &remoteFetcher{
+	return &Remote{
 		client:     newEgressClient(egress),
 		egress:     egress,
 		instanceID: hex.EncodeToString(id),
@@ -72,14 +79,14 @@ func newRemoteFetcher(allow []netip.Prefix) *remoteFetcher {
 const maxRememberedMisses = 100_000
 
 // missed reports a miss remembered for key that has not expired.
-func (f *remoteFetcher) missed(key string, now time.Time) bool {
+func (f *Remote) missed(key string, now time.Time) bool {
 	f.mu.Lock()
 	until, ok := f.misses[key]
 	f.mu.Unlock()
 	return ok && now.Before(until)
 }
 
-func (f *remoteFetcher) rememberMiss(key string, now time.Time) {
+func (f *Remote) rememberMiss(key string, now time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.misses) >= maxRememberedMisses {
@@ -106,7 +113,7 @@ func UpstreamError(cause error, format string, args ...any) error {
 // upstreamGet sends one GET to a REMOTE project's upstream, with its
 // credentials when the URL is on the upstream's own host. It maps transport
 // failures to 502/504; the caller owns the response's status.
-func (s *Service) upstreamGet(ctx context.Context, prj *ent.Project, rawURL string, header http.Header) (*http.Response, error) {
+func (r *Remote) upstreamGet(ctx context.Context, prj *ent.Project, rawURL string, header http.Header) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil || (req.URL.Scheme != "http" && req.URL.Scheme != "https") {
 		return nil, UpstreamError(err, "502 Bad Gateway - invalid upstream URL")
@@ -115,21 +122,21 @@ func (s *Service) upstreamGet(ctx context.Context, prj *ent.Project, rawURL stri
 		req.Header[k] = v
 	}
 	req.Header.Set("User-Agent", "pkgreg-registry")
-	if err := s.checkLoop(ctx, prj); err != nil {
+	if err := r.checkLoop(ctx, prj); err != nil {
 		return nil, err
 	}
-	s.setHops(ctx, req, prj)
-	if err := s.authorizeUpstream(req, prj); err != nil {
+	r.setHops(ctx, req, prj)
+	if err := r.authorizeUpstream(req, prj); err != nil {
 		return nil, err
 	}
-	s.remote.mu.Lock()
-	until, isDown := s.remote.down[prj.ID]
-	s.remote.mu.Unlock()
-	if isDown && s.now().Before(until) {
+	r.mu.Lock()
+	until, isDown := r.down[prj.ID]
+	r.mu.Unlock()
+	if isDown && r.s.now().Before(until) {
 		return nil, UpstreamError(nil, "502 Bad Gateway - the upstream registry of %s failed moments ago; it is retried after %s",
 			prj.FullPath, until.UTC().Format(time.RFC3339))
 	}
-	resp, err := s.remote.client.Do(req)
+	resp, err := r.client.Do(req)
 	if err != nil {
 		var refused *refusedAddrError
 		if errors.As(err, &refused) {
@@ -145,9 +152,9 @@ func (s *Service) upstreamGet(ctx context.Context, prj *ent.Project, rawURL stri
 				prj.FullPath, refused.describe(host), refusedRule)
 		}
 		if ctx.Err() == nil { // the upstream failed, not our caller
-			s.remote.mu.Lock()
-			s.remote.down[prj.ID] = s.now().Add(downFor)
-			s.remote.mu.Unlock()
+			r.mu.Lock()
+			r.down[prj.ID] = r.s.now().Add(downFor)
+			r.mu.Unlock()
 		}
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
@@ -156,9 +163,9 @@ func (s *Service) upstreamGet(ctx context.Context, prj *ent.Project, rawURL stri
 		return nil, UpstreamError(err, "502 Bad Gateway - the upstream registry is unreachable")
 	}
 	if isDown {
-		s.remote.mu.Lock()
-		delete(s.remote.down, prj.ID)
-		s.remote.mu.Unlock()
+		r.mu.Lock()
+		delete(r.down, prj.ID)
+		r.mu.Unlock()
 	}
 	return resp, nil
 }
@@ -169,7 +176,7 @@ func (s *Service) upstreamGet(ctx context.Context, prj *ent.Project, rawURL stri
 // configured upstream URL: an index may link files on another host, and a
 // redirect may lead anywhere (checkUpstreamRedirect drops them there). They
 // are never logged.
-func (s *Service) authorizeUpstream(req *http.Request, prj *ent.Project) error {
+func (r *Remote) authorizeUpstream(req *http.Request, prj *ent.Project) error {
 	if prj.RemoteURL == nil {
 		return nil
 	}
@@ -178,7 +185,7 @@ func (s *Service) authorizeUpstream(req *http.Request, prj *ent.Project) error {
 	}
 	var secret string
 	if prj.RemoteSecret != nil && len(*prj.RemoteSecret) > 0 {
-		b, err := s.sealer.open(*prj.RemoteSecret)
+		b, err := r.s.sealer.open(*prj.RemoteSecret)
 		if err != nil {
 			return Internal(err, "could not unseal the upstream credentials")
 		}
@@ -225,21 +232,21 @@ type Live struct {
 	SHA256 string
 }
 
-// FillRemote makes sure rf is cached, fetching it from the upstream once
+// Fill makes sure rf is cached, fetching it from the upstream once
 // for any number of concurrent callers (single-flight). With stream set,
 // the caller that starts the fetch gets the bytes as they arrive (a non-nil
 // Live) instead of waiting for the whole file; callers that join a fetch in
 // progress wait for it and then read the cache (nil Live, nil error).
 // Errors: errUpstreamMiss on a definitive 404/410 (remembered briefly),
 // else 502/504. Nothing partial is ever cached.
-func (s *Service) FillRemote(ctx context.Context, rf RemoteFile, stream bool) (*Live, error) {
+func (r *Remote) Fill(ctx context.Context, rf RemoteFile, stream bool) (*Live, error) {
 	key := fmt.Sprintf("%d\x00%s", rf.Project.ID, rf.URL)
-	if s.remote.missed(key, s.now()) {
+	if r.missed(key, r.s.now()) {
 		return nil, ErrUpstreamMiss
 	}
 	// Before joining a fill: in a loop, the fill in flight is the one
 	// waiting for this request.
-	if err := s.checkLoop(ctx, rf.Project); err != nil {
+	if err := r.checkLoop(ctx, rf.Project); err != nil {
 		return nil, err
 	}
 	var started chan *Live // stays nil (never ready) without stream
@@ -248,7 +255,7 @@ func (s *Service) FillRemote(ctx context.Context, rf RemoteFile, stream bool) (*
 	}
 	// The fill runs detached from the callers' contexts: a client that goes
 	// away does not abort the fill the others wait for.
-	done := s.remote.flight.DoChan(key, func() (any, error) {
+	done := r.flight.DoChan(key, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fillTimeout)
 		defer cancel()
 		if rf.stored != nil {
@@ -256,9 +263,9 @@ func (s *Service) FillRemote(ctx context.Context, rf RemoteFile, stream bool) (*
 				return nil, err
 			}
 		}
-		err := s.fillRemoteOnce(fctx, ctx, rf, started)
+		err := r.fillRemoteOnce(fctx, ctx, rf, started)
 		if errors.Is(err, ErrUpstreamMiss) {
-			s.remote.rememberMiss(key, s.now())
+			r.rememberMiss(key, r.s.now())
 		}
 		return nil, err
 	})
@@ -274,8 +281,8 @@ func (s *Service) FillRemote(ctx context.Context, rf RemoteFile, stream bool) (*
 
 // fillRemoteOnce fetches and stores one file. When started is set it hands
 // the caller (whose context is callerCtx) a Live copy of the stream.
-func (s *Service) fillRemoteOnce(ctx, callerCtx context.Context, rf RemoteFile, started chan<- *Live) error {
-	resp, err := s.upstreamGet(ctx, rf.Project, rf.URL, nil)
+func (r *Remote) fillRemoteOnce(ctx, callerCtx context.Context, rf RemoteFile, started chan<- *Live) error {
+	resp, err := r.upstreamGet(ctx, rf.Project, rf.URL, nil)
 	if err != nil {
 		return err
 	}
@@ -285,8 +292,8 @@ func (s *Service) fillRemoteOnce(ctx, callerCtx context.Context, rf RemoteFile, 
 		return ErrUpstreamMiss
 	case resp.StatusCode != http.StatusOK:
 		return upstreamStatusError(resp)
-	case s.maxFileSize > 0 && resp.ContentLength > s.maxFileSize:
-		return UpstreamError(nil, "502 Bad Gateway - the upstream's file is %d bytes; the limit is %d bytes", resp.ContentLength, s.maxFileSize)
+	case r.s.maxFileSize > 0 && resp.ContentLength > r.s.maxFileSize:
+		return UpstreamError(nil, "502 Bad Gateway - the upstream's file is %d bytes; the limit is %d bytes", resp.ContentLength, r.s.maxFileSize)
 	}
 	exp := rf.Expect
 	if v := resp.Header.Get("X-Checksum-SHA256"); v != "" && exp.SHA256 == "" {
@@ -320,7 +327,7 @@ func (s *Service) fillRemoteOnce(ctx, callerCtx context.Context, rf RemoteFile, 
 			}
 		}
 	}
-	_, err = s.AddPackageFile(ctx, nf)
+	_, err = r.s.AddPackageFile(ctx, nf)
 	if err != nil {
 		switch KindOf(err) {
 		case KindInvalid:
@@ -329,7 +336,7 @@ func (s *Service) fillRemoteOnce(ctx, callerCtx context.Context, rf RemoteFile, 
 		case KindTooLarge:
 			// Sent without a length and cut off at the limit: say so, or
 			// an operator looks for a broken upstream instead of the limit.
-			err = UpstreamError(err, "502 Bad Gateway - the upstream's file exceeds the limit of %d bytes", s.maxFileSize)
+			err = UpstreamError(err, "502 Bad Gateway - the upstream's file exceeds the limit of %d bytes", r.s.maxFileSize)
 		}
 		if live != nil {
 			live.fail(err)

@@ -38,7 +38,7 @@ type Document struct {
 	storageKey string
 }
 
-// RemoteDocument returns a REMOTE project's upstream document at rawURL,
+// Document returns a REMOTE project's upstream document at rawURL,
 // cached under key:
 //   - a cached copy younger than the project's cache TTL is served as is;
 //   - otherwise it is fetched (once for concurrent callers), revalidated
@@ -48,35 +48,35 @@ type Document struct {
 //     names must not fill the database;
 //   - any other failure (5xx, 401/403, 429, timeout) is never cached: the
 //     stale copy is served when the project allows it, else 502/504.
-func (s *Service) RemoteDocument(ctx context.Context, prj *ent.Project, key, rawURL, accept string) (*Document, error) {
+func (r *Remote) Document(ctx context.Context, prj *ent.Project, key, rawURL, accept string) (*Document, error) {
 	flightKey := fmt.Sprintf("doc\x00%d\x00%s", prj.ID, key)
-	if s.remote.missed(flightKey, s.now()) {
+	if r.missed(flightKey, r.s.now()) {
 		return nil, ErrUpstreamMiss
 	}
-	cached, err := s.cachedDocument(ctx, prj, key)
+	cached, err := r.cachedDocument(ctx, prj, key)
 	if err != nil {
 		return nil, err
 	}
-	if doc, fresh := s.freshDocument(prj, cached); fresh {
+	if doc, fresh := r.freshDocument(prj, cached); fresh {
 		return doc, nil
 	}
 	// Before joining a fetch: in a loop, the fetch in flight is the one
 	// waiting for this request.
-	if err := s.checkLoop(ctx, prj); err != nil {
+	if err := r.checkLoop(ctx, prj); err != nil {
 		return nil, err
 	}
-	v, err, _ := s.remote.flight.Do(flightKey, func() (any, error) {
+	v, err, _ := r.flight.Do(flightKey, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
-		doc, err := s.fetchDocument(fctx, prj, key, rawURL, accept, cached)
+		doc, err := r.fetchDocument(fctx, prj, key, rawURL, accept, cached)
 		if errors.Is(err, ErrUpstreamMiss) {
-			s.remote.rememberMiss(flightKey, s.now())
+			r.rememberMiss(flightKey, r.s.now())
 		}
 		return doc, err
 	})
 	if err != nil {
 		if !errors.Is(err, ErrUpstreamMiss) && cached != nil && prj.RemoteServeStale {
-			s.log.Warn("serving a stale upstream document; the upstream failed", "project", prj.FullPath, "key", key, "err", err)
+			r.s.log.Warn("serving a stale upstream document; the upstream failed", "project", prj.FullPath, "key", key, "err", err)
 			doc := documentOf(cached)
 			doc.Stale = true
 			return doc, nil
@@ -89,8 +89,8 @@ func (s *Service) RemoteDocument(ctx context.Context, prj *ent.Project, key, raw
 // cachedDocument reads the pointer row of a cached document with its blob
 // (nil when there is none). Rows without a blob predate bodies in the
 // blob store and are dropped at start; one left over counts as absent.
-func (s *Service) cachedDocument(ctx context.Context, prj *ent.Project, key string) (*ent.RemoteDocument, error) {
-	row, err := s.db.RemoteDocument.Query().Where(remotedocument.ProjectID(prj.ID), remotedocument.Key(key)).
+func (r *Remote) cachedDocument(ctx context.Context, prj *ent.Project, key string) (*ent.RemoteDocument, error) {
+	row, err := r.s.db.RemoteDocument.Query().Where(remotedocument.ProjectID(prj.ID), remotedocument.Key(key)).
 		WithBlob(func(q *ent.BlobQuery) { q.Select(blob.FieldStorageKey) }).Only(ctx)
 	switch {
 	case ent.IsNotFound(err):
@@ -109,18 +109,18 @@ func documentOf(row *ent.RemoteDocument) *Document {
 }
 
 // freshDocument answers from a cached row that is still fresh.
-func (s *Service) freshDocument(prj *ent.Project, row *ent.RemoteDocument) (*Document, bool) {
+func (r *Remote) freshDocument(prj *ent.Project, row *ent.RemoteDocument) (*Document, bool) {
 	if row == nil {
 		return nil, false
 	}
 	ttl := time.Duration(prj.RemoteCacheTTLSeconds) * time.Second
-	if s.now().Sub(row.FetchedAt) >= ttl {
+	if r.s.now().Sub(row.FetchedAt) >= ttl {
 		return nil, false
 	}
 	return documentOf(row), true
 }
 
-func (s *Service) fetchDocument(ctx context.Context, prj *ent.Project, key, rawURL, accept string, cached *ent.RemoteDocument) (*Document, error) {
+func (r *Remote) fetchDocument(ctx context.Context, prj *ent.Project, key, rawURL, accept string, cached *ent.RemoteDocument) (*Document, error) {
 	h := http.Header{}
 	if accept != "" {
 		h.Set("Accept", accept)
@@ -128,21 +128,21 @@ func (s *Service) fetchDocument(ctx context.Context, prj *ent.Project, key, rawU
 	if cached != nil && cached.Etag != "" {
 		h.Set("If-None-Match", cached.Etag)
 	}
-	resp, err := s.upstreamGet(ctx, prj, rawURL, h)
+	resp, err := r.upstreamGet(ctx, prj, rawURL, h)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	now := s.now()
+	now := r.s.now()
 	switch resp.StatusCode {
 	case http.StatusOK:
-		return s.storeDocument(ctx, prj, key, resp.Body, resp.Header.Get("Content-Type"), resp.Header.Get("ETag"), now)
+		return r.storeDocument(ctx, prj, key, resp.Body, resp.Header.Get("Content-Type"), resp.Header.Get("ETag"), now)
 	case http.StatusNotModified:
 		if cached == nil {
 			return nil, UpstreamError(nil, "502 Bad Gateway - the upstream answered 304 to an unconditional request")
 		}
 		// The same body: only the fetch time moves.
-		if err := s.db.RemoteDocument.UpdateOne(cached).SetFetchedAt(now).Exec(ctx); err != nil {
+		if err := r.s.db.RemoteDocument.UpdateOne(cached).SetFetchedAt(now).Exec(ctx); err != nil {
 			return nil, Internal(err, "could not cache the upstream document")
 		}
 		doc := documentOf(cached)
@@ -150,7 +150,7 @@ func (s *Service) fetchDocument(ctx context.Context, prj *ent.Project, key, rawU
 		return doc, nil
 	case http.StatusNotFound, http.StatusGone:
 		// Gone upstream: the stale copy must not be served any more.
-		err := s.RetryTx(ctx, func(tx *ent.Tx) error {
+		err := r.s.RetryTx(ctx, func(tx *ent.Tx) error {
 			old, err := previousDocumentBlob(ctx, tx, prj.ID, key)
 			if err != nil {
 				return err
@@ -158,7 +158,7 @@ func (s *Service) fetchDocument(ctx context.Context, prj *ent.Project, key, rawU
 			if _, err := tx.RemoteDocument.Delete().Where(remotedocument.ProjectID(prj.ID), remotedocument.Key(key)).Exec(ctx); err != nil {
 				return err
 			}
-			return s.markOrphans(ctx, tx, old)
+			return r.s.markOrphans(ctx, tx, old)
 		})
 		if err != nil {
 			return nil, Internal(err, "could not update the remote cache")
@@ -173,11 +173,11 @@ func (s *Service) fetchDocument(ctx context.Context, prj *ent.Project, key, rawU
 // content (an identical body cached before, by any project, is reused and
 // the new object deleted), in one transaction. A body the row no longer
 // points at is marked for the sweeper once nothing else references it.
-func (s *Service) storeDocument(ctx context.Context, prj *ent.Project, key string, body io.Reader, ctype, etag string, now time.Time) (*Document, error) {
+func (r *Remote) storeDocument(ctx context.Context, prj *ent.Project, key string, body io.Reader, ctype, etag string, now time.Time) (*Document, error) {
 	objKey := newObjectKey()
 	up := &readErrReader{r: body}
 	hr := newHashingReader(up, false, false, false, maxDocumentSize)
-	n, err := s.blobs.Put(ctx, objKey, hr, -1)
+	n, err := r.s.blobs.Put(ctx, objKey, hr, -1)
 	switch {
 	case hr.errTooLargeReached:
 		return nil, UpstreamError(nil, "502 Bad Gateway - the upstream's document exceeds %d bytes", maxDocumentSize)
@@ -188,7 +188,7 @@ func (s *Service) storeDocument(ctx context.Context, prj *ent.Project, key strin
 	}
 	sum := hr.digests().SHA256
 	var storedKey string
-	err = s.RetryTx(ctx, func(tx *ent.Tx) error {
+	err = r.s.RetryTx(ctx, func(tx *ent.Tx) error {
 		old, err := previousDocumentBlob(ctx, tx, prj.ID, key)
 		if err != nil {
 			return err
@@ -212,15 +212,15 @@ func (s *Service) storeDocument(ctx context.Context, prj *ent.Project, key strin
 		if len(old) == 1 && old[0] == blobID {
 			return nil
 		}
-		return s.markOrphans(ctx, tx, old)
+		return r.s.markOrphans(ctx, tx, old)
 	})
 	if err != nil {
-		s.deleteObject(objKey)
+		r.s.deleteObject(objKey)
 		return nil, Internal(err, "could not cache the upstream document")
 	}
 	if storedKey != objKey {
 		// The same content was cached before: keep one copy.
-		s.deleteObject(objKey)
+		r.s.deleteObject(objKey)
 	}
 	return &Document{SHA256: sum, Size: n, ContentType: ctype, FetchedAt: now, storageKey: storedKey}, nil
 }
@@ -255,8 +255,8 @@ func previousDocumentBlob(ctx context.Context, tx *ent.Tx, projectID int, key st
 }
 
 // OpenDocument opens a document's body for reading as a stream.
-func (s *Service) OpenDocument(ctx context.Context, doc *Document) (blobstore.Object, error) {
-	obj, err := s.blobs.Open(ctx, doc.storageKey)
+func (r *Remote) OpenDocument(ctx context.Context, doc *Document) (blobstore.Object, error) {
+	obj, err := r.s.blobs.Open(ctx, doc.storageKey)
 	if err != nil {
 		return nil, Unavailable(err, "could not read the cached upstream document")
 	}
@@ -266,15 +266,15 @@ func (s *Service) OpenDocument(ctx context.Context, doc *Document) (blobstore.Ob
 // DocumentBody reads a small document's body (a PyPI page, a Go version
 // list), from the metadata cache when it is there: bodies are keyed by
 // their content, so projects with the same upstream share them.
-func (s *Service) DocumentBody(ctx context.Context, doc *Document) ([]byte, error) {
+func (r *Remote) DocumentBody(ctx context.Context, doc *Document) ([]byte, error) {
 	if doc.Size > maxInlineDocument {
 		return nil, UpstreamError(nil, "502 Bad Gateway - the upstream's document exceeds %d bytes", maxInlineDocument)
 	}
 	ck := "doc\x00" + doc.SHA256
-	if v, ok := s.meta.Get(ck); ok {
+	if v, ok := r.s.meta.Get(ck); ok {
 		return v.([]byte), nil
 	}
-	obj, err := s.OpenDocument(ctx, doc)
+	obj, err := r.OpenDocument(ctx, doc)
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +284,7 @@ func (s *Service) DocumentBody(ctx context.Context, doc *Document) ([]byte, erro
 	if err != nil {
 		return nil, Unavailable(err, "could not read the cached upstream document")
 	}
-	s.meta.Put(ck, body, int64(cap(body)))
+	r.s.meta.Put(ck, body, int64(cap(body)))
 	return body, nil
 }
 
@@ -309,13 +309,13 @@ func readAllInto(b []byte, r io.Reader) ([]byte, error) {
 // DropInlineRemoteDocuments deletes cached upstream documents stored the
 // old way, with the body in the database row (before bodies moved to the
 // blob store). They are a cache: the next read fetches them again.
-func (s *Service) DropInlineRemoteDocuments(ctx context.Context) error {
-	n, err := s.db.RemoteDocument.Delete().Where(remotedocument.BlobIDIsNil()).Exec(ctx)
+func (r *Remote) DropInlineRemoteDocuments(ctx context.Context) error {
+	n, err := r.s.db.RemoteDocument.Delete().Where(remotedocument.BlobIDIsNil()).Exec(ctx)
 	if err != nil {
 		return Internal(err, "could not drop the old remote document cache")
 	}
 	if n > 0 {
-		s.log.Info("dropped cached upstream documents stored in the database; they are fetched again when read", "rows", n)
+		r.s.log.Info("dropped cached upstream documents stored in the database; they are fetched again when read", "rows", n)
 	}
 	return nil
 }

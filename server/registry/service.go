@@ -1,7 +1,3 @@
-// Package registry is the domain layer: every rule about users, groups,
-// projects, tokens, permissions and packages lives here, and both the REST
-// handlers and the GraphQL resolvers call it. Nothing above this layer talks
-// to the database or the blob store directly.
 package registry
 
 import (
@@ -50,7 +46,7 @@ type Service struct {
 	maxFileSize int64
 	externalURL string
 	dialect     string
-	remote      *remoteFetcher
+	Remote      *Remote
 	meta        *MetaCache
 	usage       *usage
 	formats     map[enum.Format]Format
@@ -82,9 +78,10 @@ func New(o Options) (*Service, error) {
 		o.MetadataCacheBytes = DefaultMetadataCacheBytes
 	}
 	s := &Service{db: o.DB, blobs: o.Blobs, log: o.Logger, now: o.Now, sealer: sl,
-		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, dialect: dialectOr(o.Dialect), remote: newRemoteFetcher(o.RemoteAllowCIDRs),
+		maxFileSize: o.MaxFileSize, externalURL: o.ExternalURL, dialect: dialectOr(o.Dialect), Remote: newRemote(o.RemoteAllowCIDRs),
 		meta: newMetaCache(o.MetadataCacheBytes)}
 	s.Tokens, s.Users, s.Projects, s.Packages = &Tokens{s}, &Users{s}, &Projects{s}, &Packages{s}
+	s.Remote.s = s
 	s.usage = newUsage(usageFlushInterval, s.flushUsageInBackground)
 	return s, nil
 }

@@ -225,7 +225,7 @@ func (pr *Projects) UpdateRemoteConfig(ctx context.Context, p *Principal, projec
 		if pointsAtItself(*in.URL, prj) {
 			return nil, Invalid("remoteUrl points at this project itself")
 		}
-		if err := pr.s.checkRemoteHost(ctx, *in.URL); err != nil {
+		if err := pr.s.Remote.checkRemoteHost(ctx, *in.URL); err != nil {
 			return nil, err
 		}
 		u.SetRemoteURL(*in.URL)

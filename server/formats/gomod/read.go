@@ -96,11 +96,11 @@ func (f *Format) remoteDocument(ctx context.Context, prj *ent.Project, rel strin
 	if prj.RemoteURL == nil {
 		return nil, registry.UpstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", prj.FullPath)
 	}
-	doc, err := f.core.RemoteDocument(ctx, prj, "go/"+rel, strings.TrimRight(*prj.RemoteURL, "/")+"/"+rel, "")
+	doc, err := f.core.Remote.Document(ctx, prj, "go/"+rel, strings.TrimRight(*prj.RemoteURL, "/")+"/"+rel, "")
 	if err != nil {
 		return nil, err
 	}
-	return f.core.DocumentBody(ctx, doc)
+	return f.core.Remote.DocumentBody(ctx, doc)
 }
 
 // owners are the sources of the tier that owns the module

@@ -49,7 +49,7 @@ func (f *Format) remotePackage(ctx context.Context, prj *ent.Project, name strin
 		return nil, false, registry.UpstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", prj.FullPath)
 	}
 	docURL := strings.TrimRight(*prj.RemoteURL, "/") + "/" + escapedName(name)
-	doc, err := f.core.RemoteDocument(ctx, prj, "npm:"+name, docURL, fullAccept)
+	doc, err := f.core.Remote.Document(ctx, prj, "npm:"+name, docURL, fullAccept)
 	if errors.Is(err, registry.ErrUpstreamMiss) {
 		return nil, false, nil
 	}
@@ -74,7 +74,7 @@ func (f *Format) remotePackage(ctx context.Context, prj *ent.Project, name strin
 func (f *Format) remoteIndex(ctx context.Context, doc *registry.Document, name string) (*cacheEntry, error) {
 	key := "npm-doc\x00" + doc.SHA256
 	v, err := f.core.Meta().Load(key, func() (any, int64, error) {
-		obj, err := f.core.OpenDocument(context.WithoutCancel(ctx), doc)
+		obj, err := f.core.Remote.OpenDocument(context.WithoutCancel(ctx), doc)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -232,7 +232,7 @@ func skipJSONValue(dec *json.Decoder) error {
 // eachManifest streams the stored document's versions, calling fn with
 // the manifest (without "dist") of each version want accepts.
 func (r *remoteDoc) eachManifest(want func(string) bool, fn func(v string, manifest json.RawMessage) error) error {
-	obj, err := r.core.OpenDocument(r.ctx, r.doc)
+	obj, err := r.core.Remote.OpenDocument(r.ctx, r.doc)
 	if err != nil {
 		return err
 	}

@@ -229,11 +229,11 @@ func (f *Format) remoteFiles(ctx context.Context, prj *ent.Project, name string)
 		return nil, registry.UpstreamError(nil, "502 Bad Gateway - remote project %s has no upstream URL", prj.FullPath)
 	}
 	pageURL := strings.TrimRight(*prj.RemoteURL, "/") + "/" + url.PathEscape(name) + "/"
-	doc, err := f.core.RemoteDocument(ctx, prj, "pypi/simple/"+name, pageURL, upstreamAccept)
+	doc, err := f.core.Remote.Document(ctx, prj, "pypi/simple/"+name, pageURL, upstreamAccept)
 	if err != nil {
 		return nil, err
 	}
-	body, err := f.core.DocumentBody(ctx, doc)
+	body, err := f.core.Remote.DocumentBody(ctx, doc)
 	if err != nil {
 		return nil, err
 	}
