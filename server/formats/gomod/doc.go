@@ -51,7 +51,7 @@
 // hook decides immutability in the recording transaction. Reads:
 // ReadSources (a project's sources in resolution order), registry.ResolveName
 // (which tier owns a name), StoredFile, OpenFirst with registry.RemoteFile
-// (a remote fill), RemoteDocument and DocumentBody (the TTL-cached version
+// (a remote fill), Remote.Document and Remote.DocumentBody (the TTL-cached version
 // lists and @latest of REMOTE projects), DB for its own package queries and
 // MaxFileSize for the upload limit. HTTP: rest.PackageError, rest.WriteError,
 // rest.WriteJSON, rest.ServeDownload, rest.ReadOptions, rest.NotModified and

@@ -55,7 +55,7 @@
 // projects a read looks in and which tier owns a name (ReadSources,
 // ResolveName: the dependency-confusion guard), storing and serving files
 // (AddPackageFile, StoredFile, OpenFirst with RemoteFile for REMOTE
-// fills), upstream documents (RemoteDocument, OpenDocument), a name's
+// fills), upstream documents (Remote.Document, Remote.OpenDocument), a name's
 // change stamp (NameStamp), deletion (DeletePackagesTx inside RetryTx),
 // and the metadata cache (Meta: Get, Put, Load).
 package npm

@@ -34,7 +34,7 @@
 // (Project, CanReadPackages, CanDeletePackages, PublishTarget), the
 // duplicate policy (DuplicatesAllowed, AddPackageFile's ErrDuplicate), and
 // upstream resolution (ReadSources, ResolveName, OpenFirst with its
-// REMOTE fill, RemoteDocument and DocumentBody for cached upstream pages,
+// REMOTE fill, Remote.Document and Remote.DocumentBody for cached upstream pages,
 // UpstreamLabel). The format also uses StoredFiles, NameStamp with the
 // metadata cache (Meta) for stored file lists, RetryTx for yanks, DB for
 // its listing queries and Blobs to read a stored distribution's metadata.
