@@ -52,21 +52,6 @@ func tok(t string) map[string]string {
 
 func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
-// storedState counts what uploads leave behind: package rows, file rows,
-// blob rows and objects in the blob store.
-func storedState(t *testing.T, e *servertest.Env) string {
-	t.Helper()
-	ctx := t.Context()
-	p, _ := e.Server.DB.Pkg.Query().Count(ctx)
-	f, _ := e.Server.DB.PackageFile.Query().Count(ctx)
-	b, _ := e.Server.DB.Blob.Query().Count(ctx)
-	objects := 0
-	if err := e.Server.Blobs.Walk(ctx, registry.ObjectPrefix, func(blob.Info) error { objects++; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("packages=%d files=%d blobs=%d objects=%d", p, f, b, objects)
-}
-
 // newAcmeTools starts a registry where alice owns the private project
 // acme/tools, and returns it, her token, a generic client and the project id.
 func newAcmeTools(t *testing.T) (*servertest.Env, string, gen, int) {
@@ -140,7 +125,7 @@ func TestGenericUploadDownloadRoundTrip(t *testing.T) {
 		t.Fatalf("nested download: %d %q", status, got)
 	}
 	// Identical content is stored once.
-	if s := storedState(t, e); s != "packages=1 files=2 blobs=1 objects=1" {
+	if s := e.StoredState(t); s != "packages=1 files=2 blobs=1 objects=1" {
 		t.Fatalf("after two identical uploads: %s", s)
 	}
 	// The version listing (beyond GitLab).
@@ -298,7 +283,7 @@ func TestGenericAuthTable(t *testing.T) {
 
 func TestGenericValidationStoresNothing(t *testing.T) {
 	e, alice, g, _ := newAcmeTools(t)
-	before := storedState(t, e)
+	before := e.StoredState(t)
 	long := strings.Repeat("a", 256)
 	cases := []struct{ rest, want string }{
 		{"bad%20name!/1.0/f.txt", `{"error":"package_name is invalid"}`},
@@ -342,7 +327,7 @@ func TestGenericValidationStoresNothing(t *testing.T) {
 		})
 	}
 	t.Run("checksum mismatch", func(t *testing.T) {
-		start := storedState(t, e)
+		start := e.StoredState(t)
 		body := []byte("checked content")
 		m := md5.Sum([]byte("other"))
 		wrong := sha([]byte("other"))
@@ -360,7 +345,7 @@ func TestGenericValidationStoresNothing(t *testing.T) {
 		}
 		// Checked here, before the matching upload below (which is wiped):
 		// a mismatched body leaves no row and no object behind.
-		if after := storedState(t, e); after != start {
+		if after := e.StoredState(t); after != start {
 			t.Fatalf("a checksum mismatch stored something: %s -> %s", start, after)
 		}
 		if status, _, _ := g.get(tok(alice), "acme%2Ftools", "sum/1.0/f.txt"); status != 404 {
@@ -374,7 +359,7 @@ func TestGenericValidationStoresNothing(t *testing.T) {
 		}
 		wipePackages(t, e)
 	})
-	if after := storedState(t, e); after != before {
+	if after := e.StoredState(t); after != before {
 		t.Fatalf("bad input stored something: %s -> %s", before, after)
 	}
 }
@@ -557,7 +542,7 @@ func TestGenericSizeLimit(t *testing.T) {
 	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
 	e.CreateProject(t, alice, "acme", "tools", "PRIVATE")
 	g := gen{e, t}
-	before := storedState(t, e)
+	before := e.StoredState(t)
 	if status, resp := g.put(tok(alice), "acme%2Ftools", "big/1/at-limit.bin", make([]byte, 1<<20)); status != 201 {
 		t.Fatalf("file at the limit: %d %s", status, resp)
 	}
@@ -581,14 +566,14 @@ func TestGenericSizeLimit(t *testing.T) {
 	if r.StatusCode != 413 {
 		t.Fatalf("chunked over the limit: %d %s", r.StatusCode, b)
 	}
-	if after := storedState(t, e); after != before {
+	if after := e.StoredState(t); after != before {
 		t.Fatalf("oversize uploads stored something: %s -> %s", before, after)
 	}
 }
 
 func TestGenericInterruptedUploadLeavesNothing(t *testing.T) {
 	e, alice, _, _ := newAcmeTools(t)
-	before := storedState(t, e)
+	before := e.StoredState(t)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(e.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
@@ -599,10 +584,10 @@ func TestGenericInterruptedUploadLeavesNothing(t *testing.T) {
 	conn.Close()
 	// The server notices the cut and cleans up; poll briefly.
 	deadline := time.Now().Add(5 * time.Second)
-	for storedState(t, e) != before && time.Now().Before(deadline) {
+	for e.StoredState(t) != before && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if after := storedState(t, e); after != before {
+	if after := e.StoredState(t); after != before {
 		t.Fatalf("interrupted upload left %s (before: %s)", after, before)
 	}
 	status, _, _ := gen{e, t}.get(tok(alice), "acme%2Ftools", "cut/1.0/f.bin")
@@ -649,7 +634,7 @@ func TestGenericDeleteAndSweep(t *testing.T) {
 	if err != nil || st.OrphanedBlobs != 1 {
 		t.Fatalf("sweep after grace: %+v %v", st, err)
 	}
-	if s := storedState(t, e); s != "packages=1 files=1 blobs=1 objects=1" {
+	if s := e.StoredState(t); s != "packages=1 files=1 blobs=1 objects=1" {
 		t.Fatalf("after sweep: %s", s)
 	}
 	if status, got, _ := g.get(tok(alice), "acme%2Ftools", "b/1.0/shared.txt"); status != 200 || got != "shared" {
@@ -661,8 +646,8 @@ func TestUploadsToRemoteAndVirtualAreRefused(t *testing.T) {
 	e := servertest.New(t)
 	alice := e.CreateUser(t, "alice")
 	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
-	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "acme", path: "mirror", repositoryMode: REMOTE, format: GENERIC, remoteUrl: "http://127.0.0.1:1/x"}) { errors } }`, nil)
-	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "acme", path: "all", repositoryMode: VIRTUAL, format: GENERIC}) { errors } }`, nil)
+	e.CreateRemoteProject(t, alice, "acme", "mirror", "GENERIC", "http://127.0.0.1:1/x")
+	e.CreateVirtualProject(t, alice, "acme", "all", "GENERIC")
 	for _, p := range []string{"acme%2Fmirror", "acme%2Fall"} {
 		status, resp := gen{e, t}.put(tok(alice), p, "x/1.0/x.txt", []byte("x"))
 		if status != 405 || !strings.Contains(resp, "read-only") {

@@ -227,18 +227,6 @@ func zipHash(t *testing.T, zipData []byte) string {
 	return h
 }
 
-// projectID reads a project's numeric id.
-func projectID(t testing.TB, e *servertest.Env, token, fullPath string) int {
-	t.Helper()
-	var out struct{ Project struct{ ID string } }
-	e.MustGraphQL(t, token, `query($p: ID!) { project(fullPath: $p) { id } }`, map[string]any{"p": fullPath}).Decode(t, &out)
-	var id int
-	if _, err := fmt.Sscanf(strings.TrimPrefix(out.Project.ID, "gid://registry/Project/"), "%d", &id); err != nil {
-		t.Fatalf("project %s: %q", fullPath, out.Project.ID)
-	}
-	return id
-}
-
 func TestGoProxyStandardWithTheGoCommand(t *testing.T) {
 	e := servertest.New(t)
 	alice := e.CreateUser(t, "alice")
@@ -253,7 +241,7 @@ func TestGoProxyStandardWithTheGoCommand(t *testing.T) {
 	mustGoPublish(t, e, alice, "acme%2Fgomods", mod, "v1.1.0", v110)
 
 	t.Run("immutable versions", func(t *testing.T) {
-		before := storedState(t, e)
+		before := e.StoredState(t)
 		if status, body := goPublish(t, e, alice, "acme%2Fgomods", mod, "v1.1.0", v110); status != 200 {
 			t.Fatalf("same zip again: %d %s", status, body)
 		}
@@ -266,7 +254,7 @@ func TestGoProxyStandardWithTheGoCommand(t *testing.T) {
 		if status, _ := goPublish(t, e, alice, "acme%2Fgomods", mod, "v1.1.0", other); status != 409 {
 			t.Fatalf("duplicates allowed, different zip: %d", status)
 		}
-		if after := storedState(t, e); after != before {
+		if after := e.StoredState(t); after != before {
 			t.Fatalf("re-uploads stored something: %s -> %s", before, after)
 		}
 	})
@@ -374,16 +362,13 @@ func TestGoProxyRemoteAndVirtualWithTheGoCommand(t *testing.T) {
 	e.CreateGroup(t, alice, "", "team", "PRIVATE")
 	e.CreateProject(t, alice, "team", "private", "PRIVATE")
 	mustGoPublish(t, e, alice, "team%2Fprivate", greet, "v1.0.0", greetModule(t, greet, "v1.0.0", "hello from the private v1.0.0"))
-	e.MustGraphQL(t, alice, `mutation($u: String) { createProject(input: {namespacePath: "team", path: "mirror", repositoryMode: REMOTE, format: GOLANG, remoteUrl: $u}) { errors } }`,
-		map[string]any{"u": fmt.Sprintf("%s/api/v4/projects/%d/packages/go", proxy.URL, pubID)})
-	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "team", path: "all", repositoryMode: VIRTUAL, format: GOLANG}) { errors } }`, nil)
-	if r := setUpstreams(t, e, alice, "team/all", []map[string]any{
-		{"id": "private", "repositoryPath": "team/private", "priority": 20},
-		{"id": "mirror", "repositoryPath": "team/mirror", "priority": 10},
-	}); len(payloadErrors(t, r, "updateVirtualRepositoryUpstreams")) > 0 {
-		t.Fatalf("set upstreams: %s", r.Data)
-	}
-	mirrorID, allID := projectID(t, e, alice, "team/mirror"), projectID(t, e, alice, "team/all")
+	e.CreateRemoteProject(t, alice, "team", "mirror", "GOLANG", fmt.Sprintf("%s/api/v4/projects/%d/packages/go", proxy.URL, pubID))
+	e.CreateVirtualProject(t, alice, "team", "all", "GOLANG")
+	e.SetUpstreams(t, alice, "team/all",
+		servertest.Upstream{ID: "private", Path: "team/private", Priority: 20},
+		servertest.Upstream{ID: "mirror", Path: "team/mirror", Priority: 10},
+	)
+	mirrorID, allID := e.ProjectID(t, alice, "team/mirror"), e.ProjectID(t, alice, "team/all")
 	front := newGoFront(t, e)
 
 	t.Run("remote: list, download, get and build through the mirror", func(t *testing.T) {
@@ -507,8 +492,8 @@ func TestGoProxyBadInputStoresNothing(t *testing.T) {
 	alice := e.CreateUser(t, "alice")
 	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
 	e.CreateProject(t, alice, "acme", "gomods", "PRIVATE")
-	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "acme", path: "mirror", repositoryMode: REMOTE, format: GOLANG, remoteUrl: "http://127.0.0.1:1/go"}) { errors } }`, nil)
-	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "acme", path: "all", repositoryMode: VIRTUAL, format: GOLANG}) { errors } }`, nil)
+	e.CreateRemoteProject(t, alice, "acme", "mirror", "GOLANG", "http://127.0.0.1:1/go")
+	e.CreateVirtualProject(t, alice, "acme", "all", "GOLANG")
 	const mod = "example.com/m"
 	good := greetModule(t, mod, "v1.0.0", "hi")
 	noise := make([]byte, 300<<10)
@@ -517,7 +502,7 @@ func TestGoProxyBadInputStoresNothing(t *testing.T) {
 	if len(oversize) <= int(cfg.MaxFileSize) {
 		t.Fatalf("the oversize zip is only %d bytes", len(oversize))
 	}
-	before := storedState(t, e)
+	before := e.StoredState(t)
 	cases := []struct {
 		name, project, rawPath string
 		body                   []byte
@@ -569,7 +554,7 @@ func TestGoProxyBadInputStoresNothing(t *testing.T) {
 			if resp.StatusCode != c.status || !strings.Contains(string(b), c.says) {
 				t.Fatalf("%d %s (want %d mentioning %q)", resp.StatusCode, b, c.status, c.says)
 			}
-			if after := storedState(t, e); after != before {
+			if after := e.StoredState(t); after != before {
 				t.Fatalf("stored something: %s -> %s", before, after)
 			}
 		})

@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -312,14 +311,14 @@ func TestNPMStandardPublishInstall(t *testing.T) {
 	})
 
 	t.Run("a published version cannot be replaced", func(t *testing.T) {
-		before := storedState(t, e)
+		before := e.StoredState(t)
 		out, err := npm.run(npmPackageDir(t, "left-pad-x", "1.0.0", nil), "publish")
 		// npm checks the packument first; the registry refuses on its own
 		// too (TestNPMBadInput sends the PUT without the client's check).
 		if err == nil || !strings.Contains(out, "cannot publish over the previously published versions: 1.0.0") {
 			t.Fatalf("republish: %v %s", err, out)
 		}
-		if after := storedState(t, e); after != before {
+		if after := e.StoredState(t); after != before {
 			t.Fatalf("stored %s -> %s", before, after)
 		}
 	})
@@ -409,12 +408,6 @@ func TestNPMStandardPublishInstall(t *testing.T) {
 	})
 }
 
-// projectRef is a project's numeric id as a path segment.
-func projectRef(t testing.TB, e *servertest.Env, token, fullPath string) string {
-	t.Helper()
-	return strconv.Itoa(projectID(t, e, token, fullPath))
-}
-
 // npmMirror is a registry (e) with a STANDARD project acme/js, a REMOTE
 // project acme/npm-remote whose upstream is a second registry's public
 // project (up, pub/npm), and a VIRTUAL project acme/npm-all over both
@@ -444,19 +437,13 @@ func newNPMMirror(t testing.TB) *npmMirror {
 	m.alice = e.CreateUser(t, "alice")
 	e.CreateGroup(t, m.alice, "", "acme", "PRIVATE")
 	m.std = fmt.Sprint(e.CreateProject(t, m.alice, "acme", "js", "PRIVATE"))
-	e.MustGraphQL(t, m.alice, `mutation($u: String) { createProject(input: {namespacePath: "acme", path: "npm-remote", repositoryMode: REMOTE, format: NPM, remoteUrl: $u}) { errors } }`,
-		map[string]any{"u": npmRegistry(m.up, m.upRef)})
-	e.MustGraphQL(t, m.alice, `mutation { createProject(input: {namespacePath: "acme", path: "npm-all", repositoryMode: VIRTUAL, format: NPM}) { errors } }`, nil)
-	m.remote = projectRef(t, e, m.alice, "acme/npm-remote")
-	m.virtual = projectRef(t, e, m.alice, "acme/npm-all")
-	r := e.MustGraphQL(t, m.alice, `mutation($u: [UpstreamPolicyInput!]!) { updateVirtualRepositoryUpstreams(input: {projectPath: "acme/npm-all", upstreamPolicies: $u}) { errors } }`,
-		map[string]any{"u": []map[string]any{
-			{"id": "local", "repositoryPath": "acme/js", "priority": 20},
-			{"id": "public", "repositoryPath": "acme/npm-remote", "priority": 10},
-		}})
-	if !strings.Contains(string(r.Data), `"errors":[]`) {
-		t.Fatalf("upstreams: %s", r.Data)
-	}
+	e.CreateRemoteProject(t, m.alice, "acme", "npm-remote", "NPM", npmRegistry(m.up, m.upRef))
+	e.CreateVirtualProject(t, m.alice, "acme", "npm-all", "NPM")
+	m.remote = e.ProjectRef(t, m.alice, "acme/npm-remote")
+	m.virtual = e.ProjectRef(t, m.alice, "acme/npm-all")
+	e.SetUpstreams(t, m.alice, "acme/npm-all",
+		servertest.Upstream{ID: "local", Path: "acme/js", Priority: 20},
+		servertest.Upstream{ID: "public", Path: "acme/npm-remote", Priority: 10})
 	return m
 }
 
@@ -504,13 +491,10 @@ func TestNPMRemoteAndVirtual(t *testing.T) {
 		privRef := fmt.Sprint(m.up.CreateProject(t, m.bob, "pub", "private-npm", "PRIVATE"))
 		benchPublish(t, m.up, m.bob, privRef, "@pub/secret-lib", "1.0.0", nil)
 		for _, c := range []struct{ path, password string }{{"with-token", m.bob}, {"without-token", ""}} {
-			vars := map[string]any{"u": npmRegistry(m.up, privRef), "path": c.path}
-			if c.password != "" {
-				vars["p"] = c.password
-			}
-			e.MustGraphQL(t, m.alice, `mutation($u: String, $p: String, $path: String!) { createProject(input: {namespacePath: "acme", path: $path, repositoryMode: REMOTE, format: NPM, remoteUrl: $u, remotePassword: $p}) { errors } }`, vars)
+			e.CreateProjectWith(t, m.alice, servertest.Project{Namespace: "acme", Path: c.path, Mode: "REMOTE", Format: "NPM",
+				RemoteURL: npmRegistry(m.up, privRef), RemotePassword: c.password})
 		}
-		withRef, withoutRef := projectRef(t, e, m.alice, "acme/with-token"), projectRef(t, e, m.alice, "acme/without-token")
+		withRef, withoutRef := e.ProjectRef(t, m.alice, "acme/with-token"), e.ProjectRef(t, m.alice, "acme/without-token")
 		if status, body, _ := e.Do(t, "GET", npmPath(withRef, escName("@pub/secret-lib")), nil, tok(m.alice)); status != 200 || !strings.Contains(string(body), `"1.0.0"`) {
 			t.Fatalf("packument through a remote with the upstream's token: %d %s", status, body)
 		}
@@ -589,8 +573,8 @@ func TestNPMBadInputStoresNothing(t *testing.T) {
 	}
 	other := npmTgz(t, pkgJSON("good-lib", "2.0.0"))
 	otherSum := sha512.Sum512(other)
-	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "acme", path: "npm-remote", repositoryMode: REMOTE, format: NPM, remoteUrl: "http://127.0.0.1:1/npm/"}) { errors } }`, nil)
-	remoteRef := projectRef(t, e, alice, "acme/npm-remote")
+	e.CreateRemoteProject(t, alice, "acme", "npm-remote", "NPM", "http://127.0.0.1:1/npm/")
+	remoteRef := e.ProjectRef(t, alice, "acme/npm-remote")
 	rita := e.CreateUser(t, "rita")
 	e.AddMember(t, alice, "acme/tools", "rita", "REPORTER")
 	full := publishDoc("good-lib", "2.0.0", other, nil)
@@ -647,13 +631,13 @@ func TestNPMBadInputStoresNothing(t *testing.T) {
 		{"anonymous", "good-lib", full, "", 401, "401"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			before := storedState(t, e)
+			before := e.StoredState(t)
 			status, body := put(c.pkg, c.body, c.token)
 			var out struct{ Error string }
 			if status != c.status || json.Unmarshal([]byte(body), &out) != nil || !strings.Contains(out.Error, c.want) {
 				t.Fatalf("%d %s, want %d with %q", status, body, c.status, c.want)
 			}
-			if after := storedState(t, e); after != before {
+			if after := e.StoredState(t); after != before {
 				t.Fatalf("stored %s -> %s", before, after)
 			}
 		})
@@ -675,9 +659,9 @@ func TestNPMBadInputStoresNothing(t *testing.T) {
 	})
 
 	t.Run("publish to a remote project", func(t *testing.T) {
-		before := storedState(t, e)
+		before := e.StoredState(t)
 		status, body, _ := e.Do(t, "PUT", npmPath(remoteRef, "good-lib"), bytes.NewReader(full), tok(alice))
-		if status != 405 || !strings.Contains(string(body), `"error"`) || storedState(t, e) != before {
+		if status != 405 || !strings.Contains(string(body), `"error"`) || e.StoredState(t) != before {
 			t.Fatalf("%d %s", status, body)
 		}
 	})
@@ -716,7 +700,7 @@ func TestNPMOversizePublish(t *testing.T) {
 	must0(t, tw.Close())
 	must0(t, zw.Close())
 	doc := publishDoc("big-lib", "1.0.0", buf.Bytes(), nil)
-	before := storedState(t, e)
+	before := e.StoredState(t)
 	status, body, _ := e.Do(t, "PUT", npmPath(ref, "big-lib"), bytes.NewReader(doc), tok(alice))
 	if status != 413 || !strings.Contains(string(body), `"error"`) {
 		t.Fatalf("oversize: %d %s", status, body)
@@ -737,7 +721,7 @@ func TestNPMOversizePublish(t *testing.T) {
 	if status != 413 || !strings.Contains(string(body), "exceeds the limit of 65536 bytes") {
 		t.Fatalf("oversize tarball, chunked: %d %.300s", status, body)
 	}
-	if after := storedState(t, e); after != before {
+	if after := e.StoredState(t); after != before {
 		t.Fatalf("stored %s -> %s", before, after)
 	}
 	// With npm: the client reports the 413.
@@ -747,7 +731,7 @@ func TestNPMOversizePublish(t *testing.T) {
 	if out, err := npm.run(dir, "publish"); err == nil || !strings.Contains(out, "413") {
 		t.Fatalf("npm publish of an oversize package: %v %s", err, out)
 	}
-	if after := storedState(t, e); after != before {
+	if after := e.StoredState(t); after != before {
 		t.Fatalf("stored %s -> %s", before, after)
 	}
 }
@@ -777,9 +761,8 @@ func TestNPMRemoteVerifiesUpstreamTarballs(t *testing.T) {
 		}
 	}))
 	t.Cleanup(proxy.Close)
-	e.MustGraphQL(t, m.alice, `mutation($u: String) { createProject(input: {namespacePath: "acme", path: "via-proxy", repositoryMode: REMOTE, format: NPM, remoteUrl: $u}) { errors } }`,
-		map[string]any{"u": proxy.URL + "/api/v4/projects/" + m.upRef + "/packages/npm/"})
-	ref := projectRef(t, e, m.alice, "acme/via-proxy")
+	e.CreateRemoteProject(t, m.alice, "acme", "via-proxy", "NPM", proxy.URL+"/api/v4/projects/"+m.upRef+"/packages/npm/")
+	ref := e.ProjectRef(t, m.alice, "acme/via-proxy")
 
 	// Swapped tarballs do not match the upstream packument's integrity:
 	// the read fails (502), and nothing is cached. (The packument is read
@@ -787,13 +770,13 @@ func TestNPMRemoteVerifiesUpstreamTarballs(t *testing.T) {
 	if status, body, _ := e.Do(t, "GET", npmPath(ref, "shared-lib"), nil, tok(m.alice)); status != 200 {
 		t.Fatalf("packument: %d %s", status, body)
 	}
-	before := storedState(t, e)
+	before := e.StoredState(t)
 	mode.Store("swap")
 	status, body, _ := e.Do(t, "GET", npmPath(ref, "shared-lib/-/shared-lib-1.0.0.tgz"), nil, tok(m.alice))
 	if status != 502 || !strings.Contains(string(body), "checksum") || tarballs.Load() != 1 {
 		t.Fatalf("swapped upstream tarball: %d %s (upstream asked %d times)", status, body, tarballs.Load())
 	}
-	if after := storedState(t, e); after != before {
+	if after := e.StoredState(t); after != before {
 		t.Fatalf("a bad upstream tarball was cached: %s -> %s", before, after)
 	}
 	// What the npm client makes of it (the rest needs npm).

@@ -159,34 +159,15 @@ func pipInstall(t *testing.T, index string, pkgs ...string) (map[string]string, 
 	return got, string(out), err
 }
 
+// createPyPIProject creates a PyPI project: mode STANDARD, REMOTE (over
+// remote) or VIRTUAL, all private, or PUBLIC for a public STANDARD one.
 func createPyPIProject(t testing.TB, e *servertest.Env, token, ns, path, mode, remote string) int {
 	t.Helper()
-	var out struct {
-		CreateProject struct {
-			Project struct{ ID string }
-			Errors  []string
-		}
-	}
 	vis := "PRIVATE"
 	if mode == "PUBLIC" { // a public STANDARD project
 		mode, vis = "STANDARD", "PUBLIC"
 	}
-	e.MustGraphQL(t, token, `mutation($n: ID!, $p: String!, $m: RepositoryMode, $u: String, $v: Visibility) { createProject(input: {namespacePath: $n, path: $p,
-		repositoryMode: $m, format: PYPI, remoteUrl: $u, visibility: $v}) { project { id } errors } }`,
-		map[string]any{"n": ns, "p": path, "m": mode, "u": nilIfEmpty(remote), "v": vis}).Decode(t, &out)
-	if len(out.CreateProject.Errors) > 0 {
-		t.Fatal(out.CreateProject.Errors)
-	}
-	var id int
-	fmt.Sscanf(strings.TrimPrefix(out.CreateProject.Project.ID, "gid://registry/Project/"), "%d", &id)
-	return id
-}
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
+	return e.CreateProjectWith(t, token, servertest.Project{Namespace: ns, Path: path, Mode: mode, Format: "PYPI", Visibility: vis, RemoteURL: remote})
 }
 
 func TestPyPIWithTwineAndPip(t *testing.T) {
@@ -213,12 +194,10 @@ func TestPyPIWithTwineAndPip(t *testing.T) {
 	remoteID := createPyPIProject(t, e, alice, "acme", "pypi-remote", "REMOTE",
 		fmt.Sprintf("%s/api/v4/projects/%d/packages/pypi/simple", proxy.URL, pubID))
 	virtID := createPyPIProject(t, e, alice, "acme", "all", "VIRTUAL", "")
-	if errs := payloadErrors(t, setUpstreams(t, e, alice, "acme/all", []map[string]any{
-		{"id": "a-public", "repositoryPath": "acme/pypi-remote", "priority": 10},
-		{"id": "private", "repositoryPath": "acme/private", "priority": 10},
-	}), "updateVirtualRepositoryUpstreams"); len(errs) > 0 {
-		t.Fatal(errs)
-	}
+	e.SetUpstreams(t, alice, "acme/all",
+		servertest.Upstream{ID: "a-public", Path: "acme/pypi-remote", Priority: 10},
+		servertest.Upstream{ID: "private", Path: "acme/private", Priority: 10},
+	)
 
 	ours := pyDist{Name: "acme-utils", Version: "1.0", Requires: []string{"requests-lite>=2"}, RequiresPython: ">=3.8"}
 	wheel, sdist := ours.wheel(t, dir), ours.sdist(t, dir)
@@ -458,7 +437,7 @@ func TestPyPIBadUploads(t *testing.T) {
 	virtID := createPyPIProject(t, e, alice, "acme", "virtual", "VIRTUAL", "")
 	good := wheelBytes(t, pyDist{Name: "acme-utils", Version: "1.0"})
 	sum := sha256.Sum256(good)
-	before := storedState(t, e)
+	before := e.StoredState(t)
 	cases := []struct {
 		name    string
 		project int
@@ -495,7 +474,7 @@ func TestPyPIBadUploads(t *testing.T) {
 			t.Errorf("%s: %d %s (want %d, %q)", c.name, status, b, c.status, c.message)
 		}
 	}
-	if after := storedState(t, e); after != before {
+	if after := e.StoredState(t); after != before {
 		t.Fatalf("bad uploads stored something: %s -> %s", before, after)
 	}
 	// The right digest is accepted.
@@ -531,13 +510,11 @@ func TestPyPIVirtualTiers(t *testing.T) {
 	upload(b, "2.0")
 	upload(c, "9.0") // a lower tier: never listed
 	set := func(pa, pb, pc int) {
-		if errs := payloadErrors(t, setUpstreams(t, e, alice, "acme/all", []map[string]any{
-			{"id": "a", "repositoryPath": "acme/a", "priority": pa},
-			{"id": "b", "repositoryPath": "acme/b", "priority": pb},
-			{"id": "c", "repositoryPath": "acme/c", "priority": pc},
-		}), "updateVirtualRepositoryUpstreams"); len(errs) > 0 {
-			t.Fatal(errs)
-		}
+		e.SetUpstreams(t, alice, "acme/all",
+			servertest.Upstream{ID: "a", Path: "acme/a", Priority: pa},
+			servertest.Upstream{ID: "b", Path: "acme/b", Priority: pb},
+			servertest.Upstream{ID: "c", Path: "acme/c", Priority: pc},
+		)
 	}
 	versions := func() string {
 		_, b, h := e.Do(t, "GET", fmt.Sprintf("/api/v4/projects/%d/packages/pypi/simple/lib/", virt), nil,
