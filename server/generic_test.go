@@ -305,27 +305,12 @@ func TestGenericValidationStoresNothing(t *testing.T) {
 		{"pkg/1.0/f.txt?status=public", `{"error":"status does not have a valid value"}`},
 		{"pkg/1.0/f.txt?select=everything", `{"error":"select does not have a valid value"}`},
 	}
+	var bad []servertest.BadRequest
 	for _, c := range cases {
-		t.Run(c.rest[:min(len(c.rest), 40)], func(t *testing.T) {
-			req, _ := http.NewRequest("PUT", e.URL+g.url("acme%2Ftools", c.rest), strings.NewReader("data"))
-			req.Header.Set("PRIVATE-TOKEN", alice)
-			// Keep the path exactly as written (no client-side cleaning).
-			req.URL.Opaque = "//" + req.URL.Host + g.url("acme%2Ftools", c.rest)
-			if i := strings.Index(req.URL.Opaque, "?"); i >= 0 {
-				req.URL.RawQuery = req.URL.Opaque[i+1:]
-				req.URL.Opaque = req.URL.Opaque[:i]
-			}
-			resp, err := e.Client.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 400 || !strings.Contains(string(b), c.want) {
-				t.Fatalf("%d %s, want 400 with %s", resp.StatusCode, b, c.want)
-			}
-		})
+		bad = append(bad, servertest.BadRequest{Name: c.rest[:min(len(c.rest), 40)], Method: "PUT", Path: g.url("acme%2Ftools", c.rest),
+			Body: []byte("data"), Header: tok(alice), Status: 400, Message: c.want})
 	}
+	e.RefusesAndStoresNothing(t, bad)
 	t.Run("checksum mismatch", func(t *testing.T) {
 		start := e.StoredState(t)
 		body := []byte("checked content")

@@ -15,15 +15,12 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -580,6 +577,7 @@ func TestNPMBadInputStoresNothing(t *testing.T) {
 	full := publishDoc("good-lib", "2.0.0", other, nil)
 	setNPMDuplicates(t, e, alice, "acme", false)
 
+	var bad []servertest.BadRequest
 	for _, c := range []struct {
 		name   string
 		pkg    string
@@ -630,18 +628,12 @@ func TestNPMBadInputStoresNothing(t *testing.T) {
 		{"reporter", "good-lib", full, rita, 403, "DEVELOPER"},
 		{"anonymous", "good-lib", full, "", 401, "401"},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			before := e.StoredState(t)
-			status, body := put(c.pkg, c.body, c.token)
-			var out struct{ Error string }
-			if status != c.status || json.Unmarshal([]byte(body), &out) != nil || !strings.Contains(out.Error, c.want) {
-				t.Fatalf("%d %s, want %d with %q", status, body, c.status, c.want)
-			}
-			if after := e.StoredState(t); after != before {
-				t.Fatalf("stored %s -> %s", before, after)
-			}
-		})
+		bad = append(bad, servertest.BadRequest{Name: c.name, Method: "PUT", Path: npmPath(ref, escName(c.pkg)), Body: c.body,
+			Header: tok(c.token), Status: c.status, Message: c.want, JSONField: "error"})
 	}
+	bad = append(bad, servertest.BadRequest{Name: "publish to a remote project", Method: "PUT", Path: npmPath(remoteRef, "good-lib"), Body: full,
+		Header: tok(alice), Status: 405, Message: "REMOTE repositories are read-only", JSONField: "error"})
+	e.RefusesAndStoresNothing(t, bad)
 	_ = otherSum
 
 	t.Run("republish where duplicates are allowed", func(t *testing.T) {
@@ -658,13 +650,6 @@ func TestNPMBadInputStoresNothing(t *testing.T) {
 		}
 	})
 
-	t.Run("publish to a remote project", func(t *testing.T) {
-		before := e.StoredState(t)
-		status, body, _ := e.Do(t, "PUT", npmPath(remoteRef, "good-lib"), bytes.NewReader(full), tok(alice))
-		if status != 405 || !strings.Contains(string(body), `"error"`) || e.StoredState(t) != before {
-			t.Fatalf("%d %s", status, body)
-		}
-	})
 	t.Run("stale revision", func(t *testing.T) {
 		status, body, _ := e.Do(t, "DELETE", npmPath(ref, "good-lib/-rev/1-stale"), nil, tok(alice))
 		if status != 409 || !strings.Contains(string(body), "read it again") {
@@ -742,25 +727,9 @@ func TestNPMRemoteVerifiesUpstreamTarballs(t *testing.T) {
 	m.publishUp(t, "shared-lib", "1.0.0")
 	// A loopback proxy in front of the upstream that can swap every
 	// tarball for other (complete, well-formed) bytes, or fail.
-	upURL, _ := url.Parse(m.up.URL)
-	relay := httputil.NewSingleHostReverseProxy(upURL)
-	var mode atomic.Value
-	mode.Store("")
-	var tarballs atomic.Int32
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, ".tgz") {
-			tarballs.Add(1)
-		}
-		switch {
-		case mode.Load() == "down":
-			http.Error(w, "upstream is broken", http.StatusInternalServerError)
-		case mode.Load() == "swap" && strings.HasSuffix(r.URL.Path, ".tgz"):
-			_, _ = w.Write(npmTgz(t, pkgJSON("shared-lib", "1.0.0")))
-		default:
-			relay.ServeHTTP(w, r)
-		}
-	}))
-	t.Cleanup(proxy.Close)
+	proxy := servertest.NewFaultProxy(t, m.up.URL)
+	swapped := npmTgz(t, pkgJSON("shared-lib", "1.0.0"))
+	proxy.SwapBody = func(r *http.Request) ([]byte, bool) { return swapped, strings.HasSuffix(r.URL.Path, ".tgz") }
 	e.CreateRemoteProject(t, m.alice, "acme", "via-proxy", "NPM", proxy.URL+"/api/v4/projects/"+m.upRef+"/packages/npm/")
 	ref := e.ProjectRef(t, m.alice, "acme/via-proxy")
 
@@ -771,10 +740,10 @@ func TestNPMRemoteVerifiesUpstreamTarballs(t *testing.T) {
 		t.Fatalf("packument: %d %s", status, body)
 	}
 	before := e.StoredState(t)
-	mode.Store("swap")
+	proxy.Set(servertest.Swap)
 	status, body, _ := e.Do(t, "GET", npmPath(ref, "shared-lib/-/shared-lib-1.0.0.tgz"), nil, tok(m.alice))
-	if status != 502 || !strings.Contains(string(body), "checksum") || tarballs.Load() != 1 {
-		t.Fatalf("swapped upstream tarball: %d %s (upstream asked %d times)", status, body, tarballs.Load())
+	if status != 502 || !strings.Contains(string(body), "checksum") || proxy.Count(".tgz") != 1 {
+		t.Fatalf("swapped upstream tarball: %d %s (upstream asked %d times)", status, body, proxy.Count(".tgz"))
 	}
 	if after := e.StoredState(t); after != before {
 		t.Fatalf("a bad upstream tarball was cached: %s -> %s", before, after)
@@ -786,11 +755,11 @@ func TestNPMRemoteVerifiesUpstreamTarballs(t *testing.T) {
 	}
 	// Honest again: installed and cached; then the upstream goes down and
 	// installs go on from the cache (the packument is still fresh).
-	mode.Store("")
+	proxy.Set(servertest.NoFault)
 	if got := rem.mustInstall("shared-lib"); got["shared-lib"] != "1.0.0" {
 		t.Fatalf("install: %v", got)
 	}
-	mode.Store("down")
+	proxy.Set(servertest.Fail500)
 	if got := rem.mustInstall("shared-lib"); got["shared-lib"] != "1.0.0" {
 		t.Fatalf("install with the upstream down: %v", got)
 	}

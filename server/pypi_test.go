@@ -185,7 +185,7 @@ func TestPyPIWithTwineAndPip(t *testing.T) {
 	if out, err := twineUpload(t, up, pubID, owner, nil, malicious.wheel(t, dir), lite.wheel(t, dir)); err != nil {
 		t.Fatalf("twine upload to the public index: %v\n%s", err, out)
 	}
-	proxy := newUpstreamProxy(t, up.URL)
+	proxy := servertest.NewFaultProxy(t, up.URL)
 
 	e := servertest.New(t)
 	alice := e.CreateUser(t, "alice")
@@ -231,23 +231,23 @@ func TestPyPIWithTwineAndPip(t *testing.T) {
 		}
 		// The upstream advertises core metadata (PEP 658): pip reads it
 		// through the remote before it downloads the wheel.
-		if !strings.Contains(out, "requests_lite-2.1-py3-none-any.whl.metadata") || proxy.count(".whl.metadata") != 1 {
-			t.Fatalf("core metadata through the remote (upstream asked %d times):\n%s", proxy.count(".whl.metadata"), out)
+		if !strings.Contains(out, "requests_lite-2.1-py3-none-any.whl.metadata") || proxy.Count(".whl.metadata") != 1 {
+			t.Fatalf("core metadata through the remote (upstream asked %d times):\n%s", proxy.Count(".whl.metadata"), out)
 		}
-		pages, files := proxy.count("/simple/requests-lite/"), proxy.count(".whl")
-		proxy.mode.Store("500") // the upstream is down: the page is fresh, the file cached
-		defer proxy.mode.Store("")
+		pages, files := proxy.Count("/simple/requests-lite/"), proxy.Count(".whl")
+		proxy.Set(servertest.Fail500) // the upstream is down: the page is fresh, the file cached
+		defer proxy.Set(servertest.NoFault)
 		if got, out, err := pipInstall(t, pipIndex(e, remoteID, alice), "requests-lite"); err != nil || got["requests_lite"] != "2.1" {
 			t.Fatalf("pip install with the upstream down: %v %v\n%s", err, got, out)
 		}
-		if proxy.count("/simple/requests-lite/") != pages || proxy.count(".whl") != files || files != 1 {
-			t.Fatalf("the cache did not serve: pages %d->%d, files %d->%d", pages, proxy.count("/simple/requests-lite/"), files, proxy.count(".whl"))
+		if proxy.Count("/simple/requests-lite/") != pages || proxy.Count(".whl") != files || files != 1 {
+			t.Fatalf("the cache did not serve: pages %d->%d, files %d->%d", pages, proxy.Count("/simple/requests-lite/"), files, proxy.Count(".whl"))
 		}
 	})
 	t.Run("a stale page is served while the upstream is down, unless the project says no", func(t *testing.T) {
 		e.MustGraphQL(t, alice, `mutation { updateRemoteRepositoryConfig(input: {projectPath: "acme/pypi-remote", cacheTtlSeconds: 0}) { errors } }`, nil)
-		proxy.mode.Store("500")
-		defer proxy.mode.Store("")
+		proxy.Set(servertest.Fail500)
+		defer proxy.Set(servertest.NoFault)
 		if got, out, err := pipInstall(t, pipIndex(e, remoteID, alice), "requests-lite"); err != nil || got["requests_lite"] != "2.1" {
 			t.Fatalf("serve stale: %v %v\n%s", err, got, out)
 		}
@@ -437,7 +437,6 @@ func TestPyPIBadUploads(t *testing.T) {
 	virtID := createPyPIProject(t, e, alice, "acme", "virtual", "VIRTUAL", "")
 	good := wheelBytes(t, pyDist{Name: "acme-utils", Version: "1.0"})
 	sum := sha256.Sum256(good)
-	before := e.StoredState(t)
 	cases := []struct {
 		name    string
 		project int
@@ -463,20 +462,16 @@ func TestPyPIBadUploads(t *testing.T) {
 		{"remote project", remoteID, map[string]string{"name": "acme-utils", "version": "1.0"}, "acme_utils-1.0-py3-none-any.whl", good, "", 405, "read-only"},
 		{"virtual project", virtID, map[string]string{"name": "acme-utils", "version": "1.0"}, "acme_utils-1.0-py3-none-any.whl", good, "", 405, "read-only"},
 	}
+	var bad []servertest.BadRequest
 	for _, c := range cases {
 		body, ctype := c.content, c.ctype
 		if ctype == "" {
 			body, ctype = pypiForm(t, c.fields, c.file, c.content)
 		}
-		status, b, _ := e.Do(t, "POST", fmt.Sprintf("/api/v4/projects/%d/packages/pypi", c.project), bytes.NewReader(body),
-			map[string]string{"PRIVATE-TOKEN": alice, "Content-Type": ctype})
-		if status != c.status || !strings.Contains(string(b), c.message) {
-			t.Errorf("%s: %d %s (want %d, %q)", c.name, status, b, c.status, c.message)
-		}
+		bad = append(bad, servertest.BadRequest{Name: c.name, Method: "POST", Path: fmt.Sprintf("/api/v4/projects/%d/packages/pypi", c.project),
+			Body: body, Header: map[string]string{"PRIVATE-TOKEN": alice, "Content-Type": ctype}, Status: c.status, Message: c.message})
 	}
-	if after := e.StoredState(t); after != before {
-		t.Fatalf("bad uploads stored something: %s -> %s", before, after)
-	}
+	e.RefusesAndStoresNothing(t, bad)
 	// The right digest is accepted.
 	body, ctype := pypiForm(t, map[string]string{"name": "acme-utils", "version": "1.0", "sha256_digest": fmt.Sprintf("%x", sum)},
 		"acme_utils-1.0-py3-none-any.whl", good)

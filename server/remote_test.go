@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,57 +15,6 @@ import (
 
 	"github.com/pkgreg/registry/server/servertest"
 )
-
-// upstreamProxy sits between a REMOTE project and a second registry: it
-// counts requests per path and can fail on purpose.
-type upstreamProxy struct {
-	*httptest.Server
-	mu     sync.Mutex
-	counts map[string]int
-	mode   atomic.Value // "", "500", "truncate", "badsum"
-}
-
-func newUpstreamProxy(t *testing.T, target string) *upstreamProxy {
-	u, _ := url.Parse(target)
-	rp := httputil.NewSingleHostReverseProxy(u)
-	p := &upstreamProxy{counts: map[string]int{}}
-	p.mode.Store("")
-	rp.ModifyResponse = func(resp *http.Response) error {
-		if p.mode.Load() == "badsum" {
-			resp.Header.Set("X-Checksum-SHA256", strings.Repeat("0", 64))
-		}
-		return nil
-	}
-	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		p.counts[r.URL.Path]++
-		p.mu.Unlock()
-		switch p.mode.Load() {
-		case "500":
-			http.Error(w, "upstream is broken", http.StatusInternalServerError)
-		case "truncate":
-			w.Header().Set("Content-Length", "1000")
-			w.WriteHeader(200)
-			w.Write([]byte("only part of it"))
-		default:
-			rp.ServeHTTP(w, r)
-		}
-	}))
-	t.Cleanup(p.Close)
-	return p
-}
-
-func (p *upstreamProxy) count(suffix string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for path, c := range p.counts {
-		if strings.HasSuffix(path, suffix) {
-			n += c
-		}
-	}
-	return n
-}
 
 func TestRemoteGenericPullThrough(t *testing.T) {
 	up := servertest.New(t)
@@ -81,7 +28,7 @@ func TestRemoteGenericPullThrough(t *testing.T) {
 	}
 	ug.put(tok(owner), "up%2Fpub", "acme-utils/1.0/lib.bin", []byte("malicious"))
 	ug.put(tok(owner), "up%2Fpriv", "secret/1.0/s.bin", []byte("private upstream"))
-	proxy := newUpstreamProxy(t, up.URL)
+	proxy := servertest.NewFaultProxy(t, up.URL)
 
 	e := servertest.New(t)
 	alice := e.CreateUser(t, "alice")
@@ -95,8 +42,8 @@ func TestRemoteGenericPullThrough(t *testing.T) {
 			t.Fatalf("cold read: %d %q %v", status, body, h)
 		}
 		status, body, _ = g.get(tok(alice), "mirror%2Fgen", "tool/1.0/a.bin")
-		if status != 200 || body != "upstream a" || proxy.count("/a.bin") != 1 {
-			t.Fatalf("warm read: %d %q, upstream asked %d times", status, body, proxy.count("/a.bin"))
+		if status != 200 || body != "upstream a" || proxy.Count("/a.bin") != 1 {
+			t.Fatalf("warm read: %d %q, upstream asked %d times", status, body, proxy.Count("/a.bin"))
 		}
 	})
 	t.Run("concurrent misses make one upstream request", func(t *testing.T) {
@@ -111,7 +58,7 @@ func TestRemoteGenericPullThrough(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if n := proxy.count("/b.bin"); n != 1 {
+		if n := proxy.Count("/b.bin"); n != 1 {
 			t.Fatalf("upstream asked %d times", n)
 		}
 	})
@@ -121,14 +68,14 @@ func TestRemoteGenericPullThrough(t *testing.T) {
 				t.Fatalf("missing upstream file: %d", status)
 			}
 		}
-		if n := proxy.count("/nope.bin"); n != 1 {
+		if n := proxy.Count("/nope.bin"); n != 1 {
 			t.Fatalf("upstream asked %d times for a missing file", n)
 		}
 	})
 	t.Run("faults answer 502 and cache nothing", func(t *testing.T) {
 		before := e.StoredState(t)
-		for mode, file := range map[string]string{"500": "c.bin", "truncate": "d.bin", "badsum": "e.bin"} {
-			proxy.mode.Store(mode)
+		for mode, file := range map[servertest.Fault]string{servertest.Fail500: "c.bin", servertest.Truncate: "d.bin", servertest.BadChecksum: "e.bin"} {
+			proxy.Set(mode)
 			status, body, _ := g.get(tok(alice), "mirror%2Fgen", "tool/1.0/"+file)
 			if status != 502 || !strings.Contains(body, "502 Bad Gateway") {
 				t.Errorf("%s: %d %s", mode, status, body)
@@ -138,12 +85,12 @@ func TestRemoteGenericPullThrough(t *testing.T) {
 			t.Fatalf("a failed fetch cached something: %s -> %s", before, after)
 		}
 		// Cached files are still served while the upstream is broken.
-		proxy.mode.Store("500")
+		proxy.Set(servertest.Fail500)
 		if status, body, _ := g.get(tok(alice), "mirror%2Fgen", "tool/1.0/a.bin"); status != 200 || body != "upstream a" {
 			t.Fatalf("stale read with the upstream down: %d %q", status, body)
 		}
 		// A failure is not cached as a miss: once the upstream recovers, it serves.
-		proxy.mode.Store("")
+		proxy.Set(servertest.NoFault)
 		if status, body, _ := g.get(tok(alice), "mirror%2Fgen", "tool/1.0/c.bin"); status != 200 || body != "upstream c" {
 			t.Fatalf("after recovery: %d %q", status, body)
 		}

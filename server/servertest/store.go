@@ -49,8 +49,8 @@ type BadRequest struct {
 	Chunked bool // send the body without a Content-Length
 	Header  map[string]string
 	// Status and Message: the answer has this status and its body contains
-	// Message; with JSONField, the body is a JSON object whose string field
-	// JSONField contains Message.
+	// Message; with JSONField, the body is a JSON object with a string field
+	// JSONField, and that field contains Message.
 	Status    int
 	Message   string
 	JSONField string
@@ -67,17 +67,18 @@ func (e *Env) RefusesAndStoresNothing(t *testing.T, reqs []BadRequest) {
 		t.Run(c.Name, func(t *testing.T) {
 			start := e.StoredState(t)
 			status, body := e.sendRaw(t, c)
-			if status != c.Status || !strings.Contains(string(body), c.Message) {
-				t.Fatalf("%d %s, want %d with %q", status, body, c.Status, c.Message)
-			}
+			says := string(body)
 			if c.JSONField != "" {
 				var doc map[string]any
-				if err := json.Unmarshal(body, &doc); err != nil {
-					t.Fatalf("not JSON: %s", body)
+				_ = json.Unmarshal(body, &doc)
+				s, ok := doc[c.JSONField].(string)
+				if !ok {
+					t.Fatalf("%d %s: not a JSON object with a string %q", status, body, c.JSONField)
 				}
-				if s, _ := doc[c.JSONField].(string); !strings.Contains(s, c.Message) {
-					t.Fatalf("%s, want %q in %q", body, c.Message, c.JSONField)
-				}
+				says = s
+			}
+			if status != c.Status || !strings.Contains(says, c.Message) {
+				t.Fatalf("%d %s, want %d with %q", status, body, c.Status, c.Message)
 			}
 			if after := e.StoredState(t); after != start {
 				t.Fatalf("stored something: %s -> %s", start, after)
