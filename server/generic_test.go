@@ -225,7 +225,7 @@ func TestGenericAuthTable(t *testing.T) {
 	e.MustGraphQL(t, dev, `mutation { createJobToken(input: {projectPath: "priv/proj"}) { token errors } }`, nil).Decode(t, &job)
 	jobTok := job.CreateJobToken.Token
 	basic := func(user, pw string) map[string]string {
-		return map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pw))}
+		return map[string]string{"Authorization": servertest.BasicAuth(user, pw)}
 	}
 
 	cases := []struct {
@@ -356,13 +356,6 @@ func must[T any](v T, err error) T {
 	return v
 }
 
-func setDuplicates(t *testing.T, e *servertest.Env, token, ns string, allowed bool, regex string) {
-	t.Helper()
-	e.MustGraphQL(t, token, `mutation($n: ID!, $a: Boolean, $r: String) { updateNamespacePackageSettings(input: {namespacePath: $n,
-		genericDuplicatesAllowed: $a, genericDuplicateExceptionRegex: $r}) { packageSettings { genericDuplicatesAllowed } errors } }`,
-		map[string]any{"n": ns, "a": allowed, "r": regex})
-}
-
 func TestGenericDuplicateRules(t *testing.T) {
 	e, alice, g, _ := newAcmeTools(t)
 	cases := []struct {
@@ -382,7 +375,7 @@ func TestGenericDuplicateRules(t *testing.T) {
 	}
 	for i, c := range cases {
 		t.Run(fmt.Sprintf("allowed=%v regex=%q %s/%s", c.allowed, c.regex, c.name, c.ver), func(t *testing.T) {
-			setDuplicates(t, e, alice, "acme", c.allowed, c.regex)
+			e.SetDuplicates(t, alice, "acme", "GENERIC", c.allowed, c.regex)
 			rest := fmt.Sprintf("%s/%s/file.txt", c.name, c.ver)
 			if status, resp := g.put(tok(alice), "acme%2Ftools", rest, []byte(fmt.Sprint("first ", i))); status != 201 {
 				t.Fatalf("first upload: %d %s", status, resp)
@@ -462,7 +455,7 @@ func TestGenericConcurrency(t *testing.T) {
 		}
 	})
 	t.Run("identical uploads with duplicates disallowed: exactly one wins", func(t *testing.T) {
-		setDuplicates(t, e, alice, "acme", false, "")
+		e.SetDuplicates(t, alice, "acme", "GENERIC", false, "")
 		codes := run(50, func(int) string { return "race/2.0.0/same.bin" }, func(int) []byte { return []byte("same bytes") })
 		if codes[201] != 1 || codes[400] != 49 {
 			t.Fatalf("status codes %v", codes)

@@ -249,7 +249,7 @@ func TestGoProxyStandardWithTheGoCommand(t *testing.T) {
 			t.Fatalf("different zip for a published version: %d %s", status, body)
 		}
 		// Even where the namespace allows duplicates.
-		setDuplicates(t, e, alice, "acme", true, "")
+		e.SetDuplicates(t, alice, "acme", "GENERIC", true, "")
 		if status, _ := goPublish(t, e, alice, "acme%2Fgomods", mod, "v1.1.0", other); status != 409 {
 			t.Fatalf("duplicates allowed, different zip: %d", status)
 		}

@@ -575,7 +575,7 @@ func TestNPMBadInputStoresNothing(t *testing.T) {
 	rita := e.CreateUser(t, "rita")
 	e.AddMember(t, alice, "acme/tools", "rita", "REPORTER")
 	full := publishDoc("good-lib", "2.0.0", other, nil)
-	setNPMDuplicates(t, e, alice, "acme", false)
+	e.SetDuplicates(t, alice, "acme", "NPM", false)
 
 	var bad []servertest.BadRequest
 	for _, c := range []struct {
@@ -637,8 +637,8 @@ func TestNPMBadInputStoresNothing(t *testing.T) {
 	_ = otherSum
 
 	t.Run("republish where duplicates are allowed", func(t *testing.T) {
-		setNPMDuplicates(t, e, alice, "acme", true)
-		defer setNPMDuplicates(t, e, alice, "acme", false)
+		e.SetDuplicates(t, alice, "acme", "NPM", true)
+		defer e.SetDuplicates(t, alice, "acme", "NPM", false)
 		again := npmTgz(t, pkgJSON("good-lib", "1.0.0")+" ")
 		if status, body := put("good-lib", publishDoc("good-lib", "1.0.0", again, nil), alice); status != 200 {
 			t.Fatalf("%d %s", status, body)
@@ -656,12 +656,6 @@ func TestNPMBadInputStoresNothing(t *testing.T) {
 			t.Fatalf("%d %s", status, body)
 		}
 	})
-}
-
-func setNPMDuplicates(t *testing.T, e *servertest.Env, token, ns string, allowed bool) {
-	t.Helper()
-	e.MustGraphQL(t, token, `mutation($n: ID!, $a: Boolean) { updateNamespacePackageSettings(input: {namespacePath: $n,
-		npmDuplicatesAllowed: $a}) { packageSettings { npmDuplicatesAllowed } errors } }`, map[string]any{"n": ns, "a": allowed})
 }
 
 func TestNPMOversizePublish(t *testing.T) {

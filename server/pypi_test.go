@@ -208,7 +208,7 @@ func TestPyPIWithTwineAndPip(t *testing.T) {
 		}
 	})
 	t.Run("duplicates refused, --skip-existing skips them", func(t *testing.T) {
-		e.MustGraphQL(t, alice, `mutation { updateNamespacePackageSettings(input: {namespacePath: "acme", pypiDuplicatesAllowed: false}) { errors } }`, nil)
+		e.SetDuplicates(t, alice, "acme", "PYPI", false)
 		out, err := twineUpload(t, e, privID, alice, nil, wheel)
 		if err == nil || !strings.Contains(out, "400 Bad Request") {
 			t.Fatalf("duplicate upload: %v\n%s", err, out)
