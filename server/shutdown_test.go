@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,10 +28,11 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	ln := newSignalListener(inner)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
 
@@ -45,9 +47,12 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	if _, err := conn.Write([]byte(head + body[:10])); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // let the server start reading the request
+	// The server has accepted the connection and read the request head;
+	// from here on net/http counts the connection as in flight.
+	waitClosed(t, ln.firstRead, "the server to read the request")
 	cancel()
-	time.Sleep(100 * time.Millisecond) // shutdown has begun and stopped accepting
+	// Shutdown has begun: it closes the listener first.
+	waitClosed(t, ln.closed, "shutdown to close the listener")
 	if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
 		t.Error("new connections are still accepted during shutdown")
 	}
@@ -70,5 +75,54 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("shutdown did not finish")
+	}
+}
+
+// signalListener tells the test when the server first read bytes from a
+// connection it accepted, and when the listener was closed (the first thing
+// http.Server.Shutdown does).
+type signalListener struct {
+	net.Listener
+	firstRead, closed   chan struct{}
+	readOnce, closeOnce sync.Once
+}
+
+func newSignalListener(ln net.Listener) *signalListener {
+	return &signalListener{Listener: ln, firstRead: make(chan struct{}), closed: make(chan struct{})}
+}
+
+func (l *signalListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &signalConn{Conn: c, l: l}, nil
+}
+
+func (l *signalListener) Close() error {
+	err := l.Listener.Close()
+	l.closeOnce.Do(func() { close(l.closed) })
+	return err
+}
+
+type signalConn struct {
+	net.Conn
+	l *signalListener
+}
+
+func (c *signalConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.l.readOnce.Do(func() { close(c.l.firstRead) })
+	}
+	return n, err
+}
+
+func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
 	}
 }
