@@ -149,6 +149,28 @@ func (c *npmCLI) mustInstall(specs ...string) map[string]string {
 }
 
 // npmTgz builds a package tarball the way npm pack lays it out.
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// npmTgzWithBlob is an uncompressed npm tarball of packageJSON and
+// package/blob.bin.
+func npmTgzWithBlob(t testing.TB, packageJSON string, blob []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.NoCompression)
+	tw := tar.NewWriter(zw)
+	must0(t, tw.WriteHeader(&tar.Header{Name: "package/package.json", Mode: 0o644, Size: int64(len(packageJSON))}))
+	_, _ = tw.Write([]byte(packageJSON))
+	must0(t, tw.WriteHeader(&tar.Header{Name: "package/blob.bin", Mode: 0o644, Size: int64(len(blob))}))
+	_, _ = tw.Write(blob)
+	must0(t, tw.Close())
+	must0(t, zw.Close())
+	return buf.Bytes()
+}
+
 func npmTgz(t testing.TB, packageJSON string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -666,19 +688,9 @@ func TestNPMOversizePublish(t *testing.T) {
 	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
 	ref := fmt.Sprint(e.CreateProject(t, alice, "acme", "tools", "PRIVATE"))
 	// An incompressible tarball over the limit, announced or not.
-	big := make([]byte, 200<<10)
-	_, _ = rand.Read(big)
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.NoCompression)
-	tw := tar.NewWriter(zw)
+	big := randomBytes(200 << 10)
 	pj := pkgJSON("big-lib", "1.0.0")
-	must0(t, tw.WriteHeader(&tar.Header{Name: "package/package.json", Mode: 0o644, Size: int64(len(pj))}))
-	_, _ = tw.Write([]byte(pj))
-	must0(t, tw.WriteHeader(&tar.Header{Name: "package/blob.bin", Mode: 0o644, Size: int64(len(big))}))
-	_, _ = tw.Write(big)
-	must0(t, tw.Close())
-	must0(t, zw.Close())
-	doc := publishDoc("big-lib", "1.0.0", buf.Bytes(), nil)
+	doc := publishDoc("big-lib", "1.0.0", npmTgzWithBlob(t, pj, big), nil)
 	before := e.StoredState(t)
 	status, body, _ := e.Do(t, "PUT", npmPath(ref, "big-lib"), bytes.NewReader(doc), tok(alice))
 	if status != 413 || !strings.Contains(string(body), `"error"`) {
@@ -818,19 +830,7 @@ func TestNPMLargePackumentStaysCurrent(t *testing.T) {
 func TestNPMLargeTarballRoundTrip(t *testing.T) {
 	e, alice, _, id := newAcmeTools(t)
 	ref := fmt.Sprint(id)
-	blob := make([]byte, 24<<20)
-	_, _ = rand.Read(blob)
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.NoCompression)
-	tw := tar.NewWriter(zw)
-	pj := pkgJSON("large-lib", "1.0.0")
-	must0(t, tw.WriteHeader(&tar.Header{Name: "package/package.json", Mode: 0o644, Size: int64(len(pj))}))
-	_, _ = tw.Write([]byte(pj))
-	must0(t, tw.WriteHeader(&tar.Header{Name: "package/blob.bin", Mode: 0o644, Size: int64(len(blob))}))
-	_, _ = tw.Write(blob)
-	must0(t, tw.Close())
-	must0(t, zw.Close())
-	tgz := buf.Bytes()
+	tgz := npmTgzWithBlob(t, pkgJSON("large-lib", "1.0.0"), randomBytes(24<<20))
 	doc := publishDoc("large-lib", "1.0.0", tgz, nil)
 	// JSON encoders may escape "/" in the base64 text; that must decode too.
 	doc = bytes.ReplaceAll(doc, []byte("/"), []byte(`\/`))
