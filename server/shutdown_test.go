@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,12 +45,15 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	body := `{"query":"{ currentUser { username } }"}`
 	head := "POST /api/graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nPRIVATE-TOKEN: " + servertest.RootToken +
 		"\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
-	if _, err := conn.Write([]byte(head + body[:10])); err != nil {
+	sent := head + body[:10]
+	ln.sent.Store(int64(len(sent)))
+	if _, err := conn.Write([]byte(sent)); err != nil {
 		t.Fatal(err)
 	}
-	// The server has accepted the connection and read the request head;
-	// from here on net/http counts the connection as in flight.
-	waitClosed(t, ln.firstRead, "the server to read the request")
+	// The server asks for more than was sent only once the handler reads
+	// the body: the request has been accepted (past net/http's check that
+	// drops a request whose head arrives after shutdown began).
+	waitClosed(t, ln.wantsMore, "the handler to read the request body")
 	cancel()
 	// Shutdown has begun: it closes the listener first.
 	waitClosed(t, ln.closed, "shutdown to close the listener")
@@ -78,17 +82,18 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	}
 }
 
-// signalListener tells the test when the server first read bytes from a
-// connection it accepted, and when the listener was closed (the first thing
-// http.Server.Shutdown does).
+// signalListener tells the test when the server, having read every byte
+// the client sent (sent), asks a connection for more (wantsMore), and when
+// the listener was closed (the first thing http.Server.Shutdown does).
 type signalListener struct {
 	net.Listener
-	firstRead, closed   chan struct{}
+	sent                atomic.Int64
+	wantsMore, closed   chan struct{}
 	readOnce, closeOnce sync.Once
 }
 
 func newSignalListener(ln net.Listener) *signalListener {
-	return &signalListener{Listener: ln, firstRead: make(chan struct{}), closed: make(chan struct{})}
+	return &signalListener{Listener: ln, wantsMore: make(chan struct{}), closed: make(chan struct{})}
 }
 
 func (l *signalListener) Accept() (net.Conn, error) {
@@ -107,14 +112,16 @@ func (l *signalListener) Close() error {
 
 type signalConn struct {
 	net.Conn
-	l *signalListener
+	l    *signalListener
+	read int64 // bytes read so far (net/http reads a connection from one goroutine at a time)
 }
 
 func (c *signalConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if n > 0 {
-		c.l.readOnce.Do(func() { close(c.l.firstRead) })
+	if sent := c.l.sent.Load(); sent > 0 && c.read >= sent {
+		c.l.readOnce.Do(func() { close(c.l.wantsMore) })
 	}
+	n, err := c.Conn.Read(p)
+	c.read += int64(n)
 	return n, err
 }
 
