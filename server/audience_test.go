@@ -51,8 +51,7 @@ func newAudEnv(t *testing.T) *audEnv {
 // virtual creates a VIRTUAL generic project.
 func (a *audEnv) virtual(token, ns, path, visibility string) {
 	a.t.Helper()
-	a.MustGraphQL(a.t, token, `mutation($n: ID!, $p: String!, $v: Visibility) { createProject(input: {namespacePath: $n, path: $p,
-		repositoryMode: VIRTUAL, format: GENERIC, visibility: $v}) { errors } }`, map[string]any{"n": ns, "p": path, "v": visibility})
+	a.CreateProjectWith(a.t, token, servertest.Project{Namespace: ns, Path: path, Mode: "VIRTUAL", Format: "GENERIC", Visibility: visibility})
 }
 
 func (a *audEnv) setVisibility(token, project, visibility string) {

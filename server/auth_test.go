@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"maps"
 	"net/http"
@@ -27,9 +26,7 @@ func whoami(t *testing.T, e *servertest.Env, headers map[string]string) (int, st
 func TestEveryCredentialForm(t *testing.T) {
 	e := servertest.New(t)
 	tok := e.CreateUser(t, "alice")
-	basic := func(user, pw string) string {
-		return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pw))
-	}
+	basic := servertest.BasicAuth
 	for name, h := range map[string]map[string]string{
 		"PRIVATE-TOKEN":            {"PRIVATE-TOKEN": tok},
 		"JOB-TOKEN":                {"JOB-TOKEN": tok},

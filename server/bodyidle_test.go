@@ -23,7 +23,7 @@ func TestBodyIdleTimeoutCutsStalledUpload(t *testing.T) {
 	alice := e.CreateUser(t, "alice")
 	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
 	e.CreateProject(t, alice, "acme", "tools", "PRIVATE")
-	before := storedState(t, e)
+	before := e.StoredState(t)
 
 	conn, err := net.Dial("tcp", strings.TrimPrefix(e.URL, "http://"))
 	if err != nil {
@@ -50,7 +50,7 @@ func TestBodyIdleTimeoutCutsStalledUpload(t *testing.T) {
 	if _, err := conn.Read(make([]byte, 1)); err == nil {
 		t.Fatal("connection still open after the 408")
 	}
-	if after := storedState(t, e); after != before {
+	if after := e.StoredState(t); after != before {
 		t.Fatalf("stalled upload left %s (before: %s)", after, before)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -724,7 +723,7 @@ func TestClientGoTokenKinds(t *testing.T) {
 
 	t.Run("HTTP Basic with any username and the token as password", func(t *testing.T) {
 		basic := func(user, secret string) *gitlab.Client {
-			return cgHeaderClient(t, e, "Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+secret)))
+			return cgHeaderClient(t, e, "Authorization", servertest.BasicAuth(user, secret))
 		}
 		data := cgBytes("basic", 999)
 		cgPublish(t, basic(deployUser, deployRW), pid, "basic", "1.0.0", "deploy.bin", data, nil, http.StatusCreated)

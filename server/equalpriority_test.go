@@ -76,12 +76,10 @@ func versionsOf(p npmPackument) string {
 func TestNPMVirtualEqualPriorityStandardWins(t *testing.T) {
 	m := newNPMMirror(t)
 	e := m.e
-	if r := setUpstreams(t, e, m.alice, "acme/npm-all", []map[string]any{
-		{"id": "a-public", "repositoryPath": "acme/npm-remote", "priority": 10},
-		{"id": "z-local", "repositoryPath": "acme/js", "priority": 10},
-	}); len(payloadErrors(t, r, "updateVirtualRepositoryUpstreams")) > 0 {
-		t.Fatalf("upstreams: %s", r.Data)
-	}
+	e.SetUpstreams(t, m.alice, "acme/npm-all",
+		servertest.Upstream{ID: "a-public", Path: "acme/npm-remote", Priority: 10},
+		servertest.Upstream{ID: "z-local", Path: "acme/js", Priority: 10},
+	)
 	m.publishUp(t, "internal-lib", "9.9.9")
 	m.publishUp(t, "shared-lib", "1.2.0")
 	benchPublish(t, e, m.alice, m.std, "internal-lib", "1.0.0", nil)
@@ -113,13 +111,11 @@ func TestNPMVirtualMergesEqualUpstreams(t *testing.T) {
 	m := newNPMMirror(t)
 	e := m.e
 	other := fmt.Sprint(e.CreateProject(t, m.alice, "acme", "js2", "PRIVATE"))
-	if r := setUpstreams(t, e, m.alice, "acme/npm-all", []map[string]any{
-		{"id": "a-js", "repositoryPath": "acme/js", "priority": 10},
-		{"id": "b-js2", "repositoryPath": "acme/js2", "priority": 10},
-		{"id": "public", "repositoryPath": "acme/npm-remote", "priority": 10},
-	}); len(payloadErrors(t, r, "updateVirtualRepositoryUpstreams")) > 0 {
-		t.Fatalf("upstreams: %s", r.Data)
-	}
+	e.SetUpstreams(t, m.alice, "acme/npm-all",
+		servertest.Upstream{ID: "a-js", Path: "acme/js", Priority: 10},
+		servertest.Upstream{ID: "b-js2", Path: "acme/js2", Priority: 10},
+		servertest.Upstream{ID: "public", Path: "acme/npm-remote", Priority: 10},
+	)
 	benchPublish(t, e, m.alice, m.std, "split-lib", "1.0.0", nil)
 	benchPublish(t, e, m.alice, m.std, "split-lib", "1.5.0", nil)
 	benchPublish(t, e, m.alice, other, "split-lib", "1.5.0", map[string]string{"left-pad": "*"}) // other bytes
@@ -162,16 +158,13 @@ func TestGoVirtualEqualPriorityStandardWins(t *testing.T) {
 	e.CreateGroup(t, alice, "", "team", "PRIVATE")
 	e.CreateProject(t, alice, "team", "private", "PRIVATE")
 	mustGoPublish(t, e, alice, "team%2Fprivate", greet, "v1.0.0", greetModule(t, greet, "v1.0.0", "hello from the private v1.0.0"))
-	e.MustGraphQL(t, alice, `mutation($u: String) { createProject(input: {namespacePath: "team", path: "mirror", repositoryMode: REMOTE, format: GOLANG, remoteUrl: $u}) { errors } }`,
-		map[string]any{"u": fmt.Sprintf("%s/api/v4/projects/%d/packages/go", up.URL, pubID)})
-	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "team", path: "all", repositoryMode: VIRTUAL, format: GOLANG}) { errors } }`, nil)
-	if r := setUpstreams(t, e, alice, "team/all", []map[string]any{
-		{"id": "a-mirror", "repositoryPath": "team/mirror", "priority": 10},
-		{"id": "z-private", "repositoryPath": "team/private", "priority": 10},
-	}); len(payloadErrors(t, r, "updateVirtualRepositoryUpstreams")) > 0 {
-		t.Fatalf("set upstreams: %s", r.Data)
-	}
-	all := strconv.Itoa(projectID(t, e, alice, "team/all"))
+	e.CreateRemoteProject(t, alice, "team", "mirror", "GOLANG", fmt.Sprintf("%s/api/v4/projects/%d/packages/go", up.URL, pubID))
+	e.CreateVirtualProject(t, alice, "team", "all", "GOLANG")
+	e.SetUpstreams(t, alice, "team/all",
+		servertest.Upstream{ID: "a-mirror", Path: "team/mirror", Priority: 10},
+		servertest.Upstream{ID: "z-private", Path: "team/private", Priority: 10},
+	)
+	all := strconv.Itoa(e.ProjectID(t, alice, "team/all"))
 	get := func(modPath, rest string) (int, string) {
 		t.Helper()
 		status, body, _ := e.Do(t, "GET", goPath(all, modPath, rest), nil, tok(alice))

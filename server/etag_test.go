@@ -78,16 +78,13 @@ func TestNPMPackumentsRevalidate(t *testing.T) {
 
 	e, alice, _, id := newAcmeTools(t)
 	ref := fmt.Sprint(id)
-	e.MustGraphQL(t, alice, `mutation($u: String) { createProject(input: {namespacePath: "acme", path: "npm-remote", repositoryMode: REMOTE, format: NPM, remoteUrl: $u}) { errors } }`,
-		map[string]any{"u": npmRegistry(up, upRef)})
-	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "acme", path: "npm-all", repositoryMode: VIRTUAL, format: NPM}) { errors } }`, nil)
-	remote, virtual := projectRef(t, e, alice, "acme/npm-remote"), projectRef(t, e, alice, "acme/npm-all")
-	if r := setUpstreams(t, e, alice, "acme/npm-all", []map[string]any{
-		{"id": "local", "repositoryPath": "acme/tools", "priority": 20},
-		{"id": "public", "repositoryPath": "acme/npm-remote", "priority": 10},
-	}); len(r.Errors) > 0 || strings.Contains(string(r.Data), `"errors":["`) {
-		t.Fatalf("upstreams: %+v %s", r.Errors, r.Data)
-	}
+	e.CreateRemoteProject(t, alice, "acme", "npm-remote", "NPM", npmRegistry(up, upRef))
+	e.CreateVirtualProject(t, alice, "acme", "npm-all", "NPM")
+	remote, virtual := e.ProjectRef(t, alice, "acme/npm-remote"), e.ProjectRef(t, alice, "acme/npm-all")
+	e.SetUpstreams(t, alice, "acme/npm-all",
+		servertest.Upstream{ID: "local", Path: "acme/tools", Priority: 20},
+		servertest.Upstream{ID: "public", Path: "acme/npm-remote", Priority: 10},
+	)
 	npmPublishRaw(t, e, alice, ref, "acme-lib", "1.0.0")
 
 	abbreviated := "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*"
@@ -149,9 +146,7 @@ func TestPyPIPagesRevalidate(t *testing.T) {
 	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
 	id := createPyPIProject(t, e, alice, "acme", "py", "STANDARD", "")
 	virtual := createPyPIProject(t, e, alice, "acme", "py-all", "VIRTUAL", "")
-	if r := setUpstreams(t, e, alice, "acme/py-all", []map[string]any{{"id": "local", "repositoryPath": "acme/py", "priority": 10}}); len(r.Errors) > 0 {
-		t.Fatalf("upstreams: %+v", r.Errors)
-	}
+	e.SetUpstreams(t, alice, "acme/py-all", servertest.Upstream{ID: "local", Path: "acme/py", Priority: 10})
 	upload := func(version string) {
 		t.Helper()
 		dist := pyDist{Name: "acme-utils", Version: version}

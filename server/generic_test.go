@@ -52,21 +52,6 @@ func tok(t string) map[string]string {
 
 func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
-// storedState counts what uploads leave behind: package rows, file rows,
-// blob rows and objects in the blob store.
-func storedState(t *testing.T, e *servertest.Env) string {
-	t.Helper()
-	ctx := t.Context()
-	p, _ := e.Server.DB.Pkg.Query().Count(ctx)
-	f, _ := e.Server.DB.PackageFile.Query().Count(ctx)
-	b, _ := e.Server.DB.Blob.Query().Count(ctx)
-	objects := 0
-	if err := e.Server.Blobs.Walk(ctx, registry.ObjectPrefix, func(blob.Info) error { objects++; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("packages=%d files=%d blobs=%d objects=%d", p, f, b, objects)
-}
-
 // newAcmeTools starts a registry where alice owns the private project
 // acme/tools, and returns it, her token, a generic client and the project id.
 func newAcmeTools(t *testing.T) (*servertest.Env, string, gen, int) {
@@ -140,7 +125,7 @@ func TestGenericUploadDownloadRoundTrip(t *testing.T) {
 		t.Fatalf("nested download: %d %q", status, got)
 	}
 	// Identical content is stored once.
-	if s := storedState(t, e); s != "packages=1 files=2 blobs=1 objects=1" {
+	if s := e.StoredState(t); s != "packages=1 files=2 blobs=1 objects=1" {
 		t.Fatalf("after two identical uploads: %s", s)
 	}
 	// The version listing (beyond GitLab).
@@ -240,7 +225,7 @@ func TestGenericAuthTable(t *testing.T) {
 	e.MustGraphQL(t, dev, `mutation { createJobToken(input: {projectPath: "priv/proj"}) { token errors } }`, nil).Decode(t, &job)
 	jobTok := job.CreateJobToken.Token
 	basic := func(user, pw string) map[string]string {
-		return map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pw))}
+		return map[string]string{"Authorization": servertest.BasicAuth(user, pw)}
 	}
 
 	cases := []struct {
@@ -298,7 +283,7 @@ func TestGenericAuthTable(t *testing.T) {
 
 func TestGenericValidationStoresNothing(t *testing.T) {
 	e, alice, g, _ := newAcmeTools(t)
-	before := storedState(t, e)
+	before := e.StoredState(t)
 	long := strings.Repeat("a", 256)
 	cases := []struct{ rest, want string }{
 		{"bad%20name!/1.0/f.txt", `{"error":"package_name is invalid"}`},
@@ -320,29 +305,14 @@ func TestGenericValidationStoresNothing(t *testing.T) {
 		{"pkg/1.0/f.txt?status=public", `{"error":"status does not have a valid value"}`},
 		{"pkg/1.0/f.txt?select=everything", `{"error":"select does not have a valid value"}`},
 	}
+	var bad []servertest.BadRequest
 	for _, c := range cases {
-		t.Run(c.rest[:min(len(c.rest), 40)], func(t *testing.T) {
-			req, _ := http.NewRequest("PUT", e.URL+g.url("acme%2Ftools", c.rest), strings.NewReader("data"))
-			req.Header.Set("PRIVATE-TOKEN", alice)
-			// Keep the path exactly as written (no client-side cleaning).
-			req.URL.Opaque = "//" + req.URL.Host + g.url("acme%2Ftools", c.rest)
-			if i := strings.Index(req.URL.Opaque, "?"); i >= 0 {
-				req.URL.RawQuery = req.URL.Opaque[i+1:]
-				req.URL.Opaque = req.URL.Opaque[:i]
-			}
-			resp, err := e.Client.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 400 || !strings.Contains(string(b), c.want) {
-				t.Fatalf("%d %s, want 400 with %s", resp.StatusCode, b, c.want)
-			}
-		})
+		bad = append(bad, servertest.BadRequest{Name: c.rest[:min(len(c.rest), 40)], Method: "PUT", Path: g.url("acme%2Ftools", c.rest),
+			Body: []byte("data"), Header: tok(alice), Status: 400, Message: c.want})
 	}
+	e.RefusesAndStoresNothing(t, bad)
 	t.Run("checksum mismatch", func(t *testing.T) {
-		start := storedState(t, e)
+		start := e.StoredState(t)
 		body := []byte("checked content")
 		m := md5.Sum([]byte("other"))
 		wrong := sha([]byte("other"))
@@ -360,7 +330,7 @@ func TestGenericValidationStoresNothing(t *testing.T) {
 		}
 		// Checked here, before the matching upload below (which is wiped):
 		// a mismatched body leaves no row and no object behind.
-		if after := storedState(t, e); after != start {
+		if after := e.StoredState(t); after != start {
 			t.Fatalf("a checksum mismatch stored something: %s -> %s", start, after)
 		}
 		if status, _, _ := g.get(tok(alice), "acme%2Ftools", "sum/1.0/f.txt"); status != 404 {
@@ -374,7 +344,7 @@ func TestGenericValidationStoresNothing(t *testing.T) {
 		}
 		wipePackages(t, e)
 	})
-	if after := storedState(t, e); after != before {
+	if after := e.StoredState(t); after != before {
 		t.Fatalf("bad input stored something: %s -> %s", before, after)
 	}
 }
@@ -384,13 +354,6 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
-}
-
-func setDuplicates(t *testing.T, e *servertest.Env, token, ns string, allowed bool, regex string) {
-	t.Helper()
-	e.MustGraphQL(t, token, `mutation($n: ID!, $a: Boolean, $r: String) { updateNamespacePackageSettings(input: {namespacePath: $n,
-		genericDuplicatesAllowed: $a, genericDuplicateExceptionRegex: $r}) { packageSettings { genericDuplicatesAllowed } errors } }`,
-		map[string]any{"n": ns, "a": allowed, "r": regex})
 }
 
 func TestGenericDuplicateRules(t *testing.T) {
@@ -412,7 +375,7 @@ func TestGenericDuplicateRules(t *testing.T) {
 	}
 	for i, c := range cases {
 		t.Run(fmt.Sprintf("allowed=%v regex=%q %s/%s", c.allowed, c.regex, c.name, c.ver), func(t *testing.T) {
-			setDuplicates(t, e, alice, "acme", c.allowed, c.regex)
+			e.SetDuplicates(t, alice, "acme", "GENERIC", c.allowed, c.regex)
 			rest := fmt.Sprintf("%s/%s/file.txt", c.name, c.ver)
 			if status, resp := g.put(tok(alice), "acme%2Ftools", rest, []byte(fmt.Sprint("first ", i))); status != 201 {
 				t.Fatalf("first upload: %d %s", status, resp)
@@ -492,7 +455,7 @@ func TestGenericConcurrency(t *testing.T) {
 		}
 	})
 	t.Run("identical uploads with duplicates disallowed: exactly one wins", func(t *testing.T) {
-		setDuplicates(t, e, alice, "acme", false, "")
+		e.SetDuplicates(t, alice, "acme", "GENERIC", false, "")
 		codes := run(50, func(int) string { return "race/2.0.0/same.bin" }, func(int) []byte { return []byte("same bytes") })
 		if codes[201] != 1 || codes[400] != 49 {
 			t.Fatalf("status codes %v", codes)
@@ -557,7 +520,7 @@ func TestGenericSizeLimit(t *testing.T) {
 	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
 	e.CreateProject(t, alice, "acme", "tools", "PRIVATE")
 	g := gen{e, t}
-	before := storedState(t, e)
+	before := e.StoredState(t)
 	if status, resp := g.put(tok(alice), "acme%2Ftools", "big/1/at-limit.bin", make([]byte, 1<<20)); status != 201 {
 		t.Fatalf("file at the limit: %d %s", status, resp)
 	}
@@ -581,14 +544,14 @@ func TestGenericSizeLimit(t *testing.T) {
 	if r.StatusCode != 413 {
 		t.Fatalf("chunked over the limit: %d %s", r.StatusCode, b)
 	}
-	if after := storedState(t, e); after != before {
+	if after := e.StoredState(t); after != before {
 		t.Fatalf("oversize uploads stored something: %s -> %s", before, after)
 	}
 }
 
 func TestGenericInterruptedUploadLeavesNothing(t *testing.T) {
 	e, alice, _, _ := newAcmeTools(t)
-	before := storedState(t, e)
+	before := e.StoredState(t)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(e.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
@@ -599,10 +562,10 @@ func TestGenericInterruptedUploadLeavesNothing(t *testing.T) {
 	conn.Close()
 	// The server notices the cut and cleans up; poll briefly.
 	deadline := time.Now().Add(5 * time.Second)
-	for storedState(t, e) != before && time.Now().Before(deadline) {
+	for e.StoredState(t) != before && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if after := storedState(t, e); after != before {
+	if after := e.StoredState(t); after != before {
 		t.Fatalf("interrupted upload left %s (before: %s)", after, before)
 	}
 	status, _, _ := gen{e, t}.get(tok(alice), "acme%2Ftools", "cut/1.0/f.bin")
@@ -649,7 +612,7 @@ func TestGenericDeleteAndSweep(t *testing.T) {
 	if err != nil || st.OrphanedBlobs != 1 {
 		t.Fatalf("sweep after grace: %+v %v", st, err)
 	}
-	if s := storedState(t, e); s != "packages=1 files=1 blobs=1 objects=1" {
+	if s := e.StoredState(t); s != "packages=1 files=1 blobs=1 objects=1" {
 		t.Fatalf("after sweep: %s", s)
 	}
 	if status, got, _ := g.get(tok(alice), "acme%2Ftools", "b/1.0/shared.txt"); status != 200 || got != "shared" {
@@ -661,8 +624,8 @@ func TestUploadsToRemoteAndVirtualAreRefused(t *testing.T) {
 	e := servertest.New(t)
 	alice := e.CreateUser(t, "alice")
 	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
-	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "acme", path: "mirror", repositoryMode: REMOTE, format: GENERIC, remoteUrl: "http://127.0.0.1:1/x"}) { errors } }`, nil)
-	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "acme", path: "all", repositoryMode: VIRTUAL, format: GENERIC}) { errors } }`, nil)
+	e.CreateRemoteProject(t, alice, "acme", "mirror", "GENERIC", "http://127.0.0.1:1/x")
+	e.CreateVirtualProject(t, alice, "acme", "all", "GENERIC")
 	for _, p := range []string{"acme%2Fmirror", "acme%2Fall"} {
 		status, resp := gen{e, t}.put(tok(alice), p, "x/1.0/x.txt", []byte("x"))
 		if status != 405 || !strings.Contains(resp, "read-only") {

@@ -24,8 +24,7 @@ func BenchmarkGoProxyList(b *testing.B) {
 	alice := e.CreateUser(b, "alice")
 	e.CreateGroup(b, alice, "", "team", "PRIVATE")
 	e.CreateProject(b, alice, "team", "gomods", "PRIVATE")
-	e.MustGraphQL(b, alice, `mutation { createProject(input: {namespacePath: "team", path: "all", repositoryMode: VIRTUAL, format: GOLANG}) { errors } }`, nil)
-	e.MustGraphQL(b, alice, `mutation { updateVirtualRepositoryUpstreams(input: {projectPath: "team/all", upstreamPolicies: [{id: "m", repositoryPath: "team/gomods", priority: 1}]}) { errors } }`, nil)
+	e.CreateVirtualProject(b, alice, "team", "all", "GOLANG", servertest.Upstream{ID: "m", Path: "team/gomods", Priority: 1})
 	const mod = "example.com/bench/many"
 	for i := range 300 {
 		v := fmt.Sprintf("v1.%d.%d", i/10, i%10)

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
@@ -227,18 +226,6 @@ func zipHash(t *testing.T, zipData []byte) string {
 	return h
 }
 
-// projectID reads a project's numeric id.
-func projectID(t testing.TB, e *servertest.Env, token, fullPath string) int {
-	t.Helper()
-	var out struct{ Project struct{ ID string } }
-	e.MustGraphQL(t, token, `query($p: ID!) { project(fullPath: $p) { id } }`, map[string]any{"p": fullPath}).Decode(t, &out)
-	var id int
-	if _, err := fmt.Sscanf(strings.TrimPrefix(out.Project.ID, "gid://registry/Project/"), "%d", &id); err != nil {
-		t.Fatalf("project %s: %q", fullPath, out.Project.ID)
-	}
-	return id
-}
-
 func TestGoProxyStandardWithTheGoCommand(t *testing.T) {
 	e := servertest.New(t)
 	alice := e.CreateUser(t, "alice")
@@ -253,7 +240,7 @@ func TestGoProxyStandardWithTheGoCommand(t *testing.T) {
 	mustGoPublish(t, e, alice, "acme%2Fgomods", mod, "v1.1.0", v110)
 
 	t.Run("immutable versions", func(t *testing.T) {
-		before := storedState(t, e)
+		before := e.StoredState(t)
 		if status, body := goPublish(t, e, alice, "acme%2Fgomods", mod, "v1.1.0", v110); status != 200 {
 			t.Fatalf("same zip again: %d %s", status, body)
 		}
@@ -262,11 +249,11 @@ func TestGoProxyStandardWithTheGoCommand(t *testing.T) {
 			t.Fatalf("different zip for a published version: %d %s", status, body)
 		}
 		// Even where the namespace allows duplicates.
-		setDuplicates(t, e, alice, "acme", true, "")
+		e.SetDuplicates(t, alice, "acme", "GENERIC", true, "")
 		if status, _ := goPublish(t, e, alice, "acme%2Fgomods", mod, "v1.1.0", other); status != 409 {
 			t.Fatalf("duplicates allowed, different zip: %d", status)
 		}
-		if after := storedState(t, e); after != before {
+		if after := e.StoredState(t); after != before {
 			t.Fatalf("re-uploads stored something: %s -> %s", before, after)
 		}
 	})
@@ -367,23 +354,20 @@ func TestGoProxyRemoteAndVirtualWithTheGoCommand(t *testing.T) {
 	mustGoPublish(t, up, owner, "up%2Fpub", lib, "v1.1.0", libZip("v1.1.0"))
 	// The impostor: the private module's path, a higher version, in public.
 	mustGoPublish(t, up, owner, "up%2Fpub", greet, "v1.9.0", greetModule(t, greet, "v1.9.0", "hello from the impostor"))
-	proxy := newUpstreamProxy(t, up.URL)
+	proxy := servertest.NewFaultProxy(t, up.URL)
 
 	e := servertest.New(t)
 	alice := e.CreateUser(t, "alice")
 	e.CreateGroup(t, alice, "", "team", "PRIVATE")
 	e.CreateProject(t, alice, "team", "private", "PRIVATE")
 	mustGoPublish(t, e, alice, "team%2Fprivate", greet, "v1.0.0", greetModule(t, greet, "v1.0.0", "hello from the private v1.0.0"))
-	e.MustGraphQL(t, alice, `mutation($u: String) { createProject(input: {namespacePath: "team", path: "mirror", repositoryMode: REMOTE, format: GOLANG, remoteUrl: $u}) { errors } }`,
-		map[string]any{"u": fmt.Sprintf("%s/api/v4/projects/%d/packages/go", proxy.URL, pubID)})
-	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "team", path: "all", repositoryMode: VIRTUAL, format: GOLANG}) { errors } }`, nil)
-	if r := setUpstreams(t, e, alice, "team/all", []map[string]any{
-		{"id": "private", "repositoryPath": "team/private", "priority": 20},
-		{"id": "mirror", "repositoryPath": "team/mirror", "priority": 10},
-	}); len(payloadErrors(t, r, "updateVirtualRepositoryUpstreams")) > 0 {
-		t.Fatalf("set upstreams: %s", r.Data)
-	}
-	mirrorID, allID := projectID(t, e, alice, "team/mirror"), projectID(t, e, alice, "team/all")
+	e.CreateRemoteProject(t, alice, "team", "mirror", "GOLANG", fmt.Sprintf("%s/api/v4/projects/%d/packages/go", proxy.URL, pubID))
+	e.CreateVirtualProject(t, alice, "team", "all", "GOLANG")
+	e.SetUpstreams(t, alice, "team/all",
+		servertest.Upstream{ID: "private", Path: "team/private", Priority: 20},
+		servertest.Upstream{ID: "mirror", Path: "team/mirror", Priority: 10},
+	)
+	mirrorID, allID := e.ProjectID(t, alice, "team/mirror"), e.ProjectID(t, alice, "team/all")
 	front := newGoFront(t, e)
 
 	t.Run("remote: list, download, get and build through the mirror", func(t *testing.T) {
@@ -401,12 +385,12 @@ func TestGoProxyRemoteAndVirtualWithTheGoCommand(t *testing.T) {
 		}
 		// .info, .mod and .zip are cached forever: a second client with an
 		// empty module cache is served from the cache.
-		zips := proxy.count("/@v/v1.1.0.zip")
+		zips := proxy.Count("/@v/v1.1.0.zip")
 		g2 := newGoCmd(t, front, front.proxyURL("alice", alice, mirrorID))
 		g2.download(lib + "@v1.1.0")
-		if proxy.count("/@v/v1.1.0.zip") != zips || zips != 1 || proxy.count("/@v/v1.1.0.mod") != 1 || proxy.count("/@v/v1.1.0.info") != 1 {
-			t.Fatalf("upstream asked for the zip %d times, .mod %d, .info %d", proxy.count("/@v/v1.1.0.zip"),
-				proxy.count("/@v/v1.1.0.mod"), proxy.count("/@v/v1.1.0.info"))
+		if proxy.Count("/@v/v1.1.0.zip") != zips || zips != 1 || proxy.Count("/@v/v1.1.0.mod") != 1 || proxy.Count("/@v/v1.1.0.info") != 1 {
+			t.Fatalf("upstream asked for the zip %d times, .mod %d, .info %d", proxy.Count("/@v/v1.1.0.zip"),
+				proxy.Count("/@v/v1.1.0.mod"), proxy.Count("/@v/v1.1.0.info"))
 		}
 	})
 	t.Run("remote: the version list is cached for the TTL", func(t *testing.T) {
@@ -419,9 +403,9 @@ func TestGoProxyRemoteAndVirtualWithTheGoCommand(t *testing.T) {
 		if out := strings.TrimSpace(g.must("list", "-m", "-versions", lib)); out != lib+" v1.0.0 v1.1.0 v1.2.0" {
 			t.Fatalf("after the TTL: %q", out)
 		}
-		zips := proxy.count("/@v/v1.1.0.zip")
-		if status, _, h := e.Do(t, "GET", goPath(strconv.Itoa(mirrorID), lib, "@v/v1.1.0.zip"), nil, tok(alice)); status != 200 || h.Get("X-Registry-Upstream") != "team/mirror" || proxy.count("/@v/v1.1.0.zip") != zips {
-			t.Fatalf("a cached zip after the TTL: %d, upstream asked again: %v", status, proxy.count("/@v/v1.1.0.zip") != zips)
+		zips := proxy.Count("/@v/v1.1.0.zip")
+		if status, _, h := e.Do(t, "GET", goPath(strconv.Itoa(mirrorID), lib, "@v/v1.1.0.zip"), nil, tok(alice)); status != 200 || h.Get("X-Registry-Upstream") != "team/mirror" || proxy.Count("/@v/v1.1.0.zip") != zips {
+			t.Fatalf("a cached zip after the TTL: %d, upstream asked again: %v", status, proxy.Count("/@v/v1.1.0.zip") != zips)
 		}
 	})
 	t.Run("virtual: the private module wins over a higher public version", func(t *testing.T) {
@@ -452,7 +436,7 @@ func TestGoProxyRemoteAndVirtualWithTheGoCommand(t *testing.T) {
 				t.Fatalf("%s through the virtual project: %d", rest, status)
 			}
 		}
-		if n := proxy.count("/example.com/acme/greet/@v/list") + proxy.count("/example.com/acme/greet/@latest") + proxy.count("/v1.9.0.zip"); n != 0 {
+		if n := proxy.Count("/example.com/acme/greet/@v/list") + proxy.Count("/example.com/acme/greet/@latest") + proxy.Count("/v1.9.0.zip"); n != 0 {
 			t.Fatalf("the upstream was asked about the private module %d times", n)
 		}
 		status, body, h := e.Do(t, "GET", goPath(strconv.Itoa(allID), lib, "@v/v1.0.0.zip"), nil, tok(alice))
@@ -462,8 +446,8 @@ func TestGoProxyRemoteAndVirtualWithTheGoCommand(t *testing.T) {
 	})
 	t.Run("cached versions outlive a failing upstream", func(t *testing.T) {
 		e.MustGraphQL(t, alice, `mutation { updateRemoteRepositoryConfig(input: {projectPath: "team/mirror", serveStale: false}) { errors } }`, nil)
-		proxy.mode.Store("500")
-		defer proxy.mode.Store("")
+		proxy.Set(servertest.Fail500)
+		defer proxy.Set(servertest.NoFault)
 		e.Clock.Advance(25 * time.Hour) // every cached list is past its TTL
 		for _, project := range []int{mirrorID, allID} {
 			g := newGoCmd(t, front, front.proxyURL("alice", alice, project))
@@ -507,8 +491,8 @@ func TestGoProxyBadInputStoresNothing(t *testing.T) {
 	alice := e.CreateUser(t, "alice")
 	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
 	e.CreateProject(t, alice, "acme", "gomods", "PRIVATE")
-	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "acme", path: "mirror", repositoryMode: REMOTE, format: GOLANG, remoteUrl: "http://127.0.0.1:1/go"}) { errors } }`, nil)
-	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "acme", path: "all", repositoryMode: VIRTUAL, format: GOLANG}) { errors } }`, nil)
+	e.CreateRemoteProject(t, alice, "acme", "mirror", "GOLANG", "http://127.0.0.1:1/go")
+	e.CreateVirtualProject(t, alice, "acme", "all", "GOLANG")
 	const mod = "example.com/m"
 	good := greetModule(t, mod, "v1.0.0", "hi")
 	noise := make([]byte, 300<<10)
@@ -517,7 +501,6 @@ func TestGoProxyBadInputStoresNothing(t *testing.T) {
 	if len(oversize) <= int(cfg.MaxFileSize) {
 		t.Fatalf("the oversize zip is only %d bytes", len(oversize))
 	}
-	before := storedState(t, e)
 	cases := []struct {
 		name, project, rawPath string
 		body                   []byte
@@ -548,32 +531,12 @@ func TestGoProxyBadInputStoresNothing(t *testing.T) {
 		{"upload to a REMOTE project", "acme%2Fmirror", "example.com/m/@v/v1.0.0.zip", good, false, 405, "read-only"},
 		{"upload to a VIRTUAL project", "acme%2Fall", "example.com/m/@v/v1.0.0.zip", good, false, 405, "read-only"},
 	}
+	var bad []servertest.BadRequest
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var body io.Reader = bytes.NewReader(c.body)
-			if c.chunked {
-				body = io.MultiReader(body) // hides the length: chunked
-			}
-			req, _ := http.NewRequest("PUT", e.URL+"/api/v4/projects/"+c.project+"/packages/go/"+c.rawPath, body)
-			req.Header.Set("PRIVATE-TOKEN", alice)
-			if c.chunked {
-				req.ContentLength = -1
-			}
-			resp, err := e.Client.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			t.Logf("%d %s", resp.StatusCode, b)
-			if resp.StatusCode != c.status || !strings.Contains(string(b), c.says) {
-				t.Fatalf("%d %s (want %d mentioning %q)", resp.StatusCode, b, c.status, c.says)
-			}
-			if after := storedState(t, e); after != before {
-				t.Fatalf("stored something: %s -> %s", before, after)
-			}
-		})
+		bad = append(bad, servertest.BadRequest{Name: c.name, Method: "PUT", Path: "/api/v4/projects/" + c.project + "/packages/go/" + c.rawPath,
+			Body: c.body, Chunked: c.chunked, Header: tok(alice), Status: c.status, Message: c.says})
 	}
+	e.RefusesAndStoresNothing(t, bad)
 	// The same good zip is accepted where it belongs.
 	if status, body := goPublish(t, e, alice, "acme%2Fgomods", mod, "v1.0.0", good); status != 201 {
 		t.Fatalf("good zip: %d %s", status, body)

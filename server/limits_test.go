@@ -37,7 +37,7 @@ func limitEnv(t *testing.T) (*servertest.Env, string, gen) {
 // too, but only after reading up to the limit.)
 func TestGenericAnnouncedOversizeIsRefusedUnread(t *testing.T) {
 	e, alice, g := limitEnv(t)
-	before := storedState(t, e)
+	before := e.StoredState(t)
 	head := func(expect string) string {
 		return fmt.Sprintf("PUT %s HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: %s\r\nContent-Length: %d\r\n%s\r\n",
 			g.url("acme%2Ftools", "big/1/over.bin"), alice, 1<<20+1, expect)
@@ -71,7 +71,7 @@ func TestGenericAnnouncedOversizeIsRefusedUnread(t *testing.T) {
 			}
 		})
 	}
-	if after := storedState(t, e); after != before {
+	if after := e.StoredState(t); after != before {
 		t.Fatalf("refused uploads stored something: %s -> %s", before, after)
 	}
 }
@@ -95,11 +95,11 @@ func TestGenericChunkedLimitIsExact(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	before := storedState(t, e)
+	before := e.StoredState(t)
 	if status, body := chunked("over.bin", 1<<20+1); status != 413 || !strings.Contains(body, "exceeds the limit of 1048576 bytes") {
 		t.Fatalf("chunked, one byte over the limit: %d %s", status, body)
 	}
-	if after := storedState(t, e); after != before {
+	if after := e.StoredState(t); after != before {
 		t.Fatalf("a chunked body over the limit stored something: %s -> %s", before, after)
 	}
 	if status, _, _ := g.get(tok(alice), "acme%2Ftools", "edge/1/over.bin"); status != 404 {
@@ -144,7 +144,7 @@ func TestRemoteFileSizeLimit(t *testing.T) {
 	e := newGenericMirrorWithConfig(t, cfg, upstream.URL+"/generic")
 	alice, g := e.alice, gen{e.Env, t}
 
-	before := storedState(t, e.Env)
+	before := e.Env.StoredState(t)
 	status, body, _ := g.get(tok(alice), "mirror%2Fgen", "tool/1.0/announced.bin")
 	if status != 502 || !strings.Contains(body, fmt.Sprintf("the upstream's file is %d bytes; the limit is %d bytes", limit+1, limit)) {
 		t.Fatalf("announced oversize upstream file: %d %.200s", status, body)
@@ -153,7 +153,7 @@ func TestRemoteFileSizeLimit(t *testing.T) {
 	if status != 502 || !strings.Contains(body, fmt.Sprintf("exceeds the limit of %d bytes", limit)) {
 		t.Fatalf("oversize upstream file without a length: %d %.200s", status, body)
 	}
-	if after := storedState(t, e.Env); after != before {
+	if after := e.Env.StoredState(t); after != before {
 		t.Fatalf("an oversize upstream file was cached: %s -> %s", before, after)
 	}
 	if status, body, _ := g.get(tok(alice), "mirror%2Fgen", "tool/1.0/fits.bin"); status != 200 || len(body) != limit {
@@ -173,7 +173,6 @@ func newGenericMirrorWithConfig(t *testing.T, cfg config.Config, remoteURL strin
 	e := servertest.NewWithConfig(t, cfg)
 	alice := e.CreateUser(t, "alice")
 	e.CreateGroup(t, alice, "", "mirror", "PRIVATE")
-	e.MustGraphQL(t, alice, `mutation($u: String) { createProject(input: {namespacePath: "mirror", path: "gen", repositoryMode: REMOTE, format: GENERIC, remoteUrl: $u}) { errors } }`,
-		map[string]any{"u": remoteURL})
+	e.CreateRemoteProject(t, alice, "mirror", "gen", "GENERIC", remoteURL)
 	return mirrorEnv{e, alice}
 }

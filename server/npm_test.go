@@ -15,16 +15,12 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -153,6 +149,28 @@ func (c *npmCLI) mustInstall(specs ...string) map[string]string {
 }
 
 // npmTgz builds a package tarball the way npm pack lays it out.
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// npmTgzWithBlob is an uncompressed npm tarball of packageJSON and
+// package/blob.bin.
+func npmTgzWithBlob(t testing.TB, packageJSON string, blob []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.NoCompression)
+	tw := tar.NewWriter(zw)
+	must0(t, tw.WriteHeader(&tar.Header{Name: "package/package.json", Mode: 0o644, Size: int64(len(packageJSON))}))
+	_, _ = tw.Write([]byte(packageJSON))
+	must0(t, tw.WriteHeader(&tar.Header{Name: "package/blob.bin", Mode: 0o644, Size: int64(len(blob))}))
+	_, _ = tw.Write(blob)
+	must0(t, tw.Close())
+	must0(t, zw.Close())
+	return buf.Bytes()
+}
+
 func npmTgz(t testing.TB, packageJSON string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -312,14 +330,14 @@ func TestNPMStandardPublishInstall(t *testing.T) {
 	})
 
 	t.Run("a published version cannot be replaced", func(t *testing.T) {
-		before := storedState(t, e)
+		before := e.StoredState(t)
 		out, err := npm.run(npmPackageDir(t, "left-pad-x", "1.0.0", nil), "publish")
 		// npm checks the packument first; the registry refuses on its own
 		// too (TestNPMBadInput sends the PUT without the client's check).
 		if err == nil || !strings.Contains(out, "cannot publish over the previously published versions: 1.0.0") {
 			t.Fatalf("republish: %v %s", err, out)
 		}
-		if after := storedState(t, e); after != before {
+		if after := e.StoredState(t); after != before {
 			t.Fatalf("stored %s -> %s", before, after)
 		}
 	})
@@ -409,12 +427,6 @@ func TestNPMStandardPublishInstall(t *testing.T) {
 	})
 }
 
-// projectRef is a project's numeric id as a path segment.
-func projectRef(t testing.TB, e *servertest.Env, token, fullPath string) string {
-	t.Helper()
-	return strconv.Itoa(projectID(t, e, token, fullPath))
-}
-
 // npmMirror is a registry (e) with a STANDARD project acme/js, a REMOTE
 // project acme/npm-remote whose upstream is a second registry's public
 // project (up, pub/npm), and a VIRTUAL project acme/npm-all over both
@@ -444,19 +456,13 @@ func newNPMMirror(t testing.TB) *npmMirror {
 	m.alice = e.CreateUser(t, "alice")
 	e.CreateGroup(t, m.alice, "", "acme", "PRIVATE")
 	m.std = fmt.Sprint(e.CreateProject(t, m.alice, "acme", "js", "PRIVATE"))
-	e.MustGraphQL(t, m.alice, `mutation($u: String) { createProject(input: {namespacePath: "acme", path: "npm-remote", repositoryMode: REMOTE, format: NPM, remoteUrl: $u}) { errors } }`,
-		map[string]any{"u": npmRegistry(m.up, m.upRef)})
-	e.MustGraphQL(t, m.alice, `mutation { createProject(input: {namespacePath: "acme", path: "npm-all", repositoryMode: VIRTUAL, format: NPM}) { errors } }`, nil)
-	m.remote = projectRef(t, e, m.alice, "acme/npm-remote")
-	m.virtual = projectRef(t, e, m.alice, "acme/npm-all")
-	r := e.MustGraphQL(t, m.alice, `mutation($u: [UpstreamPolicyInput!]!) { updateVirtualRepositoryUpstreams(input: {projectPath: "acme/npm-all", upstreamPolicies: $u}) { errors } }`,
-		map[string]any{"u": []map[string]any{
-			{"id": "local", "repositoryPath": "acme/js", "priority": 20},
-			{"id": "public", "repositoryPath": "acme/npm-remote", "priority": 10},
-		}})
-	if !strings.Contains(string(r.Data), `"errors":[]`) {
-		t.Fatalf("upstreams: %s", r.Data)
-	}
+	e.CreateRemoteProject(t, m.alice, "acme", "npm-remote", "NPM", npmRegistry(m.up, m.upRef))
+	e.CreateVirtualProject(t, m.alice, "acme", "npm-all", "NPM")
+	m.remote = e.ProjectRef(t, m.alice, "acme/npm-remote")
+	m.virtual = e.ProjectRef(t, m.alice, "acme/npm-all")
+	e.SetUpstreams(t, m.alice, "acme/npm-all",
+		servertest.Upstream{ID: "local", Path: "acme/js", Priority: 20},
+		servertest.Upstream{ID: "public", Path: "acme/npm-remote", Priority: 10})
 	return m
 }
 
@@ -504,13 +510,10 @@ func TestNPMRemoteAndVirtual(t *testing.T) {
 		privRef := fmt.Sprint(m.up.CreateProject(t, m.bob, "pub", "private-npm", "PRIVATE"))
 		benchPublish(t, m.up, m.bob, privRef, "@pub/secret-lib", "1.0.0", nil)
 		for _, c := range []struct{ path, password string }{{"with-token", m.bob}, {"without-token", ""}} {
-			vars := map[string]any{"u": npmRegistry(m.up, privRef), "path": c.path}
-			if c.password != "" {
-				vars["p"] = c.password
-			}
-			e.MustGraphQL(t, m.alice, `mutation($u: String, $p: String, $path: String!) { createProject(input: {namespacePath: "acme", path: $path, repositoryMode: REMOTE, format: NPM, remoteUrl: $u, remotePassword: $p}) { errors } }`, vars)
+			e.CreateProjectWith(t, m.alice, servertest.Project{Namespace: "acme", Path: c.path, Mode: "REMOTE", Format: "NPM",
+				RemoteURL: npmRegistry(m.up, privRef), RemotePassword: c.password})
 		}
-		withRef, withoutRef := projectRef(t, e, m.alice, "acme/with-token"), projectRef(t, e, m.alice, "acme/without-token")
+		withRef, withoutRef := e.ProjectRef(t, m.alice, "acme/with-token"), e.ProjectRef(t, m.alice, "acme/without-token")
 		if status, body, _ := e.Do(t, "GET", npmPath(withRef, escName("@pub/secret-lib")), nil, tok(m.alice)); status != 200 || !strings.Contains(string(body), `"1.0.0"`) {
 			t.Fatalf("packument through a remote with the upstream's token: %d %s", status, body)
 		}
@@ -589,13 +592,14 @@ func TestNPMBadInputStoresNothing(t *testing.T) {
 	}
 	other := npmTgz(t, pkgJSON("good-lib", "2.0.0"))
 	otherSum := sha512.Sum512(other)
-	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "acme", path: "npm-remote", repositoryMode: REMOTE, format: NPM, remoteUrl: "http://127.0.0.1:1/npm/"}) { errors } }`, nil)
-	remoteRef := projectRef(t, e, alice, "acme/npm-remote")
+	e.CreateRemoteProject(t, alice, "acme", "npm-remote", "NPM", "http://127.0.0.1:1/npm/")
+	remoteRef := e.ProjectRef(t, alice, "acme/npm-remote")
 	rita := e.CreateUser(t, "rita")
 	e.AddMember(t, alice, "acme/tools", "rita", "REPORTER")
 	full := publishDoc("good-lib", "2.0.0", other, nil)
-	setNPMDuplicates(t, e, alice, "acme", false)
+	e.SetDuplicates(t, alice, "acme", "NPM", false)
 
+	var bad []servertest.BadRequest
 	for _, c := range []struct {
 		name   string
 		pkg    string
@@ -646,23 +650,17 @@ func TestNPMBadInputStoresNothing(t *testing.T) {
 		{"reporter", "good-lib", full, rita, 403, "DEVELOPER"},
 		{"anonymous", "good-lib", full, "", 401, "401"},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			before := storedState(t, e)
-			status, body := put(c.pkg, c.body, c.token)
-			var out struct{ Error string }
-			if status != c.status || json.Unmarshal([]byte(body), &out) != nil || !strings.Contains(out.Error, c.want) {
-				t.Fatalf("%d %s, want %d with %q", status, body, c.status, c.want)
-			}
-			if after := storedState(t, e); after != before {
-				t.Fatalf("stored %s -> %s", before, after)
-			}
-		})
+		bad = append(bad, servertest.BadRequest{Name: c.name, Method: "PUT", Path: npmPath(ref, escName(c.pkg)), Body: c.body,
+			Header: tok(c.token), Status: c.status, Message: c.want, JSONField: "error"})
 	}
+	bad = append(bad, servertest.BadRequest{Name: "publish to a remote project", Method: "PUT", Path: npmPath(remoteRef, "good-lib"), Body: full,
+		Header: tok(alice), Status: 405, Message: "REMOTE repositories are read-only", JSONField: "error"})
+	e.RefusesAndStoresNothing(t, bad)
 	_ = otherSum
 
 	t.Run("republish where duplicates are allowed", func(t *testing.T) {
-		setNPMDuplicates(t, e, alice, "acme", true)
-		defer setNPMDuplicates(t, e, alice, "acme", false)
+		e.SetDuplicates(t, alice, "acme", "NPM", true)
+		defer e.SetDuplicates(t, alice, "acme", "NPM", false)
 		again := npmTgz(t, pkgJSON("good-lib", "1.0.0")+" ")
 		if status, body := put("good-lib", publishDoc("good-lib", "1.0.0", again, nil), alice); status != 200 {
 			t.Fatalf("%d %s", status, body)
@@ -674,25 +672,12 @@ func TestNPMBadInputStoresNothing(t *testing.T) {
 		}
 	})
 
-	t.Run("publish to a remote project", func(t *testing.T) {
-		before := storedState(t, e)
-		status, body, _ := e.Do(t, "PUT", npmPath(remoteRef, "good-lib"), bytes.NewReader(full), tok(alice))
-		if status != 405 || !strings.Contains(string(body), `"error"`) || storedState(t, e) != before {
-			t.Fatalf("%d %s", status, body)
-		}
-	})
 	t.Run("stale revision", func(t *testing.T) {
 		status, body, _ := e.Do(t, "DELETE", npmPath(ref, "good-lib/-rev/1-stale"), nil, tok(alice))
 		if status != 409 || !strings.Contains(string(body), "read it again") {
 			t.Fatalf("%d %s", status, body)
 		}
 	})
-}
-
-func setNPMDuplicates(t *testing.T, e *servertest.Env, token, ns string, allowed bool) {
-	t.Helper()
-	e.MustGraphQL(t, token, `mutation($n: ID!, $a: Boolean) { updateNamespacePackageSettings(input: {namespacePath: $n,
-		npmDuplicatesAllowed: $a}) { packageSettings { npmDuplicatesAllowed } errors } }`, map[string]any{"n": ns, "a": allowed})
 }
 
 func TestNPMOversizePublish(t *testing.T) {
@@ -703,20 +688,10 @@ func TestNPMOversizePublish(t *testing.T) {
 	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
 	ref := fmt.Sprint(e.CreateProject(t, alice, "acme", "tools", "PRIVATE"))
 	// An incompressible tarball over the limit, announced or not.
-	big := make([]byte, 200<<10)
-	_, _ = rand.Read(big)
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.NoCompression)
-	tw := tar.NewWriter(zw)
+	big := randomBytes(200 << 10)
 	pj := pkgJSON("big-lib", "1.0.0")
-	must0(t, tw.WriteHeader(&tar.Header{Name: "package/package.json", Mode: 0o644, Size: int64(len(pj))}))
-	_, _ = tw.Write([]byte(pj))
-	must0(t, tw.WriteHeader(&tar.Header{Name: "package/blob.bin", Mode: 0o644, Size: int64(len(big))}))
-	_, _ = tw.Write(big)
-	must0(t, tw.Close())
-	must0(t, zw.Close())
-	doc := publishDoc("big-lib", "1.0.0", buf.Bytes(), nil)
-	before := storedState(t, e)
+	doc := publishDoc("big-lib", "1.0.0", npmTgzWithBlob(t, pj, big), nil)
+	before := e.StoredState(t)
 	status, body, _ := e.Do(t, "PUT", npmPath(ref, "big-lib"), bytes.NewReader(doc), tok(alice))
 	if status != 413 || !strings.Contains(string(body), `"error"`) {
 		t.Fatalf("oversize: %d %s", status, body)
@@ -737,7 +712,7 @@ func TestNPMOversizePublish(t *testing.T) {
 	if status != 413 || !strings.Contains(string(body), "exceeds the limit of 65536 bytes") {
 		t.Fatalf("oversize tarball, chunked: %d %.300s", status, body)
 	}
-	if after := storedState(t, e); after != before {
+	if after := e.StoredState(t); after != before {
 		t.Fatalf("stored %s -> %s", before, after)
 	}
 	// With npm: the client reports the 413.
@@ -747,7 +722,7 @@ func TestNPMOversizePublish(t *testing.T) {
 	if out, err := npm.run(dir, "publish"); err == nil || !strings.Contains(out, "413") {
 		t.Fatalf("npm publish of an oversize package: %v %s", err, out)
 	}
-	if after := storedState(t, e); after != before {
+	if after := e.StoredState(t); after != before {
 		t.Fatalf("stored %s -> %s", before, after)
 	}
 }
@@ -758,28 +733,11 @@ func TestNPMRemoteVerifiesUpstreamTarballs(t *testing.T) {
 	m.publishUp(t, "shared-lib", "1.0.0")
 	// A loopback proxy in front of the upstream that can swap every
 	// tarball for other (complete, well-formed) bytes, or fail.
-	upURL, _ := url.Parse(m.up.URL)
-	relay := httputil.NewSingleHostReverseProxy(upURL)
-	var mode atomic.Value
-	mode.Store("")
-	var tarballs atomic.Int32
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, ".tgz") {
-			tarballs.Add(1)
-		}
-		switch {
-		case mode.Load() == "down":
-			http.Error(w, "upstream is broken", http.StatusInternalServerError)
-		case mode.Load() == "swap" && strings.HasSuffix(r.URL.Path, ".tgz"):
-			_, _ = w.Write(npmTgz(t, pkgJSON("shared-lib", "1.0.0")))
-		default:
-			relay.ServeHTTP(w, r)
-		}
-	}))
-	t.Cleanup(proxy.Close)
-	e.MustGraphQL(t, m.alice, `mutation($u: String) { createProject(input: {namespacePath: "acme", path: "via-proxy", repositoryMode: REMOTE, format: NPM, remoteUrl: $u}) { errors } }`,
-		map[string]any{"u": proxy.URL + "/api/v4/projects/" + m.upRef + "/packages/npm/"})
-	ref := projectRef(t, e, m.alice, "acme/via-proxy")
+	proxy := servertest.NewFaultProxy(t, m.up.URL)
+	swapped := npmTgz(t, pkgJSON("shared-lib", "1.0.0"))
+	proxy.SwapBody = func(r *http.Request) ([]byte, bool) { return swapped, strings.HasSuffix(r.URL.Path, ".tgz") }
+	e.CreateRemoteProject(t, m.alice, "acme", "via-proxy", "NPM", proxy.URL+"/api/v4/projects/"+m.upRef+"/packages/npm/")
+	ref := e.ProjectRef(t, m.alice, "acme/via-proxy")
 
 	// Swapped tarballs do not match the upstream packument's integrity:
 	// the read fails (502), and nothing is cached. (The packument is read
@@ -787,13 +745,13 @@ func TestNPMRemoteVerifiesUpstreamTarballs(t *testing.T) {
 	if status, body, _ := e.Do(t, "GET", npmPath(ref, "shared-lib"), nil, tok(m.alice)); status != 200 {
 		t.Fatalf("packument: %d %s", status, body)
 	}
-	before := storedState(t, e)
-	mode.Store("swap")
+	before := e.StoredState(t)
+	proxy.Set(servertest.Swap)
 	status, body, _ := e.Do(t, "GET", npmPath(ref, "shared-lib/-/shared-lib-1.0.0.tgz"), nil, tok(m.alice))
-	if status != 502 || !strings.Contains(string(body), "checksum") || tarballs.Load() != 1 {
-		t.Fatalf("swapped upstream tarball: %d %s (upstream asked %d times)", status, body, tarballs.Load())
+	if status != 502 || !strings.Contains(string(body), "checksum") || proxy.Count(".tgz") != 1 {
+		t.Fatalf("swapped upstream tarball: %d %s (upstream asked %d times)", status, body, proxy.Count(".tgz"))
 	}
-	if after := storedState(t, e); after != before {
+	if after := e.StoredState(t); after != before {
 		t.Fatalf("a bad upstream tarball was cached: %s -> %s", before, after)
 	}
 	// What the npm client makes of it (the rest needs npm).
@@ -803,11 +761,11 @@ func TestNPMRemoteVerifiesUpstreamTarballs(t *testing.T) {
 	}
 	// Honest again: installed and cached; then the upstream goes down and
 	// installs go on from the cache (the packument is still fresh).
-	mode.Store("")
+	proxy.Set(servertest.NoFault)
 	if got := rem.mustInstall("shared-lib"); got["shared-lib"] != "1.0.0" {
 		t.Fatalf("install: %v", got)
 	}
-	mode.Store("down")
+	proxy.Set(servertest.Fail500)
 	if got := rem.mustInstall("shared-lib"); got["shared-lib"] != "1.0.0" {
 		t.Fatalf("install with the upstream down: %v", got)
 	}
@@ -872,19 +830,7 @@ func TestNPMLargePackumentStaysCurrent(t *testing.T) {
 func TestNPMLargeTarballRoundTrip(t *testing.T) {
 	e, alice, _, id := newAcmeTools(t)
 	ref := fmt.Sprint(id)
-	blob := make([]byte, 24<<20)
-	_, _ = rand.Read(blob)
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.NoCompression)
-	tw := tar.NewWriter(zw)
-	pj := pkgJSON("large-lib", "1.0.0")
-	must0(t, tw.WriteHeader(&tar.Header{Name: "package/package.json", Mode: 0o644, Size: int64(len(pj))}))
-	_, _ = tw.Write([]byte(pj))
-	must0(t, tw.WriteHeader(&tar.Header{Name: "package/blob.bin", Mode: 0o644, Size: int64(len(blob))}))
-	_, _ = tw.Write(blob)
-	must0(t, tw.Close())
-	must0(t, zw.Close())
-	tgz := buf.Bytes()
+	tgz := npmTgzWithBlob(t, pkgJSON("large-lib", "1.0.0"), randomBytes(24<<20))
 	doc := publishDoc("large-lib", "1.0.0", tgz, nil)
 	// JSON encoders may escape "/" in the base64 text; that must decode too.
 	doc = bytes.ReplaceAll(doc, []byte("/"), []byte(`\/`))

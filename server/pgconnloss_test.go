@@ -141,19 +141,7 @@ func TestPostgresConnectionLoss(t *testing.T) {
 
 	// Count from a fresh connection: the registry's pool may still hold
 	// connections killed in the last round.
-	check, err := sql.Open("pgx", e.Config.DatabaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer check.Close()
-	var files, blobs int
-	if err := check.QueryRow(`SELECT (SELECT count(*) FROM package_files), (SELECT count(*) FROM blobs)`).Scan(&files, &blobs); err != nil {
-		t.Fatal(err)
-	}
-	objects := 0
-	if err := e.Server.Blobs.Walk(t.Context(), registry.ObjectPrefix, func(blob.Info) error { objects++; return nil }); err != nil {
-		t.Fatal(err)
-	}
+	files, blobs, objects := pgStoredCounts(t, e, e.Config.DatabaseURL)
 
 	codes := make([]int, 0, len(statuses))
 	for c := range statuses {
@@ -323,19 +311,7 @@ func TestPostgresCommitConnectionLost(t *testing.T) {
 			if status != http.StatusCreated {
 				t.Errorf("upload: %d %s", status, resp)
 			}
-			check, err := sql.Open("pgx", direct)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer check.Close()
-			var files, blobs int
-			if err := check.QueryRow(`SELECT (SELECT count(*) FROM package_files), (SELECT count(*) FROM blobs)`).Scan(&files, &blobs); err != nil {
-				t.Fatal(err)
-			}
-			objects := 0
-			if err := e.Server.Blobs.Walk(t.Context(), registry.ObjectPrefix, func(blob.Info) error { objects++; return nil }); err != nil {
-				t.Fatal(err)
-			}
+			files, blobs, objects := pgStoredCounts(t, e, direct)
 			if files != 1 || blobs != 1 || objects != 1 {
 				t.Errorf("stored files=%d blobs=%d objects=%d; want one of each", files, blobs, objects)
 			}
@@ -345,4 +321,23 @@ func TestPostgresCommitConnectionLost(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pgStoredCounts counts file rows and blob rows through a fresh connection
+// to dbURL (the registry's pool may hold connections a test killed), and
+// the objects in the registry's blob store.
+func pgStoredCounts(t *testing.T, e *servertest.Env, dbURL string) (files, blobs, objects int) {
+	t.Helper()
+	check, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer check.Close()
+	if err := check.QueryRow(`SELECT (SELECT count(*) FROM package_files), (SELECT count(*) FROM blobs)`).Scan(&files, &blobs); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Server.Blobs.Walk(t.Context(), registry.ObjectPrefix, func(blob.Info) error { objects++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return files, blobs, objects
 }

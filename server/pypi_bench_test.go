@@ -23,15 +23,14 @@ func BenchmarkPyPISimplePage(b *testing.B) {
 	e := servertest.New(b)
 	alice := e.CreateUser(b, "alice")
 	e.CreateGroup(b, alice, "", "team", "PRIVATE")
-	var policies []map[string]any
+	var policies []servertest.Upstream
 	var ids []int
 	for i := range 5 {
 		ids = append(ids, createPyPIProject(b, e, alice, "team", fmt.Sprintf("s%d", i), "STANDARD", ""))
-		policies = append(policies, map[string]any{"id": fmt.Sprintf("p%d", i), "repositoryPath": fmt.Sprintf("team/s%d", i), "priority": 100 - i})
+		policies = append(policies, servertest.Upstream{ID: fmt.Sprintf("p%d", i), Path: fmt.Sprintf("team/s%d", i), Priority: 100 - i})
 	}
 	virtID := createPyPIProject(b, e, alice, "team", "all", "VIRTUAL", "")
-	e.MustGraphQL(b, alice, `mutation($p: [UpstreamPolicyInput!]!) { updateVirtualRepositoryUpstreams(input: {projectPath: "team/all", upstreamPolicies: $p}) { errors } }`,
-		map[string]any{"p": policies})
+	e.SetUpstreams(b, alice, "team/all", policies...)
 	// 1,000 files: 500 versions with two sdists each (.tar.gz and .zip).
 	holder := ids[4]
 	for v := range 500 {

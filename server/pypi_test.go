@@ -159,34 +159,15 @@ func pipInstall(t *testing.T, index string, pkgs ...string) (map[string]string, 
 	return got, string(out), err
 }
 
+// createPyPIProject creates a PyPI project: mode STANDARD, REMOTE (over
+// remote) or VIRTUAL, all private, or PUBLIC for a public STANDARD one.
 func createPyPIProject(t testing.TB, e *servertest.Env, token, ns, path, mode, remote string) int {
 	t.Helper()
-	var out struct {
-		CreateProject struct {
-			Project struct{ ID string }
-			Errors  []string
-		}
-	}
 	vis := "PRIVATE"
 	if mode == "PUBLIC" { // a public STANDARD project
 		mode, vis = "STANDARD", "PUBLIC"
 	}
-	e.MustGraphQL(t, token, `mutation($n: ID!, $p: String!, $m: RepositoryMode, $u: String, $v: Visibility) { createProject(input: {namespacePath: $n, path: $p,
-		repositoryMode: $m, format: PYPI, remoteUrl: $u, visibility: $v}) { project { id } errors } }`,
-		map[string]any{"n": ns, "p": path, "m": mode, "u": nilIfEmpty(remote), "v": vis}).Decode(t, &out)
-	if len(out.CreateProject.Errors) > 0 {
-		t.Fatal(out.CreateProject.Errors)
-	}
-	var id int
-	fmt.Sscanf(strings.TrimPrefix(out.CreateProject.Project.ID, "gid://registry/Project/"), "%d", &id)
-	return id
-}
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
+	return e.CreateProjectWith(t, token, servertest.Project{Namespace: ns, Path: path, Mode: mode, Format: "PYPI", Visibility: vis, RemoteURL: remote})
 }
 
 func TestPyPIWithTwineAndPip(t *testing.T) {
@@ -204,7 +185,7 @@ func TestPyPIWithTwineAndPip(t *testing.T) {
 	if out, err := twineUpload(t, up, pubID, owner, nil, malicious.wheel(t, dir), lite.wheel(t, dir)); err != nil {
 		t.Fatalf("twine upload to the public index: %v\n%s", err, out)
 	}
-	proxy := newUpstreamProxy(t, up.URL)
+	proxy := servertest.NewFaultProxy(t, up.URL)
 
 	e := servertest.New(t)
 	alice := e.CreateUser(t, "alice")
@@ -213,12 +194,10 @@ func TestPyPIWithTwineAndPip(t *testing.T) {
 	remoteID := createPyPIProject(t, e, alice, "acme", "pypi-remote", "REMOTE",
 		fmt.Sprintf("%s/api/v4/projects/%d/packages/pypi/simple", proxy.URL, pubID))
 	virtID := createPyPIProject(t, e, alice, "acme", "all", "VIRTUAL", "")
-	if errs := payloadErrors(t, setUpstreams(t, e, alice, "acme/all", []map[string]any{
-		{"id": "a-public", "repositoryPath": "acme/pypi-remote", "priority": 10},
-		{"id": "private", "repositoryPath": "acme/private", "priority": 10},
-	}), "updateVirtualRepositoryUpstreams"); len(errs) > 0 {
-		t.Fatal(errs)
-	}
+	e.SetUpstreams(t, alice, "acme/all",
+		servertest.Upstream{ID: "a-public", Path: "acme/pypi-remote", Priority: 10},
+		servertest.Upstream{ID: "private", Path: "acme/private", Priority: 10},
+	)
 
 	ours := pyDist{Name: "acme-utils", Version: "1.0", Requires: []string{"requests-lite>=2"}, RequiresPython: ">=3.8"}
 	wheel, sdist := ours.wheel(t, dir), ours.sdist(t, dir)
@@ -229,7 +208,7 @@ func TestPyPIWithTwineAndPip(t *testing.T) {
 		}
 	})
 	t.Run("duplicates refused, --skip-existing skips them", func(t *testing.T) {
-		e.MustGraphQL(t, alice, `mutation { updateNamespacePackageSettings(input: {namespacePath: "acme", pypiDuplicatesAllowed: false}) { errors } }`, nil)
+		e.SetDuplicates(t, alice, "acme", "PYPI", false)
 		out, err := twineUpload(t, e, privID, alice, nil, wheel)
 		if err == nil || !strings.Contains(out, "400 Bad Request") {
 			t.Fatalf("duplicate upload: %v\n%s", err, out)
@@ -252,23 +231,23 @@ func TestPyPIWithTwineAndPip(t *testing.T) {
 		}
 		// The upstream advertises core metadata (PEP 658): pip reads it
 		// through the remote before it downloads the wheel.
-		if !strings.Contains(out, "requests_lite-2.1-py3-none-any.whl.metadata") || proxy.count(".whl.metadata") != 1 {
-			t.Fatalf("core metadata through the remote (upstream asked %d times):\n%s", proxy.count(".whl.metadata"), out)
+		if !strings.Contains(out, "requests_lite-2.1-py3-none-any.whl.metadata") || proxy.Count(".whl.metadata") != 1 {
+			t.Fatalf("core metadata through the remote (upstream asked %d times):\n%s", proxy.Count(".whl.metadata"), out)
 		}
-		pages, files := proxy.count("/simple/requests-lite/"), proxy.count(".whl")
-		proxy.mode.Store("500") // the upstream is down: the page is fresh, the file cached
-		defer proxy.mode.Store("")
+		pages, files := proxy.Count("/simple/requests-lite/"), proxy.Count(".whl")
+		proxy.Set(servertest.Fail500) // the upstream is down: the page is fresh, the file cached
+		defer proxy.Set(servertest.NoFault)
 		if got, out, err := pipInstall(t, pipIndex(e, remoteID, alice), "requests-lite"); err != nil || got["requests_lite"] != "2.1" {
 			t.Fatalf("pip install with the upstream down: %v %v\n%s", err, got, out)
 		}
-		if proxy.count("/simple/requests-lite/") != pages || proxy.count(".whl") != files || files != 1 {
-			t.Fatalf("the cache did not serve: pages %d->%d, files %d->%d", pages, proxy.count("/simple/requests-lite/"), files, proxy.count(".whl"))
+		if proxy.Count("/simple/requests-lite/") != pages || proxy.Count(".whl") != files || files != 1 {
+			t.Fatalf("the cache did not serve: pages %d->%d, files %d->%d", pages, proxy.Count("/simple/requests-lite/"), files, proxy.Count(".whl"))
 		}
 	})
 	t.Run("a stale page is served while the upstream is down, unless the project says no", func(t *testing.T) {
 		e.MustGraphQL(t, alice, `mutation { updateRemoteRepositoryConfig(input: {projectPath: "acme/pypi-remote", cacheTtlSeconds: 0}) { errors } }`, nil)
-		proxy.mode.Store("500")
-		defer proxy.mode.Store("")
+		proxy.Set(servertest.Fail500)
+		defer proxy.Set(servertest.NoFault)
 		if got, out, err := pipInstall(t, pipIndex(e, remoteID, alice), "requests-lite"); err != nil || got["requests_lite"] != "2.1" {
 			t.Fatalf("serve stale: %v %v\n%s", err, got, out)
 		}
@@ -458,7 +437,6 @@ func TestPyPIBadUploads(t *testing.T) {
 	virtID := createPyPIProject(t, e, alice, "acme", "virtual", "VIRTUAL", "")
 	good := wheelBytes(t, pyDist{Name: "acme-utils", Version: "1.0"})
 	sum := sha256.Sum256(good)
-	before := storedState(t, e)
 	cases := []struct {
 		name    string
 		project int
@@ -484,20 +462,16 @@ func TestPyPIBadUploads(t *testing.T) {
 		{"remote project", remoteID, map[string]string{"name": "acme-utils", "version": "1.0"}, "acme_utils-1.0-py3-none-any.whl", good, "", 405, "read-only"},
 		{"virtual project", virtID, map[string]string{"name": "acme-utils", "version": "1.0"}, "acme_utils-1.0-py3-none-any.whl", good, "", 405, "read-only"},
 	}
+	var bad []servertest.BadRequest
 	for _, c := range cases {
 		body, ctype := c.content, c.ctype
 		if ctype == "" {
 			body, ctype = pypiForm(t, c.fields, c.file, c.content)
 		}
-		status, b, _ := e.Do(t, "POST", fmt.Sprintf("/api/v4/projects/%d/packages/pypi", c.project), bytes.NewReader(body),
-			map[string]string{"PRIVATE-TOKEN": alice, "Content-Type": ctype})
-		if status != c.status || !strings.Contains(string(b), c.message) {
-			t.Errorf("%s: %d %s (want %d, %q)", c.name, status, b, c.status, c.message)
-		}
+		bad = append(bad, servertest.BadRequest{Name: c.name, Method: "POST", Path: fmt.Sprintf("/api/v4/projects/%d/packages/pypi", c.project),
+			Body: body, Header: map[string]string{"PRIVATE-TOKEN": alice, "Content-Type": ctype}, Status: c.status, Message: c.message})
 	}
-	if after := storedState(t, e); after != before {
-		t.Fatalf("bad uploads stored something: %s -> %s", before, after)
-	}
+	e.RefusesAndStoresNothing(t, bad)
 	// The right digest is accepted.
 	body, ctype := pypiForm(t, map[string]string{"name": "acme-utils", "version": "1.0", "sha256_digest": fmt.Sprintf("%x", sum)},
 		"acme_utils-1.0-py3-none-any.whl", good)
@@ -531,13 +505,11 @@ func TestPyPIVirtualTiers(t *testing.T) {
 	upload(b, "2.0")
 	upload(c, "9.0") // a lower tier: never listed
 	set := func(pa, pb, pc int) {
-		if errs := payloadErrors(t, setUpstreams(t, e, alice, "acme/all", []map[string]any{
-			{"id": "a", "repositoryPath": "acme/a", "priority": pa},
-			{"id": "b", "repositoryPath": "acme/b", "priority": pb},
-			{"id": "c", "repositoryPath": "acme/c", "priority": pc},
-		}), "updateVirtualRepositoryUpstreams"); len(errs) > 0 {
-			t.Fatal(errs)
-		}
+		e.SetUpstreams(t, alice, "acme/all",
+			servertest.Upstream{ID: "a", Path: "acme/a", Priority: pa},
+			servertest.Upstream{ID: "b", Path: "acme/b", Priority: pb},
+			servertest.Upstream{ID: "c", Path: "acme/c", Priority: pc},
+		)
 	}
 	versions := func() string {
 		_, b, h := e.Do(t, "GET", fmt.Sprintf("/api/v4/projects/%d/packages/pypi/simple/lib/", virt), nil,

@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,57 +15,6 @@ import (
 
 	"github.com/pkgreg/registry/server/servertest"
 )
-
-// upstreamProxy sits between a REMOTE project and a second registry: it
-// counts requests per path and can fail on purpose.
-type upstreamProxy struct {
-	*httptest.Server
-	mu     sync.Mutex
-	counts map[string]int
-	mode   atomic.Value // "", "500", "truncate", "badsum"
-}
-
-func newUpstreamProxy(t *testing.T, target string) *upstreamProxy {
-	u, _ := url.Parse(target)
-	rp := httputil.NewSingleHostReverseProxy(u)
-	p := &upstreamProxy{counts: map[string]int{}}
-	p.mode.Store("")
-	rp.ModifyResponse = func(resp *http.Response) error {
-		if p.mode.Load() == "badsum" {
-			resp.Header.Set("X-Checksum-SHA256", strings.Repeat("0", 64))
-		}
-		return nil
-	}
-	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		p.counts[r.URL.Path]++
-		p.mu.Unlock()
-		switch p.mode.Load() {
-		case "500":
-			http.Error(w, "upstream is broken", http.StatusInternalServerError)
-		case "truncate":
-			w.Header().Set("Content-Length", "1000")
-			w.WriteHeader(200)
-			w.Write([]byte("only part of it"))
-		default:
-			rp.ServeHTTP(w, r)
-		}
-	}))
-	t.Cleanup(p.Close)
-	return p
-}
-
-func (p *upstreamProxy) count(suffix string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for path, c := range p.counts {
-		if strings.HasSuffix(path, suffix) {
-			n += c
-		}
-	}
-	return n
-}
 
 func TestRemoteGenericPullThrough(t *testing.T) {
 	up := servertest.New(t)
@@ -81,13 +28,12 @@ func TestRemoteGenericPullThrough(t *testing.T) {
 	}
 	ug.put(tok(owner), "up%2Fpub", "acme-utils/1.0/lib.bin", []byte("malicious"))
 	ug.put(tok(owner), "up%2Fpriv", "secret/1.0/s.bin", []byte("private upstream"))
-	proxy := newUpstreamProxy(t, up.URL)
+	proxy := servertest.NewFaultProxy(t, up.URL)
 
 	e := servertest.New(t)
 	alice := e.CreateUser(t, "alice")
 	e.CreateGroup(t, alice, "", "mirror", "PRIVATE")
-	e.MustGraphQL(t, alice, `mutation($u: String) { createProject(input: {namespacePath: "mirror", path: "gen", repositoryMode: REMOTE, format: GENERIC, remoteUrl: $u}) { errors } }`,
-		map[string]any{"u": fmt.Sprintf("%s/api/v4/projects/%d/packages/generic", proxy.URL, pubID)})
+	e.CreateRemoteProject(t, alice, "mirror", "gen", "GENERIC", fmt.Sprintf("%s/api/v4/projects/%d/packages/generic", proxy.URL, pubID))
 	g := gen{e, t}
 
 	t.Run("miss, fetch, then hit", func(t *testing.T) {
@@ -96,8 +42,8 @@ func TestRemoteGenericPullThrough(t *testing.T) {
 			t.Fatalf("cold read: %d %q %v", status, body, h)
 		}
 		status, body, _ = g.get(tok(alice), "mirror%2Fgen", "tool/1.0/a.bin")
-		if status != 200 || body != "upstream a" || proxy.count("/a.bin") != 1 {
-			t.Fatalf("warm read: %d %q, upstream asked %d times", status, body, proxy.count("/a.bin"))
+		if status != 200 || body != "upstream a" || proxy.Count("/a.bin") != 1 {
+			t.Fatalf("warm read: %d %q, upstream asked %d times", status, body, proxy.Count("/a.bin"))
 		}
 	})
 	t.Run("concurrent misses make one upstream request", func(t *testing.T) {
@@ -112,7 +58,7 @@ func TestRemoteGenericPullThrough(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if n := proxy.count("/b.bin"); n != 1 {
+		if n := proxy.Count("/b.bin"); n != 1 {
 			t.Fatalf("upstream asked %d times", n)
 		}
 	})
@@ -122,44 +68,40 @@ func TestRemoteGenericPullThrough(t *testing.T) {
 				t.Fatalf("missing upstream file: %d", status)
 			}
 		}
-		if n := proxy.count("/nope.bin"); n != 1 {
+		if n := proxy.Count("/nope.bin"); n != 1 {
 			t.Fatalf("upstream asked %d times for a missing file", n)
 		}
 	})
 	t.Run("faults answer 502 and cache nothing", func(t *testing.T) {
-		before := storedState(t, e)
-		for mode, file := range map[string]string{"500": "c.bin", "truncate": "d.bin", "badsum": "e.bin"} {
-			proxy.mode.Store(mode)
+		before := e.StoredState(t)
+		for mode, file := range map[servertest.Fault]string{servertest.Fail500: "c.bin", servertest.Truncate: "d.bin", servertest.BadChecksum: "e.bin"} {
+			proxy.Set(mode)
 			status, body, _ := g.get(tok(alice), "mirror%2Fgen", "tool/1.0/"+file)
 			if status != 502 || !strings.Contains(body, "502 Bad Gateway") {
 				t.Errorf("%s: %d %s", mode, status, body)
 			}
 		}
-		if after := storedState(t, e); after != before {
+		if after := e.StoredState(t); after != before {
 			t.Fatalf("a failed fetch cached something: %s -> %s", before, after)
 		}
 		// Cached files are still served while the upstream is broken.
-		proxy.mode.Store("500")
+		proxy.Set(servertest.Fail500)
 		if status, body, _ := g.get(tok(alice), "mirror%2Fgen", "tool/1.0/a.bin"); status != 200 || body != "upstream a" {
 			t.Fatalf("stale read with the upstream down: %d %q", status, body)
 		}
 		// A failure is not cached as a miss: once the upstream recovers, it serves.
-		proxy.mode.Store("")
+		proxy.Set(servertest.NoFault)
 		if status, body, _ := g.get(tok(alice), "mirror%2Fgen", "tool/1.0/c.bin"); status != 200 || body != "upstream c" {
 			t.Fatalf("after recovery: %d %q", status, body)
 		}
 	})
 	t.Run("credentials reach the upstream", func(t *testing.T) {
 		upTok := up.CreateToken(t, servertest.RootToken, "owner", "READ_API")
-		var privID int
-		var out struct{ Project struct{ ID string } }
-		up.MustGraphQL(t, owner, `{ project(fullPath: "up/priv") { id } }`, nil).Decode(t, &out)
-		fmt.Sscanf(strings.TrimPrefix(out.Project.ID, "gid://registry/Project/"), "%d", &privID)
+		privID := up.ProjectID(t, owner, "up/priv")
 		remote := fmt.Sprintf("%s/api/v4/projects/%d/packages/generic", proxy.URL, privID)
-		e.MustGraphQL(t, alice, `mutation($u: String, $p: String) { createProject(input: {namespacePath: "mirror", path: "withcreds", repositoryMode: REMOTE, format: GENERIC, remoteUrl: $u, remotePassword: $p}) { errors } }`,
-			map[string]any{"u": remote, "p": upTok})
-		e.MustGraphQL(t, alice, `mutation($u: String) { createProject(input: {namespacePath: "mirror", path: "nocreds", repositoryMode: REMOTE, format: GENERIC, remoteUrl: $u}) { errors } }`,
-			map[string]any{"u": remote})
+		e.CreateProjectWith(t, alice, servertest.Project{Namespace: "mirror", Path: "withcreds", Mode: "REMOTE", Format: "GENERIC",
+			RemoteURL: remote, RemotePassword: upTok})
+		e.CreateRemoteProject(t, alice, "mirror", "nocreds", "GENERIC", remote)
 		if status, body, _ := g.get(tok(alice), "mirror%2Fwithcreds", "secret/1.0/s.bin"); status != 200 || body != "private upstream" {
 			t.Fatalf("with credentials: %d %q", status, body)
 		}
@@ -174,15 +116,11 @@ func TestRemoteGenericPullThrough(t *testing.T) {
 	t.Run("a private package beats a public one of equal priority", func(t *testing.T) {
 		e.CreateProject(t, alice, "mirror", "internal", "PRIVATE")
 		g.put(tok(alice), "mirror%2Finternal", "acme-utils/1.0/lib.bin", []byte("ours"))
-		e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "mirror", path: "all", repositoryMode: VIRTUAL, format: GENERIC}) { errors } }`, nil)
+		e.CreateVirtualProject(t, alice, "mirror", "all", "GENERIC")
 		set := func(remotePrio int) {
-			r := setUpstreams(t, e, alice, "mirror/all", []map[string]any{
-				{"id": "a-public", "repositoryPath": "mirror/gen", "priority": remotePrio},
-				{"id": "z-private", "repositoryPath": "mirror/internal", "priority": 10},
-			})
-			if errs := payloadErrors(t, r, "updateVirtualRepositoryUpstreams"); len(errs) > 0 {
-				t.Fatal(errs)
-			}
+			e.SetUpstreams(t, alice, "mirror/all",
+				servertest.Upstream{ID: "a-public", Path: "mirror/gen", Priority: remotePrio},
+				servertest.Upstream{ID: "z-private", Path: "mirror/internal", Priority: 10})
 		}
 		set(10) // equal priority, and the remote's policy id sorts first
 		status, body, h := g.get(tok(alice), "mirror%2Fall", "acme-utils/1.0/lib.bin")
@@ -204,17 +142,12 @@ func TestUpdateRemoteRepositoryConfig(t *testing.T) {
 	e := servertest.New(t)
 	alice := e.CreateUser(t, "alice")
 	e.CreateGroup(t, alice, "", "mirror", "PRIVATE")
-	r := e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "mirror", path: "gen", repositoryMode: REMOTE, format: GENERIC, remoteUrl: "http://127.0.0.1:1/api/v4/projects/9/packages/generic"}) { project { id } errors } }`, nil)
-	var out struct {
-		CreateProject struct{ Project struct{ ID string } }
-	}
-	r.Decode(t, &out)
-	id := strings.TrimPrefix(out.CreateProject.Project.ID, "gid://registry/Project/")
+	id := strconv.Itoa(e.CreateRemoteProject(t, alice, "mirror", "gen", "GENERIC", "http://127.0.0.1:1/api/v4/projects/9/packages/generic"))
 	upd := func(fields string) *servertest.GQLResponse {
 		return e.GraphQL(t, alice, `mutation { updateRemoteRepositoryConfig(input: {projectPath: "mirror/gen", `+fields+`}) {
 			remoteRepositoryConfig { url cacheTtlSeconds serveStale hasCredentials } errors } }`, nil)
 	}
-	r = upd(`url: "https://up.example/api/v4/projects/3/packages/generic", cacheTtlSeconds: 600, serveStale: false, remoteUsername: "svc", remotePassword: "pw-123"`)
+	r := upd(`url: "https://up.example/api/v4/projects/3/packages/generic", cacheTtlSeconds: 600, serveStale: false, remoteUsername: "svc", remotePassword: "pw-123"`)
 	if errs := payloadErrors(t, r, "updateRemoteRepositoryConfig"); len(errs) > 0 ||
 		!strings.Contains(string(r.Data), `{"url":"https://up.example/api/v4/projects/3/packages/generic","cacheTtlSeconds":600,"serveStale":false,"hasCredentials":true}`) {
 		t.Fatalf("update: %s %v", r.Data, errs)
@@ -317,7 +250,7 @@ func TestRemoteColdMissStreams(t *testing.T) {
 	t.Cleanup(upstream2.Close)
 	e.MustGraphQL(t, alice, `mutation($u: String) { updateRemoteRepositoryConfig(input: {projectPath: "mirror/gen", url: $u}) { errors } }`,
 		map[string]any{"u": upstream2.URL + "/generic"})
-	before := storedState(t, e)
+	before := e.StoredState(t)
 	req, _ := http.NewRequest("GET", e.URL+g.url("mirror%2Fgen", "tool/1.0/bad.bin"), nil)
 	req.Header.Set("PRIVATE-TOKEN", alice)
 	// The registry must answer (the file is past the 256 KiB it holds, so
@@ -332,7 +265,7 @@ func TestRemoteColdMissStreams(t *testing.T) {
 	if resp.StatusCode != 502 && (resp.StatusCode != 200 || rerr == nil || len(bad) >= len(payload)) {
 		t.Fatalf("a file failing its checksum: %d, %d of %d bytes, read error %v; want 502 or a cut-off 200", resp.StatusCode, len(bad), len(payload), rerr)
 	}
-	if after := storedState(t, e); after != before {
+	if after := e.StoredState(t); after != before {
 		t.Fatalf("a failed streamed fill cached something: %s -> %s", before, after)
 	}
 }
@@ -375,7 +308,6 @@ func newGenericMirror(t *testing.T, remoteURL string) (*servertest.Env, string, 
 	e := servertest.New(t)
 	alice := e.CreateUser(t, "alice")
 	e.CreateGroup(t, alice, "", "mirror", "PRIVATE")
-	e.MustGraphQL(t, alice, `mutation($u: String) { createProject(input: {namespacePath: "mirror", path: "gen", repositoryMode: REMOTE, format: GENERIC, remoteUrl: $u}) { errors } }`,
-		map[string]any{"u": remoteURL})
+	e.CreateRemoteProject(t, alice, "mirror", "gen", "GENERIC", remoteURL)
 	return e, alice, gen{e, t}
 }

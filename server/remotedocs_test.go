@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -97,9 +98,7 @@ func (u *fakeNPMUpstream) count(name string) int {
 func newRemoteNPM(t *testing.T, e *servertest.Env, token, upstream string, paths ...string) []string {
 	var refs []string
 	for _, p := range paths {
-		e.MustGraphQL(t, token, `mutation($u: String, $p: String!) { createProject(input: {namespacePath: "acme", path: $p, repositoryMode: REMOTE, format: NPM, remoteUrl: $u}) { errors } }`,
-			map[string]any{"u": upstream, "p": p})
-		refs = append(refs, projectRef(t, e, token, "acme/"+p))
+		refs = append(refs, strconv.Itoa(e.CreateRemoteProject(t, token, "acme", p, "NPM", upstream)))
 	}
 	return refs
 }

@@ -92,11 +92,11 @@ func TestRemotePyPIOverHTMLOnlyIndex(t *testing.T) {
 		}
 		return strings.TrimPrefix(m[1], e.URL)
 	}
-	before := storedState(t, e)
+	before := e.StoredState(t)
 	if status, body, _ := e.Do(t, "GET", link("acme_utils-1.1-py3-none-any.whl"), nil, tok(alice)); status != 502 {
 		t.Fatalf("a file that does not match the page's sha256: %d %s", status, body)
 	}
-	if after := storedState(t, e); after != before {
+	if after := e.StoredState(t); after != before {
 		t.Fatalf("a file that failed its digest was cached: %s -> %s", before, after)
 	}
 	if status, body, _ := e.Do(t, "GET", link("acme_utils-1.0-py3-none-any.whl"), nil, tok(alice)); status != 200 || string(body) != string(good) {

@@ -22,14 +22,13 @@ func BenchmarkVirtualReadLatency(b *testing.B) {
 	e := servertest.New(b)
 	alice := e.CreateUser(b, "alice")
 	e.CreateGroup(b, alice, "", "team", "PRIVATE")
-	var policies []map[string]any
+	var policies []servertest.Upstream
 	for i := range 10 {
 		e.CreateProject(b, alice, "team", fmt.Sprintf("s%d", i), "PRIVATE")
-		policies = append(policies, map[string]any{"id": fmt.Sprintf("p%d", i), "repositoryPath": fmt.Sprintf("team/s%d", i), "priority": 100 - i})
+		policies = append(policies, servertest.Upstream{ID: fmt.Sprintf("p%d", i), Path: fmt.Sprintf("team/s%d", i), Priority: 100 - i})
 	}
-	e.MustGraphQL(b, alice, `mutation { createProject(input: {namespacePath: "team", path: "all", repositoryMode: VIRTUAL, format: GENERIC}) { errors } }`, nil)
-	e.MustGraphQL(b, alice, `mutation($p: [UpstreamPolicyInput!]!) { updateVirtualRepositoryUpstreams(input: {projectPath: "team/all", upstreamPolicies: $p}) { errors } }`,
-		map[string]any{"p": policies})
+	e.CreateVirtualProject(b, alice, "team", "all", "GENERIC")
+	e.SetUpstreams(b, alice, "team/all", policies...)
 	status, body, _ := e.Do(b, "PUT", "/api/v4/projects/team%2Fs9/packages/generic/p/1.0/f.bin", bytes.NewReader(make([]byte, 1024)), tok(alice))
 	if status != 201 {
 		b.Fatalf("upload: %d %s", status, body)
@@ -124,8 +123,7 @@ func benchRemoteColdMiss(b *testing.B, rate int) {
 	for i := range b.N {
 		direct += read(upstreamURL, owner, "/api/v4/projects/up%2Fpub/packages/generic/big/1.0/f.bin")
 		path := fmt.Sprintf("r%d", i)
-		e.MustGraphQL(b, alice, `mutation($p: String!, $u: String) { createProject(input: {namespacePath: "m", path: $p, repositoryMode: REMOTE, format: GENERIC, remoteUrl: $u}) { errors } }`,
-			map[string]any{"p": path, "u": fmt.Sprintf("%s/api/v4/projects/%d/packages/generic", upstreamURL, pubID)})
+		e.CreateRemoteProject(b, alice, "m", path, "GENERIC", fmt.Sprintf("%s/api/v4/projects/%d/packages/generic", upstreamURL, pubID))
 		cold += read(e.URL, alice, "/api/v4/projects/m%2F"+path+"/packages/generic/big/1.0/f.bin")
 	}
 	mb := float64(size) * float64(b.N) / 1e6

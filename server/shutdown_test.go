@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,10 +29,11 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	ln := newSignalListener(inner)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
 
@@ -42,12 +45,18 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	body := `{"query":"{ currentUser { username } }"}`
 	head := "POST /api/graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nPRIVATE-TOKEN: " + servertest.RootToken +
 		"\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
-	if _, err := conn.Write([]byte(head + body[:10])); err != nil {
+	sent := head + body[:10]
+	ln.sent.Store(int64(len(sent)))
+	if _, err := conn.Write([]byte(sent)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // let the server start reading the request
+	// The server asks for more than was sent only once the handler reads
+	// the body: the request has been accepted (past net/http's check that
+	// drops a request whose head arrives after shutdown began).
+	waitClosed(t, ln.wantsMore, "the handler to read the request body")
 	cancel()
-	time.Sleep(100 * time.Millisecond) // shutdown has begun and stopped accepting
+	// Shutdown has begun: it closes the listener first.
+	waitClosed(t, ln.closed, "shutdown to close the listener")
 	if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
 		t.Error("new connections are still accepted during shutdown")
 	}
@@ -70,5 +79,57 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("shutdown did not finish")
+	}
+}
+
+// signalListener tells the test when the server, having read every byte
+// the client sent (sent), asks a connection for more (wantsMore), and when
+// the listener was closed (the first thing http.Server.Shutdown does).
+type signalListener struct {
+	net.Listener
+	sent                atomic.Int64
+	wantsMore, closed   chan struct{}
+	readOnce, closeOnce sync.Once
+}
+
+func newSignalListener(ln net.Listener) *signalListener {
+	return &signalListener{Listener: ln, wantsMore: make(chan struct{}), closed: make(chan struct{})}
+}
+
+func (l *signalListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &signalConn{Conn: c, l: l}, nil
+}
+
+func (l *signalListener) Close() error {
+	err := l.Listener.Close()
+	l.closeOnce.Do(func() { close(l.closed) })
+	return err
+}
+
+type signalConn struct {
+	net.Conn
+	l    *signalListener
+	read int64 // bytes read so far (net/http reads a connection from one goroutine at a time)
+}
+
+func (c *signalConn) Read(p []byte) (int, error) {
+	if sent := c.l.sent.Load(); sent > 0 && c.read >= sent {
+		c.l.readOnce.Do(func() { close(c.l.wantsMore) })
+	}
+	n, err := c.Conn.Read(p)
+	c.read += int64(n)
+	return n, err
+}
+
+func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
 	}
 }

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -293,7 +292,7 @@ func TestRemoteCredentialsOnlyToTheUpstream(t *testing.T) {
 		map[string]any{"user": "svc", "pw": "s3cret-upstream-pw"}); len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	want := "Basic " + base64.StdEncoding.EncodeToString([]byte("svc:s3cret-upstream-pw"))
+	want := servertest.BasicAuth("svc", "s3cret-upstream-pw")
 	if status, body, _ := e.Do(t, "GET", "/api/v4/projects/pub%2Fpy/packages/pypi/simple/demo/", nil, nil); status != 200 {
 		t.Fatalf("simple page: %d %s", status, body)
 	}

@@ -21,8 +21,8 @@ func TestVirtualGenericResolution(t *testing.T) {
 	e.CreateGroup(t, alice, "", "other", "PRIVATE")
 	e.CreateProject(t, alice, "team", "a", "PRIVATE")
 	e.CreateProject(t, alice, "other", "b", "PRIVATE")
-	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "team", path: "all", repositoryMode: VIRTUAL, format: GENERIC}) { errors } }`, nil)
-	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "team", path: "pypi-all", repositoryMode: VIRTUAL, format: PYPI}) { errors } }`, nil)
+	e.CreateVirtualProject(t, alice, "team", "all", "GENERIC")
+	e.CreateVirtualProject(t, alice, "team", "pypi-all", "PYPI")
 	g := gen{e, t}
 	g.put(tok(alice), "team%2Fa", "tool/1.0/tool.bin", []byte("from a"))
 	g.put(tok(alice), "other%2Fb", "tool/1.0/tool.bin", []byte("from b"))
@@ -50,10 +50,9 @@ func TestVirtualGenericResolution(t *testing.T) {
 		t.Fatalf("missing everywhere: %d", status)
 	}
 	// Equal priorities resolve by policy id; a publish shows at once.
-	setUpstreams(t, e, alice, "team/all", []map[string]any{
-		{"id": "z-a", "repositoryPath": "team/a", "priority": 5},
-		{"id": "m-b", "repositoryPath": "other/b", "priority": 5},
-	})
+	e.SetUpstreams(t, alice, "team/all",
+		servertest.Upstream{ID: "z-a", Path: "team/a", Priority: 5},
+		servertest.Upstream{ID: "m-b", Path: "other/b", Priority: 5})
 	if _, body, from := read(alice, "tool/1.0/tool.bin"); body != "from b" || from != "other/b" {
 		t.Fatalf("equal priority: %q from %q", body, from)
 	}
@@ -78,7 +77,7 @@ func TestVirtualGenericResolution(t *testing.T) {
 
 	t.Run("bad upstream lists change nothing", func(t *testing.T) {
 		e.CreateProject(t, alice, "team", "c", "PRIVATE")
-		e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "team", path: "pyremote", repositoryMode: REMOTE, format: PYPI, remoteUrl: "http://127.0.0.1:1/simple"}) { errors } }`, nil)
+		e.CreateRemoteProject(t, alice, "team", "pyremote", "PYPI", "http://127.0.0.1:1/simple")
 		many := make([]map[string]any, 101)
 		for i := range many {
 			many[i] = map[string]any{"id": "p" + strings.Repeat("x", i%5) + string(rune('a'+i%26)), "repositoryPath": "team/a", "priority": 1}
@@ -133,7 +132,7 @@ func TestVirtualListingsMergeUpstreams(t *testing.T) {
 	e.CreateGroup(t, alice, "", "team", "PRIVATE")
 	e.CreateProject(t, alice, "team", "a", "PRIVATE")
 	e.CreateProject(t, alice, "team", "b", "PRIVATE")
-	e.MustGraphQL(t, alice, `mutation { createProject(input: {namespacePath: "team", path: "all", repositoryMode: VIRTUAL, format: GENERIC}) { errors } }`, nil)
+	e.CreateVirtualProject(t, alice, "team", "all", "GENERIC")
 	g := gen{e, t}
 	g.put(tok(alice), "team%2Fa", "shared/1.0/x.bin", []byte("a"))
 	g.put(tok(alice), "team%2Fb", "shared/1.0/x.bin", []byte("b"))

@@ -12,14 +12,12 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -312,18 +310,7 @@ func (e *Env) CreateGroup(t testing.TB, token, parent, path, visibility string) 
 // CreateProject creates a STANDARD project and returns its numeric id.
 func (e *Env) CreateProject(t testing.TB, token, namespace, path, visibility string) int {
 	t.Helper()
-	r := e.MustGraphQL(t, token, `mutation($n: ID!, $p: String!, $v: Visibility) {
-		createProject(input: {namespacePath: $n, path: $p, visibility: $v}) { project { id } errors } }`,
-		map[string]any{"n": namespace, "p": path, "v": visibility})
-	var out struct {
-		CreateProject struct{ Project struct{ ID string } } `json:"createProject"`
-	}
-	r.Decode(t, &out)
-	var id int
-	if _, err := fmt.Sscanf(strings.TrimPrefix(out.CreateProject.Project.ID, "gid://registry/Project/"), "%d", &id); err != nil {
-		t.Fatalf("project id %q: %v", out.CreateProject.Project.ID, err)
-	}
-	return id
+	return e.CreateProjectWith(t, token, Project{Namespace: namespace, Path: path, Visibility: visibility})
 }
 
 // AddMember grants username a role on a group or project.

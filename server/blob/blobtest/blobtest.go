@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 
 	"github.com/pkgreg/registry/server/blob"
 )
@@ -325,7 +326,7 @@ func testReaderError(t *testing.T, s blob.Store) {
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			key := fmt.Sprintf("readerr/%d", i)
-			r := io.MultiReader(PRNG(1, tc.goodBytes), iotestErrReader{errBoom})
+			r := io.MultiReader(PRNG(1, tc.goodBytes), iotest.ErrReader(errBoom))
 			if _, err := s.Put(t.Context(), key, r, tc.size); !errors.Is(err, errBoom) {
 				t.Errorf("Put error = %v; want errBoom", err)
 			}
@@ -334,10 +335,6 @@ func testReaderError(t *testing.T, s blob.Store) {
 	}
 	assertEmpty(t, s)
 }
-
-type iotestErrReader struct{ err error }
-
-func (r iotestErrReader) Read([]byte) (int, error) { return 0, r.err }
 
 // cancelReader cancels its context once after bytes have been read, then
 // keeps serving data so only the context can stop the upload.

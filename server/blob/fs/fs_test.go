@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/pkgreg/registry/server/blob"
@@ -68,7 +69,7 @@ func TestFailedPutLeavesNoTempFiles(t *testing.T) {
 	}{
 		{bytes.NewReader(make([]byte, 10)), 11},
 		{bytes.NewReader(make([]byte, 10)), 9},
-		{io.MultiReader(bytes.NewReader(make([]byte, 1<<20)), errReader{boom}), -1},
+		{io.MultiReader(bytes.NewReader(make([]byte, 1<<20)), iotest.ErrReader(boom)), -1},
 	}
 	for _, tc := range cases {
 		if _, err := s.Put(t.Context(), "k", tc.r, tc.size); err == nil {
@@ -80,10 +81,6 @@ func TestFailedPutLeavesNoTempFiles(t *testing.T) {
 		t.Errorf("final path exists after failed Puts: %v", err)
 	}
 }
-
-type errReader struct{ err error }
-
-func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 func TestWalkSkipsStagingAndPrunesDirs(t *testing.T) {
 	s := newStore(t)

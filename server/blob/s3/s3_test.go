@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -162,7 +163,7 @@ func TestFailedMultipartLeavesNoUpload(t *testing.T) {
 	if _, err := s.Put(ctx, "cancelled", cr, -1); !errors.Is(err, context.Canceled) {
 		t.Errorf("Put = %v, want context.Canceled", err)
 	}
-	r := io.MultiReader(blobtest.PRNG(2, 6<<20), errReader{boom})
+	r := io.MultiReader(blobtest.PRNG(2, 6<<20), iotest.ErrReader(boom))
 	if _, err := s.Put(t.Context(), "failed", r, -1); !errors.Is(err, boom) {
 		t.Errorf("Put = %v, want boom", err)
 	}
@@ -191,7 +192,3 @@ func (c *cancelAfter) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-type errReader struct{ err error }
-
-func (r errReader) Read([]byte) (int, error) { return 0, r.err }
