@@ -27,7 +27,9 @@ func TestVersionPolicySetting(t *testing.T) {
 	// policy reads a project's versionPolicy ("" for null).
 	policy := func(path string) string {
 		t.Helper()
-		var out struct{ Project struct{ VersionPolicy *string } }
+		var out struct {
+			Project struct{ VersionPolicy *string }
+		}
 		e.MustGraphQL(t, alice, `query($p: ID!) { project(fullPath: $p) { versionPolicy } }`, map[string]any{"p": path}).Decode(t, &out)
 		if out.Project.VersionPolicy == nil {
 			return ""
@@ -124,7 +126,9 @@ func TestVersionPolicySetting(t *testing.T) {
 			t.Fatalf("create: %v", errs)
 		}
 		var out struct {
-			CreateProject struct{ Project struct{ FullPath, VersionPolicy string } } `json:"createProject"`
+			CreateProject struct {
+				Project struct{ FullPath, VersionPolicy string }
+			} `json:"createProject"`
 		}
 		r.Decode(t, &out)
 		if p := out.CreateProject.Project; p.FullPath != "acme/releases" || p.VersionPolicy != "RELEASE" || policy("acme/releases") != "RELEASE" {
