@@ -44,7 +44,7 @@ func TestGroupReadSources(t *testing.T) {
 	for _, u := range []string{"oscar", "bob", "carol", "dave"} {
 		tokens[u] = e.CreateUser(t, u)
 	}
-	e.AddMember(t, alice, "acme/secret", "bob", "GUEST")         // a role on the subgroup
+	e.AddMember(t, alice, "acme/secret", "bob", "GUEST")          // a role on the subgroup
 	e.AddMember(t, alice, "acme/secret/lib", "carol", "REPORTER") // a role on the project alone
 	e.AddMember(t, alice, "acme/mine", "dave", "DEVELOPER")
 	tokens["dave-write-only"] = e.CreateToken(t, servertest.RootToken, "dave", "WRITE_PACKAGE_REGISTRY")
