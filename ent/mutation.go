@@ -8207,6 +8207,7 @@ type ProjectMutation struct {
 	remote_cache_ttl_seconds    *int
 	addremote_cache_ttl_seconds *int
 	remote_serve_stale          *bool
+	version_policy              *enum.VersionPolicy
 	clearedFields               map[string]struct{}
 	namespace                   *int
 	clearednamespace            bool
@@ -8979,6 +8980,55 @@ func (m *ProjectMutation) ResetRemoteServeStale() {
 	m.remote_serve_stale = nil
 }
 
+// SetVersionPolicy sets the "version_policy" field.
+func (m *ProjectMutation) SetVersionPolicy(ep enum.VersionPolicy) {
+	m.version_policy = &ep
+}
+
+// VersionPolicy returns the value of the "version_policy" field in the mutation.
+func (m *ProjectMutation) VersionPolicy() (r enum.VersionPolicy, exists bool) {
+	v := m.version_policy
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersionPolicy returns the old "version_policy" field's value of the Project entity.
+// If the Project object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProjectMutation) OldVersionPolicy(ctx context.Context) (v *enum.VersionPolicy, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersionPolicy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersionPolicy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersionPolicy: %w", err)
+	}
+	return oldValue.VersionPolicy, nil
+}
+
+// ClearVersionPolicy clears the value of the "version_policy" field.
+func (m *ProjectMutation) ClearVersionPolicy() {
+	m.version_policy = nil
+	m.clearedFields[project.FieldVersionPolicy] = struct{}{}
+}
+
+// VersionPolicyCleared returns if the "version_policy" field was cleared in this mutation.
+func (m *ProjectMutation) VersionPolicyCleared() bool {
+	_, ok := m.clearedFields[project.FieldVersionPolicy]
+	return ok
+}
+
+// ResetVersionPolicy resets all changes to the "version_policy" field.
+func (m *ProjectMutation) ResetVersionPolicy() {
+	m.version_policy = nil
+	delete(m.clearedFields, project.FieldVersionPolicy)
+}
+
 // ClearNamespace clears the "namespace" edge to the Namespace entity.
 func (m *ProjectMutation) ClearNamespace() {
 	m.clearednamespace = true
@@ -9364,7 +9414,7 @@ func (m *ProjectMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ProjectMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 17)
 	if m.created_at != nil {
 		fields = append(fields, project.FieldCreatedAt)
 	}
@@ -9413,6 +9463,9 @@ func (m *ProjectMutation) Fields() []string {
 	if m.remote_serve_stale != nil {
 		fields = append(fields, project.FieldRemoteServeStale)
 	}
+	if m.version_policy != nil {
+		fields = append(fields, project.FieldVersionPolicy)
+	}
 	return fields
 }
 
@@ -9453,6 +9506,8 @@ func (m *ProjectMutation) Field(name string) (ent.Value, bool) {
 		return m.RemoteCacheTTLSeconds()
 	case project.FieldRemoteServeStale:
 		return m.RemoteServeStale()
+	case project.FieldVersionPolicy:
+		return m.VersionPolicy()
 	}
 	return nil, false
 }
@@ -9494,6 +9549,8 @@ func (m *ProjectMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldRemoteCacheTTLSeconds(ctx)
 	case project.FieldRemoteServeStale:
 		return m.OldRemoteServeStale(ctx)
+	case project.FieldVersionPolicy:
+		return m.OldVersionPolicy(ctx)
 	}
 	return nil, fmt.Errorf("unknown Project field %s", name)
 }
@@ -9615,6 +9672,13 @@ func (m *ProjectMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRemoteServeStale(v)
 		return nil
+	case project.FieldVersionPolicy:
+		v, ok := value.(enum.VersionPolicy)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersionPolicy(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Project field %s", name)
 }
@@ -9672,6 +9736,9 @@ func (m *ProjectMutation) ClearedFields() []string {
 	if m.FieldCleared(project.FieldRemoteSecret) {
 		fields = append(fields, project.FieldRemoteSecret)
 	}
+	if m.FieldCleared(project.FieldVersionPolicy) {
+		fields = append(fields, project.FieldVersionPolicy)
+	}
 	return fields
 }
 
@@ -9697,6 +9764,9 @@ func (m *ProjectMutation) ClearField(name string) error {
 		return nil
 	case project.FieldRemoteSecret:
 		m.ClearRemoteSecret()
+		return nil
+	case project.FieldVersionPolicy:
+		m.ClearVersionPolicy()
 		return nil
 	}
 	return fmt.Errorf("unknown Project nullable field %s", name)
@@ -9753,6 +9823,9 @@ func (m *ProjectMutation) ResetField(name string) error {
 		return nil
 	case project.FieldRemoteServeStale:
 		m.ResetRemoteServeStale()
+		return nil
+	case project.FieldVersionPolicy:
+		m.ResetVersionPolicy()
 		return nil
 	}
 	return fmt.Errorf("unknown Project field %s", name)

@@ -51,6 +51,8 @@ type Project struct {
 	RemoteCacheTTLSeconds int `json:"remote_cache_ttl_seconds,omitempty"`
 	// RemoteServeStale holds the value of the "remote_serve_stale" field.
 	RemoteServeStale bool `json:"remote_serve_stale,omitempty"`
+	// VersionPolicy holds the value of the "version_policy" field.
+	VersionPolicy *enum.VersionPolicy `json:"version_policy,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ProjectQuery when eager-loading is set.
 	Edges        ProjectEdges `json:"edges"`
@@ -154,7 +156,7 @@ func (*Project) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case project.FieldID, project.FieldNamespaceID, project.FieldRemoteCacheTTLSeconds:
 			values[i] = new(sql.NullInt64)
-		case project.FieldPath, project.FieldFullPath, project.FieldName, project.FieldDescription, project.FieldVisibility, project.FieldRepositoryMode, project.FieldFormat, project.FieldRemoteURL, project.FieldRemoteUsername:
+		case project.FieldPath, project.FieldFullPath, project.FieldName, project.FieldDescription, project.FieldVisibility, project.FieldRepositoryMode, project.FieldFormat, project.FieldRemoteURL, project.FieldRemoteUsername, project.FieldVersionPolicy:
 			values[i] = new(sql.NullString)
 		case project.FieldCreatedAt, project.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -278,6 +280,13 @@ func (_m *Project) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.RemoteServeStale = value.Bool
 			}
+		case project.FieldVersionPolicy:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field version_policy", values[i])
+			} else if value.Valid {
+				_m.VersionPolicy = new(enum.VersionPolicy)
+				*_m.VersionPolicy = enum.VersionPolicy(value.String)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -398,6 +407,11 @@ func (_m *Project) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("remote_serve_stale=")
 	builder.WriteString(fmt.Sprintf("%v", _m.RemoteServeStale))
+	builder.WriteString(", ")
+	if v := _m.VersionPolicy; v != nil {
+		builder.WriteString("version_policy=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -213,6 +213,20 @@ func (_c *ProjectCreate) SetNillableRemoteServeStale(v *bool) *ProjectCreate {
 	return _c
 }
 
+// SetVersionPolicy sets the "version_policy" field.
+func (_c *ProjectCreate) SetVersionPolicy(v enum.VersionPolicy) *ProjectCreate {
+	_c.mutation.SetVersionPolicy(v)
+	return _c
+}
+
+// SetNillableVersionPolicy sets the "version_policy" field if the given value is not nil.
+func (_c *ProjectCreate) SetNillableVersionPolicy(v *enum.VersionPolicy) *ProjectCreate {
+	if v != nil {
+		_c.SetVersionPolicy(*v)
+	}
+	return _c
+}
+
 // SetNamespace sets the "namespace" edge to the Namespace entity.
 func (_c *ProjectCreate) SetNamespace(v *Namespace) *ProjectCreate {
 	return _c.SetNamespaceID(v.ID)
@@ -450,6 +464,11 @@ func (_c *ProjectCreate) check() error {
 	if _, ok := _c.mutation.RemoteServeStale(); !ok {
 		return &ValidationError{Name: "remote_serve_stale", err: errors.New(`ent: missing required field "Project.remote_serve_stale"`)}
 	}
+	if v, ok := _c.mutation.VersionPolicy(); ok {
+		if err := project.VersionPolicyValidator(v); err != nil {
+			return &ValidationError{Name: "version_policy", err: fmt.Errorf(`ent: validator failed for field "Project.version_policy": %w`, err)}
+		}
+	}
 	if len(_c.mutation.NamespaceIDs()) == 0 {
 		return &ValidationError{Name: "namespace", err: errors.New(`ent: missing required edge "Project.namespace"`)}
 	}
@@ -539,6 +558,10 @@ func (_c *ProjectCreate) createSpec() (*Project, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RemoteServeStale(); ok {
 		_spec.SetField(project.FieldRemoteServeStale, field.TypeBool, value)
 		_node.RemoteServeStale = value
+	}
+	if value, ok := _c.mutation.VersionPolicy(); ok {
+		_spec.SetField(project.FieldVersionPolicy, field.TypeEnum, value)
+		_node.VersionPolicy = &value
 	}
 	if nodes := _c.mutation.NamespaceIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -903,6 +926,24 @@ func (u *ProjectUpsert) UpdateRemoteServeStale() *ProjectUpsert {
 	return u
 }
 
+// SetVersionPolicy sets the "version_policy" field.
+func (u *ProjectUpsert) SetVersionPolicy(v enum.VersionPolicy) *ProjectUpsert {
+	u.Set(project.FieldVersionPolicy, v)
+	return u
+}
+
+// UpdateVersionPolicy sets the "version_policy" field to the value that was provided on create.
+func (u *ProjectUpsert) UpdateVersionPolicy() *ProjectUpsert {
+	u.SetExcluded(project.FieldVersionPolicy)
+	return u
+}
+
+// ClearVersionPolicy clears the value of the "version_policy" field.
+func (u *ProjectUpsert) ClearVersionPolicy() *ProjectUpsert {
+	u.SetNull(project.FieldVersionPolicy)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -1179,6 +1220,27 @@ func (u *ProjectUpsertOne) SetRemoteServeStale(v bool) *ProjectUpsertOne {
 func (u *ProjectUpsertOne) UpdateRemoteServeStale() *ProjectUpsertOne {
 	return u.Update(func(s *ProjectUpsert) {
 		s.UpdateRemoteServeStale()
+	})
+}
+
+// SetVersionPolicy sets the "version_policy" field.
+func (u *ProjectUpsertOne) SetVersionPolicy(v enum.VersionPolicy) *ProjectUpsertOne {
+	return u.Update(func(s *ProjectUpsert) {
+		s.SetVersionPolicy(v)
+	})
+}
+
+// UpdateVersionPolicy sets the "version_policy" field to the value that was provided on create.
+func (u *ProjectUpsertOne) UpdateVersionPolicy() *ProjectUpsertOne {
+	return u.Update(func(s *ProjectUpsert) {
+		s.UpdateVersionPolicy()
+	})
+}
+
+// ClearVersionPolicy clears the value of the "version_policy" field.
+func (u *ProjectUpsertOne) ClearVersionPolicy() *ProjectUpsertOne {
+	return u.Update(func(s *ProjectUpsert) {
+		s.ClearVersionPolicy()
 	})
 }
 
@@ -1624,6 +1686,27 @@ func (u *ProjectUpsertBulk) SetRemoteServeStale(v bool) *ProjectUpsertBulk {
 func (u *ProjectUpsertBulk) UpdateRemoteServeStale() *ProjectUpsertBulk {
 	return u.Update(func(s *ProjectUpsert) {
 		s.UpdateRemoteServeStale()
+	})
+}
+
+// SetVersionPolicy sets the "version_policy" field.
+func (u *ProjectUpsertBulk) SetVersionPolicy(v enum.VersionPolicy) *ProjectUpsertBulk {
+	return u.Update(func(s *ProjectUpsert) {
+		s.SetVersionPolicy(v)
+	})
+}
+
+// UpdateVersionPolicy sets the "version_policy" field to the value that was provided on create.
+func (u *ProjectUpsertBulk) UpdateVersionPolicy() *ProjectUpsertBulk {
+	return u.Update(func(s *ProjectUpsert) {
+		s.UpdateVersionPolicy()
+	})
+}
+
+// ClearVersionPolicy clears the value of the "version_policy" field.
+func (u *ProjectUpsertBulk) ClearVersionPolicy() *ProjectUpsertBulk {
+	return u.Update(func(s *ProjectUpsert) {
+		s.ClearVersionPolicy()
 	})
 }
 

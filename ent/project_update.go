@@ -246,6 +246,26 @@ func (_u *ProjectUpdate) SetNillableRemoteServeStale(v *bool) *ProjectUpdate {
 	return _u
 }
 
+// SetVersionPolicy sets the "version_policy" field.
+func (_u *ProjectUpdate) SetVersionPolicy(v enum.VersionPolicy) *ProjectUpdate {
+	_u.mutation.SetVersionPolicy(v)
+	return _u
+}
+
+// SetNillableVersionPolicy sets the "version_policy" field if the given value is not nil.
+func (_u *ProjectUpdate) SetNillableVersionPolicy(v *enum.VersionPolicy) *ProjectUpdate {
+	if v != nil {
+		_u.SetVersionPolicy(*v)
+	}
+	return _u
+}
+
+// ClearVersionPolicy clears the value of the "version_policy" field.
+func (_u *ProjectUpdate) ClearVersionPolicy() *ProjectUpdate {
+	_u.mutation.ClearVersionPolicy()
+	return _u
+}
+
 // SetNamespace sets the "namespace" edge to the Namespace entity.
 func (_u *ProjectUpdate) SetNamespace(v *Namespace) *ProjectUpdate {
 	return _u.SetNamespaceID(v.ID)
@@ -546,6 +566,11 @@ func (_u *ProjectUpdate) check() error {
 			return &ValidationError{Name: "remote_cache_ttl_seconds", err: fmt.Errorf(`ent: validator failed for field "Project.remote_cache_ttl_seconds": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.VersionPolicy(); ok {
+		if err := project.VersionPolicyValidator(v); err != nil {
+			return &ValidationError{Name: "version_policy", err: fmt.Errorf(`ent: validator failed for field "Project.version_policy": %w`, err)}
+		}
+	}
 	if _u.mutation.NamespaceCleared() && len(_u.mutation.NamespaceIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Project.namespace"`)
 	}
@@ -617,6 +642,12 @@ func (_u *ProjectUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.RemoteServeStale(); ok {
 		_spec.SetField(project.FieldRemoteServeStale, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.VersionPolicy(); ok {
+		_spec.SetField(project.FieldVersionPolicy, field.TypeEnum, value)
+	}
+	if _u.mutation.VersionPolicyCleared() {
+		_spec.ClearField(project.FieldVersionPolicy, field.TypeEnum)
 	}
 	if _u.mutation.NamespaceCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1148,6 +1179,26 @@ func (_u *ProjectUpdateOne) SetNillableRemoteServeStale(v *bool) *ProjectUpdateO
 	return _u
 }
 
+// SetVersionPolicy sets the "version_policy" field.
+func (_u *ProjectUpdateOne) SetVersionPolicy(v enum.VersionPolicy) *ProjectUpdateOne {
+	_u.mutation.SetVersionPolicy(v)
+	return _u
+}
+
+// SetNillableVersionPolicy sets the "version_policy" field if the given value is not nil.
+func (_u *ProjectUpdateOne) SetNillableVersionPolicy(v *enum.VersionPolicy) *ProjectUpdateOne {
+	if v != nil {
+		_u.SetVersionPolicy(*v)
+	}
+	return _u
+}
+
+// ClearVersionPolicy clears the value of the "version_policy" field.
+func (_u *ProjectUpdateOne) ClearVersionPolicy() *ProjectUpdateOne {
+	_u.mutation.ClearVersionPolicy()
+	return _u
+}
+
 // SetNamespace sets the "namespace" edge to the Namespace entity.
 func (_u *ProjectUpdateOne) SetNamespace(v *Namespace) *ProjectUpdateOne {
 	return _u.SetNamespaceID(v.ID)
@@ -1461,6 +1512,11 @@ func (_u *ProjectUpdateOne) check() error {
 			return &ValidationError{Name: "remote_cache_ttl_seconds", err: fmt.Errorf(`ent: validator failed for field "Project.remote_cache_ttl_seconds": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.VersionPolicy(); ok {
+		if err := project.VersionPolicyValidator(v); err != nil {
+			return &ValidationError{Name: "version_policy", err: fmt.Errorf(`ent: validator failed for field "Project.version_policy": %w`, err)}
+		}
+	}
 	if _u.mutation.NamespaceCleared() && len(_u.mutation.NamespaceIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Project.namespace"`)
 	}
@@ -1549,6 +1605,12 @@ func (_u *ProjectUpdateOne) sqlSave(ctx context.Context) (_node *Project, err er
 	}
 	if value, ok := _u.mutation.RemoteServeStale(); ok {
 		_spec.SetField(project.FieldRemoteServeStale, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.VersionPolicy(); ok {
+		_spec.SetField(project.FieldVersionPolicy, field.TypeEnum, value)
+	}
+	if _u.mutation.VersionPolicyCleared() {
+		_spec.ClearField(project.FieldVersionPolicy, field.TypeEnum)
 	}
 	if _u.mutation.NamespaceCleared() {
 		edge := &sqlgraph.EdgeSpec{

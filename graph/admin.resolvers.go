@@ -79,6 +79,7 @@ func (r *mutationResolver) CreateProject(ctx context.Context, input model.Create
 		NamespacePath: input.NamespacePath, Path: input.Path, Name: deref(input.Name), Description: deref(input.Description),
 		Visibility: deref(input.Visibility), RepositoryMode: deref(input.RepositoryMode), Format: input.Format,
 		RemoteURL: input.RemoteURL, RemoteUsername: input.RemoteUsername, RemotePassword: input.RemotePassword,
+		VersionPolicy: input.VersionPolicy,
 	})
 	errs, err := userErrors(err)
 	return &model.CreateProjectPayload{Project: prj, Errors: errs, ClientMutationID: input.ClientMutationID}, err
@@ -88,6 +89,7 @@ func (r *mutationResolver) CreateProject(ctx context.Context, input model.Create
 func (r *mutationResolver) UpdateProject(ctx context.Context, input model.UpdateProjectInput) (*model.UpdateProjectPayload, error) {
 	prj, err := r.Svc.Projects.UpdateProject(ctx, principal(ctx), input.FullPath, registry.UpdateProjectInput{
 		Name: input.Name, Description: input.Description, Visibility: input.Visibility, PackagesEnabled: input.PackagesEnabled,
+		SetVersionPolicy: input.VersionPolicy.IsSet(), VersionPolicy: input.VersionPolicy.Value(),
 	})
 	errs, err := userErrors(err)
 	return &model.UpdateProjectPayload{Project: prj, Errors: errs, ClientMutationID: input.ClientMutationID}, err

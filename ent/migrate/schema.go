@@ -342,6 +342,7 @@ var (
 		{Name: "remote_secret", Type: field.TypeBytes, Nullable: true},
 		{Name: "remote_cache_ttl_seconds", Type: field.TypeInt, Default: 86400},
 		{Name: "remote_serve_stale", Type: field.TypeBool, Default: true},
+		{Name: "version_policy", Type: field.TypeEnum, Nullable: true, Enums: []string{"release", "snapshot"}},
 		{Name: "namespace_id", Type: field.TypeInt},
 	}
 	// ProjectsTable holds the schema information for the "projects" table.
@@ -352,7 +353,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "projects_namespaces_projects",
-				Columns:    []*schema.Column{ProjectsColumns[16]},
+				Columns:    []*schema.Column{ProjectsColumns[17]},
 				RefColumns: []*schema.Column{NamespacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -361,7 +362,7 @@ var (
 			{
 				Name:    "project_namespace_id_path",
 				Unique:  true,
-				Columns: []*schema.Column{ProjectsColumns[16], ProjectsColumns[3]},
+				Columns: []*schema.Column{ProjectsColumns[17], ProjectsColumns[3]},
 			},
 		},
 	}

@@ -48,6 +48,8 @@ const (
 	FieldRemoteCacheTTLSeconds = "remote_cache_ttl_seconds"
 	// FieldRemoteServeStale holds the string denoting the remote_serve_stale field in the database.
 	FieldRemoteServeStale = "remote_serve_stale"
+	// FieldVersionPolicy holds the string denoting the version_policy field in the database.
+	FieldVersionPolicy = "version_policy"
 	// EdgeNamespace holds the string denoting the namespace edge name in mutations.
 	EdgeNamespace = "namespace"
 	// EdgeMembers holds the string denoting the members edge name in mutations.
@@ -134,6 +136,7 @@ var Columns = []string{
 	FieldRemoteSecret,
 	FieldRemoteCacheTTLSeconds,
 	FieldRemoteServeStale,
+	FieldVersionPolicy,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -202,6 +205,16 @@ func FormatValidator(f enum.Format) error {
 		return nil
 	default:
 		return fmt.Errorf("project: invalid enum value for format field: %q", f)
+	}
+}
+
+// VersionPolicyValidator is a validator for the "version_policy" field enum values. It is called by the builders before save.
+func VersionPolicyValidator(vp enum.VersionPolicy) error {
+	switch vp {
+	case "release", "snapshot":
+		return nil
+	default:
+		return fmt.Errorf("project: invalid enum value for version_policy field: %q", vp)
 	}
 }
 
@@ -286,6 +299,11 @@ func ByRemoteCacheTTLSeconds(opts ...sql.OrderTermOption) OrderOption {
 // ByRemoteServeStale orders the results by the remote_serve_stale field.
 func ByRemoteServeStale(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRemoteServeStale, opts...).ToFunc()
+}
+
+// ByVersionPolicy orders the results by the version_policy field.
+func ByVersionPolicy(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldVersionPolicy, opts...).ToFunc()
 }
 
 // ByNamespaceField orders the results by namespace field.

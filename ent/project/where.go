@@ -841,6 +841,46 @@ func RemoteServeStaleNEQ(v bool) predicate.Project {
 	return predicate.Project(sql.FieldNEQ(FieldRemoteServeStale, v))
 }
 
+// VersionPolicyEQ applies the EQ predicate on the "version_policy" field.
+func VersionPolicyEQ(v enum.VersionPolicy) predicate.Project {
+	vc := v
+	return predicate.Project(sql.FieldEQ(FieldVersionPolicy, vc))
+}
+
+// VersionPolicyNEQ applies the NEQ predicate on the "version_policy" field.
+func VersionPolicyNEQ(v enum.VersionPolicy) predicate.Project {
+	vc := v
+	return predicate.Project(sql.FieldNEQ(FieldVersionPolicy, vc))
+}
+
+// VersionPolicyIn applies the In predicate on the "version_policy" field.
+func VersionPolicyIn(vs ...enum.VersionPolicy) predicate.Project {
+	v := make([]any, len(vs))
+	for i := range v {
+		v[i] = vs[i]
+	}
+	return predicate.Project(sql.FieldIn(FieldVersionPolicy, v...))
+}
+
+// VersionPolicyNotIn applies the NotIn predicate on the "version_policy" field.
+func VersionPolicyNotIn(vs ...enum.VersionPolicy) predicate.Project {
+	v := make([]any, len(vs))
+	for i := range v {
+		v[i] = vs[i]
+	}
+	return predicate.Project(sql.FieldNotIn(FieldVersionPolicy, v...))
+}
+
+// VersionPolicyIsNil applies the IsNil predicate on the "version_policy" field.
+func VersionPolicyIsNil() predicate.Project {
+	return predicate.Project(sql.FieldIsNull(FieldVersionPolicy))
+}
+
+// VersionPolicyNotNil applies the NotNil predicate on the "version_policy" field.
+func VersionPolicyNotNil() predicate.Project {
+	return predicate.Project(sql.FieldNotNull(FieldVersionPolicy))
+}
+
 // HasNamespace applies the HasEdge predicate on the "namespace" edge.
 func HasNamespace() predicate.Project {
 	return predicate.Project(func(s *sql.Selector) {

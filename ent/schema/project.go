@@ -34,6 +34,9 @@ func (Project) Fields() []ent.Field {
 		field.Bytes("remote_secret").Optional().Nillable().Sensitive(),
 		field.Int("remote_cache_ttl_seconds").Default(86400).NonNegative(),
 		field.Bool("remote_serve_stale").Default(true),
+		// version_policy restricts a STANDARD Maven project to releases or
+		// to SNAPSHOTs; nil accepts both. The core refuses it elsewhere.
+		field.Enum("version_policy").GoType(enum.VersionPolicy("")).Optional().Nillable(),
 	}
 }
 

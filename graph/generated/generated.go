@@ -294,6 +294,7 @@ type ComplexityRoot struct {
 		RemoteRepositoryConfig  func(childComplexity int) int
 		RepositoryMode          func(childComplexity int) int
 		UpdatedAt               func(childComplexity int) int
+		VersionPolicy           func(childComplexity int) int
 		VirtualRepositoryConfig func(childComplexity int) int
 		Visibility              func(childComplexity int) int
 	}
@@ -1605,6 +1606,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Project.UpdatedAt(childComplexity), true
+	case "Project.versionPolicy":
+		if e.ComplexityRoot.Project.VersionPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.VersionPolicy(childComplexity), true
 	case "Project.virtualRepositoryConfig":
 		if e.ComplexityRoot.Project.VirtualRepositoryConfig == nil {
 			break
@@ -2117,11 +2124,25 @@ type Project implements Node {
   repositoryMode: RepositoryMode!
   "The package format a REMOTE or VIRTUAL project serves."
   format: PackageFormat
+  """
+  What versions a STANDARD MAVEN project accepts; null: releases and
+  SNAPSHOTs alike. Always null on other projects: a Maven virtual repository
+  has no version policy and serves whatever its upstreams hold.
+  """
+  versionPolicy: VersionPolicy
   namespace: Namespace!
   "Members of the project: direct, inherited from its groups, or both."
   projectMembers(relations: [MemberRelation!], first: Int, after: String, last: Int, before: String): MemberConnection!
   createdAt: Time!
   updatedAt: Time!
+}
+
+"What versions a STANDARD MAVEN project accepts (Artifact Registry's names)."
+enum VersionPolicy {
+  "Release versions only: a SNAPSHOT deploy is refused."
+  RELEASE
+  "SNAPSHOT versions only: a release deploy is refused."
+  SNAPSHOT
 }
 
 type ProjectConnection {
@@ -2199,6 +2220,8 @@ input CreateProjectInput {
   remoteUsername: String
   "Stored encrypted; never returned by any API."
   remotePassword: String
+  "STANDARD projects of format MAVEN only."
+  versionPolicy: VersionPolicy
   clientMutationId: String
 }
 
@@ -2214,6 +2237,12 @@ input UpdateProjectInput {
   description: String
   visibility: Visibility
   packagesEnabled: Boolean
+  """
+  STANDARD projects of format MAVEN only (refused on VIRTUAL projects: a
+  Maven virtual repository has no version policy). An explicit null clears
+  it; leaving the field out keeps it.
+  """
+  versionPolicy: VersionPolicy
   clientMutationId: String
 }
 
@@ -3199,6 +3228,8 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_repositoryMode(ctx, field)
 	case "format":
 		return ec.fieldContext_Project_format(ctx, field)
+	case "versionPolicy":
+		return ec.fieldContext_Project_versionPolicy(ctx, field)
 	case "namespace":
 		return ec.fieldContext_Project_namespace(ctx, field)
 	case "projectMembers":
@@ -8631,6 +8662,29 @@ func (ec *executionContext) fieldContext_Project_format(_ context.Context, field
 	return graphql.NewScalarFieldContext("Project", field, false, false, "PackageFormat")
 }
 
+func (ec *executionContext) _Project_versionPolicy(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_versionPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VersionPolicy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *enum.VersionPolicy) graphql.Marshaler {
+			return ec.marshalOVersionPolicy2ᚖgithubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐVersionPolicy(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Project_versionPolicy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, false, false, "VersionPolicy")
+}
+
 func (ec *executionContext) _Project_namespace(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11833,7 +11887,7 @@ func (ec *executionContext) unmarshalInputCreateProjectInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"namespacePath", "path", "name", "description", "visibility", "repositoryMode", "format", "remoteUrl", "remoteUsername", "remotePassword", "clientMutationId"}
+	fieldsInOrder := [...]string{"namespacePath", "path", "name", "description", "visibility", "repositoryMode", "format", "remoteUrl", "remoteUsername", "remotePassword", "versionPolicy", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11910,6 +11964,13 @@ func (ec *executionContext) unmarshalInputCreateProjectInput(ctx context.Context
 				return it, err
 			}
 			it.RemotePassword = data
+		case "versionPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionPolicy"))
+			data, err := ec.unmarshalOVersionPolicy2ᚖgithubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐVersionPolicy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionPolicy = data
 		case "clientMutationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -12372,7 +12433,7 @@ func (ec *executionContext) unmarshalInputUpdateProjectInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"fullPath", "name", "description", "visibility", "packagesEnabled", "clientMutationId"}
+	fieldsInOrder := [...]string{"fullPath", "name", "description", "visibility", "packagesEnabled", "versionPolicy", "clientMutationId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12414,6 +12475,13 @@ func (ec *executionContext) unmarshalInputUpdateProjectInput(ctx context.Context
 				return it, err
 			}
 			it.PackagesEnabled = data
+		case "versionPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionPolicy"))
+			data, err := ec.unmarshalOVersionPolicy2ᚖgithubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐVersionPolicy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionPolicy = graphql.OmittableOf(data)
 		case "clientMutationId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientMutationId"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -14416,6 +14484,11 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "format":
 			out.Values[i] = ec._Project_format(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "versionPolicy":
+			out.Values[i] = ec._Project_versionPolicy(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -16677,6 +16750,22 @@ func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋpkgregᚋregistryᚋe
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOVersionPolicy2ᚖgithubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐVersionPolicy(ctx context.Context, v any) (*enum.VersionPolicy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(enum.VersionPolicy)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOVersionPolicy2ᚖgithubᚗcomᚋpkgregᚋregistryᚋserverᚋregistryᚋenumᚐVersionPolicy(ctx context.Context, sel ast.SelectionSet, v *enum.VersionPolicy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOVirtualRepositoryConfig2ᚖgithubᚗcomᚋpkgregᚋregistryᚋgraphᚋmodelᚐVirtualRepositoryConfig(ctx context.Context, sel ast.SelectionSet, v *model.VirtualRepositoryConfig) graphql.Marshaler {

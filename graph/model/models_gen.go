@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/pkgreg/registry/ent"
 	"github.com/pkgreg/registry/server/registry"
 	"github.com/pkgreg/registry/server/registry/enum"
@@ -142,8 +143,10 @@ type CreateProjectInput struct {
 	RemoteURL      *string              `json:"remoteUrl,omitempty"`
 	RemoteUsername *string              `json:"remoteUsername,omitempty"`
 	// Stored encrypted; never returned by any API.
-	RemotePassword   *string `json:"remotePassword,omitempty"`
-	ClientMutationID *string `json:"clientMutationId,omitempty"`
+	RemotePassword *string `json:"remotePassword,omitempty"`
+	// STANDARD projects of format MAVEN only.
+	VersionPolicy    *enum.VersionPolicy `json:"versionPolicy,omitempty"`
+	ClientMutationID *string             `json:"clientMutationId,omitempty"`
 }
 
 type CreateProjectPayload struct {
@@ -324,12 +327,16 @@ type UpdateNamespacePackageSettingsPayload struct {
 }
 
 type UpdateProjectInput struct {
-	FullPath         string           `json:"fullPath"`
-	Name             *string          `json:"name,omitempty"`
-	Description      *string          `json:"description,omitempty"`
-	Visibility       *enum.Visibility `json:"visibility,omitempty"`
-	PackagesEnabled  *bool            `json:"packagesEnabled,omitempty"`
-	ClientMutationID *string          `json:"clientMutationId,omitempty"`
+	FullPath        string           `json:"fullPath"`
+	Name            *string          `json:"name,omitempty"`
+	Description     *string          `json:"description,omitempty"`
+	Visibility      *enum.Visibility `json:"visibility,omitempty"`
+	PackagesEnabled *bool            `json:"packagesEnabled,omitempty"`
+	// STANDARD projects of format MAVEN only (refused on VIRTUAL projects: a
+	// Maven virtual repository has no version policy). An explicit null clears
+	// it; leaving the field out keeps it.
+	VersionPolicy    graphql.Omittable[*enum.VersionPolicy] `json:"versionPolicy,omitempty"`
+	ClientMutationID *string                                `json:"clientMutationId,omitempty"`
 }
 
 type UpdateProjectPayload struct {

@@ -219,8 +219,11 @@ func (s *Service) lookupProject(ctx context.Context, ref string) (*ent.Project, 
 // callers so that clients (pip, npm, curl --user) send credentials.
 var errProjectNotFound = &Error{Kind: KindNotFound, Message: "404 Project Not Found"}
 
-// IsProjectNotFound reports the error Project returns for invisible projects.
-func IsProjectNotFound(err error) bool { return errors.Is(err, errProjectNotFound) }
+// IsProjectNotFound reports the error Project returns for invisible
+// projects, and GroupReadSources for invisible groups.
+func IsProjectNotFound(err error) bool {
+	return errors.Is(err, errProjectNotFound) || errors.Is(err, errGroupNotFound)
+}
 
 // Project returns the project named by ref (numeric id or full path) if p
 // may see it; otherwise NotFound, whether or not it exists.

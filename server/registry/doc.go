@@ -34,6 +34,13 @@
 //     mode form a tier; [ResolveName] gives a name to the first tier that
 //     has it, so a public REMOTE never adds versions to a private name
 //     (the dependency-confusion guard).
+//   - [Service.GroupReadSources] is the order of a read at the group level
+//     (GitLab's /groups/:id/-/packages/<format>/... routes): the projects
+//     of the group and its subgroups whose packages the caller may read
+//     (the group listings' rule), of the format or of none, newest first,
+//     STANDARD before REMOTE, VIRTUAL ones skipped, at most
+//     [MaxGroupReadSources]. An invisible group is [IsProjectNotFound], as
+//     a project is.
 //   - [Service.StoredFile] and [Service.StoredFiles] find the newest
 //     installable file of a name/version/file in each source, in one query;
 //     [Service.NameStamp] identifies the state of a name for cache keys.

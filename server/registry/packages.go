@@ -181,6 +181,27 @@ func (pks *Packages) virtualPackages(ctx context.Context, p *Principal, virtual 
 // listing over the projects in it (and its subgroups unless excluded)
 // whose packages the caller may read.
 func (pks *Packages) GroupPackageScope(ctx context.Context, p *Principal, ref string, excludeSubgroups bool) (*NamespaceAccess, *PackageScope, error) {
+	na, err := pks.packageGroup(ctx, p, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	if na == nil {
+		return nil, nil, NotFound("404 Group Not Found")
+	}
+	readable, err := pks.readablePackageProjects(ctx, p, na, excludeSubgroups)
+	if err != nil {
+		return nil, nil, err
+	}
+	return na, &PackageScope{pred: pkg.HasProjectWith(readable)}, nil
+}
+
+// packageGroup resolves a group reference (numeric id or full path) for a
+// read of packages across the group: nil (and no error) when there is no
+// such group or p may not see it, which each caller answers with its own
+// not-found error; Forbidden when p's token may not read packages at all.
+// GroupPackageScope and GroupReadSources share it, and the projects they
+// then read come from readablePackageProjects.
+func (pks *Packages) packageGroup(ctx context.Context, p *Principal, ref string) (*NamespaceAccess, error) {
 	var na *NamespaceAccess
 	var err error
 	if id, aerr := strconv.Atoi(ref); aerr == nil {
@@ -188,17 +209,19 @@ func (pks *Packages) GroupPackageScope(ctx context.Context, p *Principal, ref st
 	} else {
 		na, err = pks.s.Namespace(ctx, p, ref)
 	}
-	if err != nil || na.Namespace.Kind != enum.GroupNamespace {
-		return nil, nil, NotFound("404 Group Not Found")
+	if err != nil {
+		if k := KindOf(err); k == KindInternal || k == KindUnavailable {
+			return nil, err // a failure, not an answer: no 404 for it
+		}
+		return nil, nil
+	}
+	if na.Namespace.Kind != enum.GroupNamespace {
+		return nil, nil
 	}
 	if p.Authenticated() && !p.HasScope(readPackageScopes...) {
-		return nil, nil, Forbidden("403 Forbidden - insufficient_scope: this token's scopes do not allow reading packages")
+		return nil, Forbidden("403 Forbidden - insufficient_scope: this token's scopes do not allow reading packages")
 	}
-	readable, err := pks.readablePackageProjects(ctx, p, na, excludeSubgroups)
-	if err != nil {
-		return nil, nil, err
-	}
-	return na, &PackageScope{pred: pkg.HasProjectWith(readable)}, nil
+	return na, nil
 }
 
 // readablePackageProjects is the one predicate for "projects under this

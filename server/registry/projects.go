@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/pkgreg/registry/ent"
@@ -28,6 +29,8 @@ type CreateProjectInput struct {
 	RemoteURL      *string
 	RemoteUsername *string
 	RemotePassword *string
+	// VersionPolicy is for STANDARD projects of format MAVEN only.
+	VersionPolicy *enum.VersionPolicy
 }
 
 // CreateProject creates a project in a group (MAINTAINER+) or in the
@@ -44,6 +47,11 @@ func (pr *Projects) CreateProject(ctx context.Context, p *Principal, in CreatePr
 	}
 	if err := validateRepositoryMode(&in); err != nil {
 		return nil, err
+	}
+	if in.VersionPolicy != nil {
+		if err := checkVersionPolicy(in.RepositoryMode, in.Format, *in.VersionPolicy); err != nil {
+			return nil, err
+		}
 	}
 	na, err := pr.s.Namespace(ctx, p, in.NamespacePath)
 	if err != nil {
@@ -67,7 +75,7 @@ func (pr *Projects) CreateProject(ctx context.Context, p *Principal, in CreatePr
 		c := tx.Project.Create().SetNamespaceID(ns.ID).SetPath(in.Path).SetFullPath(fullPath).
 			SetName(in.Name).SetDescription(in.Description).SetVisibility(in.Visibility).
 			SetRepositoryMode(in.RepositoryMode).SetNillableFormat(in.Format).SetNillableRemoteURL(in.RemoteURL).
-			SetNillableRemoteUsername(in.RemoteUsername)
+			SetNillableRemoteUsername(in.RemoteUsername).SetNillableVersionPolicy(in.VersionPolicy)
 		if in.RemotePassword != nil {
 			c.SetRemoteSecret(pr.s.sealer.seal([]byte(*in.RemotePassword)))
 		}
@@ -134,6 +142,30 @@ type UpdateProjectInput struct {
 	Description     *string
 	Visibility      *enum.Visibility
 	PackagesEnabled *bool
+	// SetVersionPolicy says VersionPolicy is to be set: to *VersionPolicy,
+	// or cleared when that is nil.
+	SetVersionPolicy bool
+	VersionPolicy    *enum.VersionPolicy
+}
+
+// checkVersionPolicy is the rule for a version policy (RELEASE or SNAPSHOT):
+// it belongs to STANDARD Maven projects only. A Maven virtual repository
+// has no version policy (it serves whatever its upstreams hold), a REMOTE
+// one mirrors its upstream as it is, and other formats have no SNAPSHOTs.
+func checkVersionPolicy(mode enum.RepositoryMode, format *enum.Format, v enum.VersionPolicy) error {
+	switch {
+	case !slices.Contains(v.Values(), string(v)):
+		return Invalid("versionPolicy must be RELEASE or SNAPSHOT")
+	case mode == enum.Virtual:
+		return Invalid("a version policy cannot be set on a VIRTUAL project: a Maven virtual repository has no version policy and serves whatever its upstreams hold")
+	case mode == enum.Remote:
+		return Invalid("a version policy cannot be set on a REMOTE project: it serves what its upstream holds; set it on a STANDARD Maven project")
+	case format == nil:
+		return Invalid("a version policy applies only to projects of format MAVEN; this project has no format (create it with format MAVEN)")
+	case *format != enum.Maven:
+		return Invalid("a version policy applies only to projects of format MAVEN; this project's format is %s", strings.ToUpper(string(*format)))
+	}
+	return nil
 }
 
 // UpdateProject changes a project's settings. MAINTAINER+.
@@ -172,6 +204,16 @@ func (pr *Projects) UpdateProject(ctx context.Context, p *Principal, fullPath st
 	}
 	if in.PackagesEnabled != nil {
 		u.SetPackagesEnabled(*in.PackagesEnabled)
+	}
+	if in.SetVersionPolicy {
+		if in.VersionPolicy == nil {
+			u.ClearVersionPolicy()
+		} else {
+			if err := checkVersionPolicy(pa.Project.RepositoryMode, pa.Project.Format, *in.VersionPolicy); err != nil {
+				return nil, err
+			}
+			u.SetVersionPolicy(*in.VersionPolicy)
+		}
 	}
 	prj, err := u.Save(ctx)
 	return prj, DBError(err, "")

@@ -230,3 +230,23 @@ func (v *PackageStatus) UnmarshalGQL(x any) error {
 	*v = PackageStatus(s)
 	return err
 }
+
+// VersionPolicy is what versions a STANDARD Maven project accepts (Artifact
+// Registry's names): releases only, or SNAPSHOTs only. A project without one
+// (nil) accepts both. Virtual projects never have one: they serve whatever
+// their upstreams hold.
+type VersionPolicy string
+
+const (
+	VersionRelease  VersionPolicy = "release"
+	VersionSnapshot VersionPolicy = "snapshot"
+)
+
+func (VersionPolicy) Values() []string { return []string{"release", "snapshot"} }
+
+func (v VersionPolicy) MarshalGQL(w io.Writer) { writeName(w, string(v)) }
+func (v *VersionPolicy) UnmarshalGQL(x any) error {
+	s, err := fromGQL("version policy", x, v.Values())
+	*v = VersionPolicy(s)
+	return err
+}
