@@ -19,6 +19,7 @@ const route = "/api/v4/projects/{id}/packages/maven/{first}/{rest...}"
 func (f *Format) Routes(handle rest.HandleFunc) {
 	handle("GET "+route, f.get) // also HEAD
 	handle("PUT "+route, f.put)
+	handle("GET "+groupRoute, f.groupGet) // group.go; also HEAD
 }
 
 func repoPath(r *http.Request) string {
