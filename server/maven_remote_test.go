@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -137,6 +138,42 @@ func TestMavenRemotePullThrough(t *testing.T) {
 		}
 		if status, body, _ := m.get("org/public/lib/1.1/lib-1.1.pom"); status != 200 || body != string(pom) || proxy.Count("/lib-1.1.pom") != 1 {
 			t.Fatalf("pom after its .sha1: %d %q, upstream asked %d times", status, body, proxy.Count("/lib-1.1.pom"))
+		}
+	})
+	t.Run("a large cold miss streams, verified against the .sha1", func(t *testing.T) {
+		big := []byte(strings.Repeat("0123456789abcdef", 40<<10)) // 640 KiB: past the core's live threshold
+		up.m.deploy("org/public/big/1.0/big-1.0.jar", big)
+		status, body, _ := m.get("org/public/big/1.0/big-1.0.jar")
+		if status != 200 || body != string(big) {
+			t.Fatalf("streamed cold miss: %d, %d bytes", status, len(body))
+		}
+		status, body, h := m.get("org/public/big/1.0/big-1.0.jar")
+		if status != 200 || body != string(big) || h.Get("X-Checksum-Sha1") != sha1hex(big) || proxy.Count("/big-1.0.jar") != 1 {
+			t.Fatalf("warm read: %d, %d bytes, %v, upstream asked %d times", status, len(body), h, proxy.Count("/big-1.0.jar"))
+		}
+		// A swapped large body fails mid-stream: the client never gets a
+		// complete response, and nothing is stored.
+		up.m.deploy("org/public/big/1.1/big-1.1.jar", big)
+		proxy.SwapBody = func(r *http.Request) ([]byte, bool) {
+			if strings.HasSuffix(r.URL.Path, "/big-1.1.jar") {
+				return append([]byte("X"), big[1:]...), true
+			}
+			return nil, false
+		}
+		proxy.Set(servertest.Swap)
+		defer proxy.Set(servertest.NoFault)
+		before := e.StoredState(t)
+		req, _ := http.NewRequest("GET", e.URL+m.url("org/public/big/1.1/big-1.1.jar"), nil)
+		req.Header.Set("Private-Token", alice)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			b, rerr := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 && rerr == nil && len(b) == len(big) {
+				t.Fatalf("a body that failed its .sha1 was delivered complete")
+			}
+		}
+		if after := e.StoredState(t); after != before {
+			t.Fatalf("a failed streamed fill stored something: %s -> %s", before, after)
 		}
 	})
 	t.Run("a corrupted upstream is a 502 and nothing is stored", func(t *testing.T) {
