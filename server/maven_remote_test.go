@@ -143,11 +143,11 @@ func TestMavenRemotePullThrough(t *testing.T) {
 	t.Run("a large cold miss streams, verified against the .sha1", func(t *testing.T) {
 		big := []byte(strings.Repeat("0123456789abcdef", 40<<10)) // 640 KiB: past the core's live threshold
 		up.m.deploy("org/public/big/1.0/big-1.0.jar", big)
-		status, body, _ := m.get("org/public/big/1.0/big-1.0.jar")
-		if status != 200 || body != string(big) {
-			t.Fatalf("streamed cold miss: %d, %d bytes", status, len(body))
-		}
 		status, body, h := m.get("org/public/big/1.0/big-1.0.jar")
+		if status != 200 || body != string(big) || h.Get("X-Checksum-Sha1") != sha1hex(big) || h.Get("ETag") != "" {
+			t.Fatalf("streamed cold miss: %d, %d bytes, %v", status, len(body), h)
+		}
+		status, body, h = m.get("org/public/big/1.0/big-1.0.jar")
 		if status != 200 || body != string(big) || h.Get("X-Checksum-Sha1") != sha1hex(big) || proxy.Count("/big-1.0.jar") != 1 {
 			t.Fatalf("warm read: %d, %d bytes, %v, upstream asked %d times", status, len(body), h, proxy.Count("/big-1.0.jar"))
 		}
