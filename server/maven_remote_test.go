@@ -469,8 +469,8 @@ func TestMavenGroupRead(t *testing.T) {
 	if status, _, _ := e.Do(t, "HEAD", "/api/v4/groups/acme/-/packages/maven/com/acme/core/1.2/core-1.2.jar", nil, tok(alice)); status != 200 {
 		t.Fatalf("HEAD: %d", status)
 	}
-	if status, _, _ := get(alice, "com/acme/core/%2e%2e/core/1.1/core-1.1.jar"); status != 400 {
-		t.Fatalf("traversal: %d", status)
+	if status, _, _ := get(alice, "com/acme/bad%24name/1.1/x.jar"); status != 400 {
+		t.Fatalf("a bad path: %d", status)
 	}
 	// The numeric id works as the path does.
 	var g struct {
@@ -495,5 +495,48 @@ func TestMavenGroupRead(t *testing.T) {
 	}
 	if status, _, _ := get(alice, "com/acme/core/1.0/"); status != 404 {
 		t.Fatalf("a directory: %d", status)
+	}
+}
+
+// An upstream repository without maven-metadata.xml for an artifact still
+// serves its files through a virtual project when no tier has the name,
+// and a private artifact of the same name still shadows it.
+func TestMavenVirtualUpstreamWithoutMetadata(t *testing.T) {
+	files := map[string]string{
+		"/r/org/x/lib/1.0/lib-1.0.jar":    "a jar of a repository without metadata",
+		"/r/com/acme/own/1.0/own-1.0.jar": "PUBLIC impostor",
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, sidecar := strings.CutSuffix(r.URL.Path, ".sha1")
+		body, ok := files[name]
+		switch {
+		case !ok:
+			http.NotFound(w, r)
+		case sidecar:
+			_, _ = w.Write([]byte(sha1hex([]byte(body))))
+		default:
+			_, _ = w.Write([]byte(body))
+		}
+	}))
+	defer srv.Close()
+	e := servertest.New(t)
+	alice := e.CreateUser(t, "alice")
+	e.CreateGroup(t, alice, "", "acme", "PRIVATE")
+	pid := e.CreateProjectWith(t, alice, servertest.Project{Namespace: "acme", Path: "private", Format: "MAVEN", Visibility: "PRIVATE"})
+	e.CreateRemoteProject(t, alice, "acme", "bare", "MAVEN", srv.URL+"/r")
+	vid := e.CreateVirtualProject(t, alice, "acme", "all", "MAVEN",
+		servertest.Upstream{ID: "private", Path: "acme/private"}, servertest.Upstream{ID: "bare", Path: "acme/bare"})
+	priv := mvn{e: e, t: t, project: strconv.Itoa(pid), token: alice}
+	v := mvn{e: e, t: t, project: strconv.Itoa(vid), token: alice}
+	priv.artifact("com/acme/own", "0.1", "private")
+
+	if status, body, _ := v.get("org/x/lib/1.0/lib-1.0.jar"); status != 200 || body != files["/r/org/x/lib/1.0/lib-1.0.jar"] {
+		t.Fatalf("a file of an upstream without metadata: %d %q", status, body)
+	}
+	if status, _, _ := v.get("org/x/lib/maven-metadata.xml"); status != 404 {
+		t.Fatalf("metadata nobody has: %d", status)
+	}
+	if status, body, _ := v.get("com/acme/own/1.0/own-1.0.jar"); status != 404 {
+		t.Fatalf("a private name's version only the upstream has: %d %q", status, body)
 	}
 }
