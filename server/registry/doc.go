@@ -53,6 +53,9 @@
 //   - [Remote.Document] fetches and caches an upstream index document
 //     (TTL, conditional revalidation, serve-stale, negative cache); its
 //     body is read with [Remote.OpenDocument] or [Remote.DocumentBody].
+//   - [Remote.Sidecar] reads a small upstream text that is not cached (a
+//     checksum file a fill is then verified against, Maven's <file>.sha1),
+//     single-flight, misses remembered for the negative TTL.
 //   - [Service.Meta] is the byte-bounded in-memory cache for what a format
 //     derives (rendered indexes, parsed upstream documents); [MetaCache.Load]
 //     builds a missing entry once for all concurrent callers.

@@ -209,9 +209,15 @@ type RemoteFile struct {
 	// URL is the absolute upstream URL of the file.
 	URL string
 	// Expect holds the digests the upstream's metadata advertised; an
-	// X-Checksum-SHA256 response header fills in SHA256 when it is empty.
-	Expect                    Expected
-	NeedSHA1, NeedSHA512      bool
+	// X-Checksum-SHA256 (X-Checksum-Sha1) response header fills in SHA256
+	// (SHA1) when it is empty.
+	Expect            Expected
+	NeedSHA1, NeedMD5 bool
+	NeedSHA512        bool
+	// RequireSHA1 refuses (502, nothing cached) a file whose SHA-1 neither
+	// Expect nor the upstream's X-Checksum-Sha1 header gives: a format
+	// that caches only what it verified (Maven) sets it.
+	RequireSHA1               bool
 	PkgMetadata, FileMetadata json.RawMessage
 	// stored reports whether the file is cached by now. The fill asks it
 	// first: a read that missed the cache just before another fill
@@ -230,6 +236,9 @@ type Live struct {
 	Size int64
 	// SHA256 is the digest the upstream advertised, or "".
 	SHA256 string
+	// SHA1 is the SHA-1 the upstream advertised (RemoteFile.Expect or its
+	// X-Checksum-Sha1 header), or "".
+	SHA1 string
 }
 
 // Fill makes sure rf is cached, fetching it from the upstream once
@@ -299,12 +308,19 @@ func (r *Remote) fillRemoteOnce(ctx, callerCtx context.Context, rf RemoteFile, s
 	if v := resp.Header.Get("X-Checksum-SHA256"); v != "" && exp.SHA256 == "" {
 		exp.SHA256 = strings.ToLower(v)
 	}
+	if v := resp.Header.Get("X-Checksum-Sha1"); v != "" && exp.SHA1 == "" {
+		exp.SHA1 = strings.ToLower(v)
+	}
+	if rf.RequireSHA1 && exp.SHA1 == "" {
+		return UpstreamError(nil, "502 Bad Gateway - the upstream gives no SHA-1 for %s (no .sha1 file, no X-Checksum-Sha1 header); "+
+			"an unverified file is not cached", rf.FileName)
+	}
 	var body io.Reader = resp.Body
 	var live *liveWriter
 	if started != nil {
 		pr, pw := io.Pipe()
 		live = &liveWriter{pw: pw, started: started,
-			live: &Live{ReadCloser: pr, FileName: rf.FileName, Size: resp.ContentLength, SHA256: exp.SHA256}}
+			live: &Live{ReadCloser: pr, FileName: rf.FileName, Size: resp.ContentLength, SHA256: exp.SHA256, SHA1: exp.SHA1}}
 		// The caller's request ends (client gone, or response done): stop
 		// feeding it, keep storing.
 		stop := context.AfterFunc(callerCtx, func() { pr.CloseWithError(context.Canceled) })
@@ -314,7 +330,7 @@ func (r *Remote) fillRemoteOnce(ctx, callerCtx context.Context, rf RemoteFile, s
 	nf := NewFile{
 		Project: rf.Project, Format: rf.Format, Name: rf.Name, Version: rf.Version, FileName: rf.FileName,
 		Body: body, Size: resp.ContentLength, Expect: exp, DuplicatesAllowed: true,
-		NeedSHA1: rf.NeedSHA1, NeedSHA512: rf.NeedSHA512, PkgMetadata: rf.PkgMetadata, FileMetadata: rf.FileMetadata,
+		NeedSHA1: rf.NeedSHA1, NeedMD5: rf.NeedMD5, NeedSHA512: rf.NeedSHA512, PkgMetadata: rf.PkgMetadata, FileMetadata: rf.FileMetadata,
 	}
 	if live != nil {
 		// The client's copy is complete once the whole body has arrived

@@ -8,6 +8,10 @@
 //	PUT  packages/maven/*path  a file, a checksum sidecar, or metadata
 //	GET  packages/maven/*path  a file, a sidecar, or metadata (HEAD too)
 //
+// and reads at the group level, under /api/v4/groups/:id (group.go):
+//
+//	GET  -/packages/maven/*path  as above, over the group's projects
+//
 // A path is group/path/artifactId/version/file, the groupId's dots as
 // slashes. It is validated as GitLab does (path.go): no empty, "." or ".."
 // segments, directories as Gitlab::Regex.maven_path_regex (the version
@@ -84,5 +88,9 @@
 //   - digest.go: the hashes of sidecars (pure);
 //   - store.go: uploads, sidecar verification, file reads and sidecars;
 //   - metaread.go: the rows behind each metadata level, plugin recording;
-//   - policy.go: the project's version policy hook.
+//   - policy.go: the project's version policy hook;
+//   - remote.go: REMOTE fills verified against the upstream's .sha1, the
+//     upstream's metadata;
+//   - virtual.go: name ownership per groupId:artifactId over several tiers;
+//   - group.go: the group-level route and the read handler over sources.
 package maven

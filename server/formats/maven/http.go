@@ -19,6 +19,7 @@ const route = "/api/v4/projects/{id}/packages/maven/{first}/{rest...}"
 func (f *Format) Routes(handle rest.HandleFunc) {
 	handle("GET "+route, f.get) // also HEAD
 	handle("PUT "+route, f.put)
+	handle("GET "+groupRoute, f.groupGet) // group.go; also HEAD
 }
 
 func repoPath(r *http.Request) string {
@@ -84,14 +85,7 @@ func (f *Format) get(w http.ResponseWriter, r *http.Request) {
 			rest.PackageError(w, r, err)
 			return
 		}
-		if d.File != nil {
-			// X-Checksum-Sha256 is ServeDownload's.
-			for alg, header := range map[string]string{"sha1": "X-Checksum-Sha1", "md5": "X-Checksum-MD5", "sha512": "X-Checksum-Sha512"} {
-				if v := fileDigest(d.File, alg); v != "" {
-					w.Header().Set(header, v)
-				}
-			}
-		}
+		setFileChecksums(w, d) // group.go
 		rest.ServeDownload(w, r, d)
 	}
 }

@@ -30,6 +30,8 @@ type dirState struct {
 	snapshotFiles []snapshotFile
 	// plugins of the group named by the directory.
 	plugins []plugin
+	// raw is a REMOTE upstream's document the state was read from.
+	raw []byte
 }
 
 func (d dirState) empty() bool {
@@ -53,17 +55,30 @@ func (f *Format) Metadata(ctx context.Context, p *registry.Principal, ref, dir s
 	if err != nil {
 		return nil, err
 	}
+	return f.metadataIn(ctx, sources, dir)
+}
+
+// metadataIn renders a directory's metadata over sources (a project's
+// upstream order, or a group's projects).
+func (f *Format) metadataIn(ctx context.Context, sources []registry.Source, dir string) ([]byte, error) {
+	sources, err := f.metadataSources(ctx, sources, dir)
+	if err != nil {
+		return nil, err
+	}
 	// The first tier that has the directory owns it (the dependency-
 	// confusion guard); within a tier, answers merge.
 	found, err := registry.ResolveName(ctx, sources, func(ctx context.Context, src registry.Source) (dirState, bool, error) {
 		if src.Project.RepositoryMode == enum.Remote {
-			return dirState{}, false, nil // REMOTE metadata is not served yet
+			return f.remoteDir(ctx, src, dir) // remote.go
 		}
 		st, err := f.readDir(ctx, src.Project.ID, dir)
 		return st, err == nil && !st.empty(), err
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(found) == 1 && found[0].Value.raw != nil {
+		return found[0].Value.raw, nil // one upstream's document, as it wrote it
 	}
 	var all dirState
 	for _, fd := range found {

@@ -219,7 +219,7 @@ func (f *Format) Open(ctx context.Context, p *registry.Principal, ref string, re
 	if err != nil {
 		return nil, err
 	}
-	return f.openIn(ctx, sources, req, opt)
+	return f.openOwned(ctx, sources, req, opt)
 }
 
 func (f *Format) openIn(ctx context.Context, sources []registry.Source, req request, opt registry.ReadOptions) (*registry.Download, error) {
@@ -233,12 +233,8 @@ func (f *Format) openIn(ctx context.Context, sources []registry.Source, req requ
 			filled, err := s.StoredFile(ctx, []registry.Source{src}, enum.Maven, req.Name, req.Version, req.Base)
 			return filled[src.Project.ID], err
 		},
-		func(_ context.Context, src registry.Source) (registry.RemoteFile, error) {
-			return registry.RemoteFile{
-				Project: src.Project, Format: enum.Maven, Name: req.Name, Version: req.Version, FileName: req.Base,
-				URL: strings.TrimRight(registry.DerefOr(src.Project.RemoteURL, ""), "/") + "/" + req.Name + "/" +
-					req.Version + "/" + req.Base,
-			}, nil
+		func(ctx context.Context, src registry.Source) (registry.RemoteFile, error) {
+			return f.remoteFile(ctx, src, req) // remote.go
 		})
 }
 
@@ -257,6 +253,17 @@ func (f *Format) Checksum(ctx context.Context, p *registry.Principal, ref string
 		return "", err
 	}
 	sources, err := s.ReadSources(ctx, p, pa.Project, enum.Maven)
+	if err != nil {
+		return "", err
+	}
+	return f.checksumIn(ctx, sources, req)
+}
+
+// checksumIn is Checksum over sources (a project's upstream order, or a
+// group's projects).
+func (f *Format) checksumIn(ctx context.Context, sources []registry.Source, req request) (string, error) {
+	s := f.core
+	sources, err := f.owningSources(ctx, sources, req.Name)
 	if err != nil {
 		return "", err
 	}
