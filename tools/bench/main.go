@@ -72,6 +72,8 @@ type options struct {
 	smallClients int
 	smallTarget  float64
 	smallClient  string
+	// maven-upload
+	mavenSize int64
 }
 
 func envOr(key, def string) string {
@@ -82,19 +84,20 @@ func envOr(key, def string) string {
 }
 
 func parseFlags(args []string) (options, error) {
-	o := options{size: 1 << 30, rssSize: 5 << 30, smallSize: 4 << 10}
+	o := options{size: 1 << 30, rssSize: 5 << 30, smallSize: 4 << 10, mavenSize: 100 << 20}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.StringVar(&o.backend, "backend", "fs", "blob backend: fs or s3")
 	fs.StringVar(&o.dir, "dir", "", "parent directory of the temporary data dir (SQLite, secret key, fs blobs); default $TMPDIR or /tmp")
 	fs.Var(sizeFlag{&o.size}, "size", "bytes per throughput run (units: KiB MiB GiB, KB MB GB)")
 	fs.Var(sizeFlag{&o.rssSize}, "rss-size", "bytes of the peak-RSS upload; 0 skips it")
 	fs.IntVar(&o.runs, "runs", 3, "measured runs per path and metric (plus one warm-up each)")
-	fs.StringVar(&o.only, "only", "upload,download,rss", "comma-separated subset of upload, download, rss, small-downloads")
+	fs.StringVar(&o.only, "only", "upload,download,rss", "comma-separated subset of upload, download, rss, small-downloads, maven-upload")
 	fs.IntVar(&o.smallFiles, "small-files", 2000, "small-downloads: files uploaded and downloaded per run")
 	fs.Var(sizeFlag{&o.smallSize}, "small-size", "small-downloads: bytes per file")
 	fs.IntVar(&o.smallClients, "small-clients", 8, "small-downloads: parallel clients")
 	fs.StringVar(&o.smallClient, "small-client", "go", "small-downloads: go (net/http, keep-alive) or curl (one curl process per GET)")
 	fs.Float64Var(&o.smallTarget, "small-target", 0.70, "small-downloads: registry/raw req/s ratio to report against")
+	fs.Var(sizeFlag{&o.mavenSize}, "maven-size", "maven-upload: bytes of the deployed .jar and of the generic upload it is compared with")
 	fs.Float64Var(&o.target, "target", 0.90, "registry/direct throughput ratio to report against")
 	fs.StringVar(&o.databaseURL, "database-url", "", "database for the registry (default: SQLite in the temp dir); use a throwaway database")
 	fs.StringVar(&o.s3Endpoint, "s3-endpoint", os.Getenv("REGISTRY_TEST_S3_ENDPOINT"), "S3 host:port (env REGISTRY_TEST_S3_ENDPOINT)")
@@ -122,14 +125,16 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("--runs must be at least 1")
 	case o.smallFiles < 1 || o.smallSize <= 0 || o.smallClients < 1:
 		return o, errors.New("--small-files, --small-size and --small-clients must be positive")
+	case o.mavenSize <= 0:
+		return o, errors.New("--maven-size must be positive")
 	case o.smallClient != "go" && o.smallClient != "curl":
 		return o, fmt.Errorf("--small-client must be go or curl, not %q", o.smallClient)
 	case o.backend == "s3" && (o.s3Endpoint == "" || o.s3AccessKey == "" || o.s3SecretKey == ""):
 		return o, errors.New("--backend s3 needs --s3-endpoint, --s3-access-key and --s3-secret-key (or REGISTRY_TEST_S3_* env)")
 	}
 	for m := range strings.SplitSeq(o.only, ",") {
-		if m = strings.TrimSpace(m); m != "upload" && m != "download" && m != "rss" && m != "small-downloads" {
-			return o, fmt.Errorf("--only: unknown metric %q (want upload, download, rss, small-downloads)", m)
+		if m = strings.TrimSpace(m); m != "upload" && m != "download" && m != "rss" && m != "small-downloads" && m != "maven-upload" {
+			return o, fmt.Errorf("--only: unknown metric %q (want upload, download, rss, small-downloads, maven-upload)", m)
 		}
 	}
 	return o, nil
@@ -174,6 +179,9 @@ type bench struct {
 	seq       int
 	dlURL     string // the registry URL of the download object
 	dlKey     string // its storage key, served by the direct download server
+	// maven-upload (maven.go)
+	mavenProjectID int
+	mavenSidecar   []time.Duration // each maven run's sidecar PUT
 }
 
 func run(ctx context.Context, o options, out io.Writer) (err error) {
@@ -271,6 +279,14 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		}
 		tput = append(tput, s...)
 		ratios = append(ratios, ratioLine("download", s, o.target))
+	}
+	if o.wants("maven-upload") {
+		s, line, err := b.measureMaven(ctx)
+		if err != nil {
+			return err
+		}
+		tput = append(tput, s...)
+		ratios = append(ratios, line)
 	}
 	var rss []rssResult
 	if o.wants("rss") && o.rssSize > 0 {
@@ -753,13 +769,21 @@ func printThroughput(out io.Writer, ss []*series, o options) {
 	if len(ss) == 0 {
 		return
 	}
-	fmt.Fprintf(out, "%-9s %-9s %10s %12s  runs (MB/s, %s each)\n", "metric", "path", "best MB/s", "median MB/s", formatSize(o.size))
+	w := 9
+	for _, s := range ss {
+		w = max(w, len(s.metric))
+	}
+	fmt.Fprintf(out, "%-*s %-9s %10s %12s  runs (MB/s, %s each)\n", w, "metric", "path", "best MB/s", "median MB/s", formatSize(o.size))
 	for _, s := range ss {
 		runs := make([]string, len(s.mbps))
 		for i, v := range s.mbps {
 			runs[i] = fmt.Sprintf("%.1f", v)
 		}
-		fmt.Fprintf(out, "%-9s %-9s %10.1f %12.1f  %s\n", s.metric, s.path, s.best(), s.median(), strings.Join(runs, " "))
+		each := ""
+		if s.metric == "maven-upload" && o.mavenSize != o.size {
+			each = fmt.Sprintf("  (%s each)", formatSize(o.mavenSize))
+		}
+		fmt.Fprintf(out, "%-*s %-9s %10.1f %12.1f  %s%s\n", w, s.metric, s.path, s.best(), s.median(), strings.Join(runs, " "), each)
 	}
 }
 
