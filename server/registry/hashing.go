@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"strings"
+	"sync"
 )
 
 // Digests are the hashes of a stored stream. SHA-256 is always computed;
@@ -123,16 +124,18 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 			h.errTooLargeReached = true
 			return 0, errTooLarge
 		}
+		// MD5 and SHA-512 (no hardware help) run beside SHA-256 and SHA-1.
+		var wg sync.WaitGroup
+		for _, x := range []hash.Hash{h.md5, h.sha512} {
+			if x != nil {
+				wg.Go(func() { x.Write(p[:n]) })
+			}
+		}
 		h.sha256.Write(p[:n])
 		if h.sha1 != nil {
 			h.sha1.Write(p[:n])
 		}
-		if h.md5 != nil {
-			h.md5.Write(p[:n])
-		}
-		if h.sha512 != nil {
-			h.sha512.Write(p[:n])
-		}
+		wg.Wait()
 	}
 	if err == io.EOF && h.onEOF != nil {
 		h.onEOF(h.n, h.digests())

@@ -3,6 +3,7 @@ package maven
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -161,13 +162,19 @@ func (f *Format) readDir(ctx context.Context, projectID int, dir string) (dirSta
 		}
 	}
 	if strings.Contains(dir, "/") {
+		// The status is checked here, not in SQL: with it there, SQLite's
+		// planner picks the (project, type, status) index and reads every
+		// package of the project.
 		pkgs, err := db.Pkg.Query().Where(pkg.ProjectID(projectID), pkg.PackageTypeEQ(enum.Maven), pkg.Name(dir),
-			pkg.StatusIn(registry.Installable...), pkg.HasFiles()).
-			Select(pkg.FieldVersion, pkg.FieldUpdatedAt).All(ctx)
+			pkg.HasFiles()).
+			Select(pkg.FieldVersion, pkg.FieldUpdatedAt, pkg.FieldStatus).All(ctx)
 		if err != nil {
 			return st, registry.Internal(err, "could not read the packages")
 		}
 		for _, pk := range pkgs {
+			if !slices.Contains(registry.Installable, pk.Status) {
+				continue
+			}
 			st.versions = append(st.versions, pk.Version)
 			if pk.UpdatedAt.After(st.updated) {
 				st.updated = pk.UpdatedAt
