@@ -4,6 +4,7 @@ import (
 	"github.com/pkgreg/registry/graph"
 	"github.com/pkgreg/registry/server/formats/generic"
 	"github.com/pkgreg/registry/server/formats/gomod"
+	"github.com/pkgreg/registry/server/formats/maven"
 	"github.com/pkgreg/registry/server/formats/npm"
 	"github.com/pkgreg/registry/server/formats/pypi"
 	"github.com/pkgreg/registry/server/registry"
@@ -28,6 +29,7 @@ func formats(svc *registry.Service, api *rest.API) []Format {
 		pypi.New(svc, api),
 		npm.New(svc, api),
 		gomod.New(svc, api),
+		maven.New(svc, api),
 	}
 }
 
