@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -179,7 +180,8 @@ func (m *Maven) Run(dir string, args ...string) (string, error) {
 		err = fmt.Errorf("mvn timed out after %v: %w", m.Timeout, err)
 	}
 	m.t.Logf("mvn %s (%.1fs)", strings.Join(args, " "), time.Since(start).Seconds())
-	return string(out), err
+	// Maven 3.8's console resets colours even with style.color=never.
+	return ansiEscape.ReplaceAllString(string(out), ""), err
 }
 
 // Must runs mvn and fails the test, with mvn's output, when it fails.
@@ -399,6 +401,8 @@ func (m *MavenMetadata) SnapshotValue(extension, classifier string) string {
 	}
 	return m.Versioning.SnapshotVersions[i].Value
 }
+
+var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 func xmlText(s string) string {
 	var b bytes.Buffer
