@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/hex"
-	"errors"
+
 	"io"
 	"strings"
 
@@ -241,9 +241,6 @@ func (f *Format) openIn(ctx context.Context, sources []registry.Source, req requ
 			}, nil
 		})
 }
-
-// errNoDigest: the stored file has no digest of that kind.
-var errNoDigest = errors.New("maven: no stored digest")
 
 // Checksum is the sidecar of an artifact file: its stored digest, or the
 // digest computed from its content when the row has none.
