@@ -605,3 +605,136 @@ func TestMavenConcurrentDeploys(t *testing.T) {
 		t.Error("race-1.0.jar is not the winner's bytes")
 	}
 }
+
+// mavenSeed stores groupId:artifactId:version (a pom with deps, a jar, and
+// their .sha1) in a project over HTTP, as a deploy does, and returns the
+// jar's bytes. Deps are "groupId:artifactId:version".
+func mavenSeed(t testing.TB, e *servertest.Env, token, projectRef, groupID, artifactID, version string, deps ...string) []byte {
+	t.Helper()
+	var d strings.Builder
+	for _, dep := range deps {
+		c := strings.Split(dep, ":")
+		d.WriteString("<dependency><groupId>" + c[0] + "</groupId><artifactId>" + c[1] + "</artifactId><version>" + c[2] + "</version></dependency>")
+	}
+	pom := []byte(`<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion><groupId>` + groupID + `</groupId><artifactId>` +
+		artifactID + `</artifactId><version>` + version + `</version><dependencies>` + d.String() + `</dependencies></project>
+`)
+	jar := append([]byte("PK\x03\x04"), []byte(fmt.Sprintf("registry test jar %s:%s:%s in %s", groupID, artifactID, version, e.URL))...)
+	base := "/api/v4/projects/" + projectRef + "/packages/maven/" + servertest.MavenPath(groupID, artifactID, version, artifactID+"-"+version)
+	for _, f := range []struct {
+		path string
+		body []byte
+	}{{".pom", pom}, {".pom.sha1", []byte(hexSum(sha1.New(), pom))}, {".jar", jar}, {".jar.sha1", []byte(hexSum(sha1.New(), jar))}} {
+		if status, b, _ := e.Do(t, "PUT", base+f.path, bytes.NewReader(f.body), tok(token)); status < 200 || status > 299 {
+			t.Fatalf("PUT %s%s: %d %.300s", base, f.path, status, b)
+		}
+	}
+	return jar
+}
+
+// mavenMirror is a registry (e) with the private STANDARD project
+// acme/libs, a REMOTE project acme/maven-remote whose upstream is a second
+// registry's public project pub/maven (up: the tests' "Maven Central"),
+// reached through a FaultProxy (proxy), and a VIRTUAL project
+// acme/maven-all over both, acme/libs first.
+type mavenMirror struct {
+	*mavenLibs
+	up                    *servertest.Env
+	proxy                 *servertest.FaultProxy
+	bob, upRef, remoteRef string
+	virtualRef            string
+}
+
+func newMavenMirror(t *testing.T) *mavenMirror {
+	t.Helper()
+	m := &mavenMirror{mavenLibs: newMavenLibs(t), up: servertest.New(t)}
+	m.bob = m.up.CreateUser(t, "bob")
+	m.up.CreateGroup(t, m.bob, "", "pub", "PUBLIC")
+	m.upRef = strconv.Itoa(m.up.CreateProject(t, m.bob, "pub", "maven", "PUBLIC"))
+	m.proxy = servertest.NewFaultProxy(t, m.up.URL)
+	e := m.e
+	m.remoteRef = strconv.Itoa(e.CreateRemoteProject(t, m.alice, "acme", "maven-remote", "MAVEN",
+		m.proxy.URL+"/api/v4/projects/"+m.upRef+"/packages/maven"))
+	m.virtualRef = strconv.Itoa(e.CreateVirtualProject(t, m.alice, "acme", "maven-all", "MAVEN",
+		servertest.Upstream{ID: "local", Path: "acme/libs", Priority: 20},
+		servertest.Upstream{ID: "public", Path: "acme/maven-remote", Priority: 10}))
+	return m
+}
+
+// TestMavenVirtual: mvn resolves through the VIRTUAL project a private
+// artifact of the STANDARD one and a public one only the remote has, with
+// version ranges; the public mirror's higher version of the private
+// artifact is never offered (dependency confusion).
+func TestMavenVirtual(t *testing.T) {
+	m := newMavenMirror(t)
+	e := m.e
+	private := mavenSeed(t, e, m.alice, m.ref, "com.example", "hello", "1.0.0")
+	mavenSeed(t, m.up, m.bob, m.upRef, "com.example", "hello", "9.0.0") // the attack
+	mavenSeed(t, m.up, m.bob, m.upRef, "org.public", "util", "1.0")
+	public := mavenSeed(t, m.up, m.bob, m.upRef, "org.public", "util", "1.4")
+	mavenSeed(t, m.up, m.bob, m.upRef, "org.public", "util", "2.0")
+
+	mvn := servertest.NewMaven(t, servertest.MavenServer{ID: mavenRepoID, Header: "Private-Token", Token: m.alice})
+	dir := servertest.WriteMavenProject(t, mavenConsumer(e.MavenURL(m.virtualRef),
+		servertest.MavenDependency{GroupID: "com.example", ArtifactID: "hello", Version: "[1.0,)"},
+		servertest.MavenDependency{GroupID: "org.public", ArtifactID: "util", Version: "[1.0,2.0)"}))
+	mvn.Must(dir, "dependency:resolve")
+	if !bytes.Equal(mvn.LocalFile("com/example/hello/1.0.0/hello-1.0.0.jar"), private) {
+		t.Error("com.example:hello resolved through the virtual project is not the private 1.0.0")
+	}
+	if _, err := os.Stat(filepath.Join(mvn.LocalRepo, "com/example/hello/9.0.0")); err == nil {
+		t.Error("the virtual project offered the public mirror's com.example:hello 9.0.0")
+	}
+	if !bytes.Equal(mvn.LocalFile("org/public/util/1.4/util-1.4.jar"), public) {
+		t.Error("org.public:util [1.0,2.0) through the virtual project is not the upstream's 1.4")
+	}
+
+	vpath := func(p string) string { return "/api/v4/projects/" + m.virtualRef + "/packages/maven/" + p }
+	status, b, _ := e.Do(t, "GET", vpath("com/example/hello/maven-metadata.xml"), nil, tok(m.alice))
+	if status != 200 {
+		t.Fatalf("virtual metadata of com.example:hello: %d %.300s", status, b)
+	}
+	if md := servertest.ParseMavenMetadata(t, b); !slices.Equal(md.Versioning.Versions, []string{"1.0.0"}) {
+		t.Errorf("virtual metadata of com.example:hello merges a lower tier: %v", md.Versioning.Versions)
+	}
+	if status, b, _ := e.Do(t, "GET", vpath("com/example/hello/9.0.0/hello-9.0.0.jar"), nil, tok(m.alice)); status != 404 {
+		t.Errorf("the public com.example:hello 9.0.0 through the virtual project: %d %.200s", status, b)
+	}
+
+	// Warm: a second consumer, from an empty local repository, gets the
+	// same files from the remote's cache: artifacts are cached forever, so
+	// the upstream sees no second request for them.
+	jars, poms := m.proxy.Count(".jar"), m.proxy.Count(".pom")
+	mvn.FreshLocalRepo()
+	mvn.Must(dir, "dependency:resolve")
+	if !bytes.Equal(mvn.LocalFile("org/public/util/1.4/util-1.4.jar"), public) {
+		t.Error("the second resolve of org.public:util is not the upstream's 1.4")
+	}
+	if j, p := m.proxy.Count(".jar"), m.proxy.Count(".pom"); j != jars || p != poms {
+		t.Errorf("the warm resolve asked the upstream again: jars %d -> %d, poms %d -> %d", jars, j, poms, p)
+	}
+}
+
+// TestMavenGroupEndpoint: mvn resolves artifacts of two projects of a
+// group through the group's Maven endpoint.
+func TestMavenGroupEndpoint(t *testing.T) {
+	m := newMavenLibs(t)
+	e := m.e
+	toolsRef := strconv.Itoa(e.CreateProject(t, m.alice, "acme", "tools", "PRIVATE"))
+	hello := mavenSeed(t, e, m.alice, m.ref, "com.example", "hello", "1.0.0")
+	world := mavenSeed(t, e, m.alice, toolsRef, "com.example", "world", "2.0.0")
+	basic := servertest.NewMaven(t, servertest.MavenServer{ID: mavenRepoID, Username: "alice", Password: m.alice})
+	dir := servertest.WriteMavenProject(t, mavenConsumer(e.MavenGroupURL("acme"),
+		servertest.MavenDependency{GroupID: "com.example", ArtifactID: "hello", Version: "[1.0,)"},
+		servertest.MavenDependency{GroupID: "com.example", ArtifactID: "world", Version: "2.0.0"}))
+	basic.Must(dir, "dependency:resolve")
+	if !bytes.Equal(basic.LocalFile("com/example/hello/1.0.0/hello-1.0.0.jar"), hello) ||
+		!bytes.Equal(basic.LocalFile("com/example/world/2.0.0/world-2.0.0.jar"), world) {
+		t.Error("the group endpoint served other jars than the projects hold")
+	}
+	status, b, h := e.Do(t, "GET", "/api/v4/groups/acme/-/packages/maven/com/example/hello/1.0.0/hello-1.0.0.jar", nil, nil)
+	if status != 401 || !strings.HasPrefix(h.Get("WWW-Authenticate"), "Basic") {
+		t.Errorf("anonymous GET on a private group: %d, WWW-Authenticate %q, %.200s", status, h.Get("WWW-Authenticate"), b)
+	}
+}
