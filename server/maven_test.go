@@ -48,7 +48,7 @@ type mavenLibs struct {
 	url   string
 }
 
-func newMavenLibs(t *testing.T) *mavenLibs {
+func newMavenLibs(t testing.TB) *mavenLibs {
 	t.Helper()
 	e := servertest.New(t)
 	m := &mavenLibs{e: e, alice: e.CreateUser(t, "alice")}
@@ -646,7 +646,7 @@ type mavenMirror struct {
 	virtualRef            string
 }
 
-func newMavenMirror(t *testing.T) *mavenMirror {
+func newMavenMirror(t testing.TB) *mavenMirror {
 	t.Helper()
 	m := &mavenMirror{mavenLibs: newMavenLibs(t), up: servertest.New(t)}
 	m.bob = m.up.CreateUser(t, "bob")
