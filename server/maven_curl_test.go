@@ -193,7 +193,9 @@ func TestMavenCurlDeployAndDownload(t *testing.T) {
 		t.Fatalf("packages: %d %s", status, b)
 	}
 	status, b, _ = e.Do(t, "GET", fmt.Sprintf("/api/v4/projects/%s/packages/%d/package_files", m.project, pkgs[0].ID), nil, tok(m.token))
-	var files []struct{ FileName string `json:"file_name"` }
+	var files []struct {
+		FileName string `json:"file_name"`
+	}
 	_ = json.Unmarshal(b, &files)
 	var names []string
 	for _, f := range files {

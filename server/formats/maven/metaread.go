@@ -217,7 +217,10 @@ func (f *Format) recordPlugins(ctx context.Context, prj *ent.Project, group stri
 			for _, pk := range pkgs {
 				m := map[string]json.RawMessage{}
 				if len(pk.Metadata) > 0 && json.Unmarshal(pk.Metadata, &m) != nil {
-					m = map[string]json.RawMessage{} // not an object: the format owns it, start again
+					m = nil // not an object: the format owns it, start again
+				}
+				if m == nil {
+					m = map[string]json.RawMessage{}
 				}
 				var cur plugin
 				if raw, ok := m["plugin"]; ok {

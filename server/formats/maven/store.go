@@ -242,10 +242,40 @@ func (f *Format) openIn(ctx context.Context, sources []registry.Source, req requ
 		})
 }
 
-// Checksum is the sidecar of an artifact file: its stored digest, or the
-// digest computed from its content when the row has none.
+// Checksum is the sidecar of an artifact file: the stored row's digest, or
+// the digest computed from the content when the row has none. A stored
+// file's sidecar is answered from its row without opening it (and is not
+// counted as a download); a file a REMOTE source has not cached yet is
+// filled first.
 func (f *Format) Checksum(ctx context.Context, p *registry.Principal, ref string, req request) (string, error) {
-	d, err := f.Open(ctx, p, ref, req, registry.ReadOptions{})
+	s := f.core
+	pa, err := s.Project(ctx, p, ref)
+	if err != nil {
+		return "", err
+	}
+	if err := s.CanReadPackages(p, pa); err != nil {
+		return "", err
+	}
+	sources, err := s.ReadSources(ctx, p, pa.Project, enum.Maven)
+	if err != nil {
+		return "", err
+	}
+	cached, err := s.StoredFile(ctx, sources, enum.Maven, req.Name, req.Version, req.Base)
+	if err != nil {
+		return "", err
+	}
+	for _, src := range sources {
+		if pf := cached[src.Project.ID]; pf != nil {
+			if v := fileDigest(pf, req.Sidecar); v != "" {
+				return v, nil
+			}
+			break
+		}
+		if src.Project.RepositoryMode == enum.Remote {
+			break // fill it through OpenFirst below
+		}
+	}
+	d, err := f.openIn(ctx, sources, req, registry.ReadOptions{})
 	if err != nil {
 		return "", err
 	}
