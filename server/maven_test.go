@@ -255,7 +255,8 @@ func TestMavenDeployAndResolve(t *testing.T) {
 
 // TestMavenRedeployRefused: with duplicates off, a second deploy of a
 // release fails in mvn and leaves the stored files as they were; SNAPSHOTs
-// still deploy, each build under a new timestamped name.
+// still deploy, each build under a new timestamped name (with a Job-Token
+// and a Deploy-Token header).
 func TestMavenRedeployRefused(t *testing.T) {
 	m := newMavenLibs(t)
 	e := m.e
@@ -286,11 +287,17 @@ func TestMavenRedeployRefused(t *testing.T) {
 		t.Error("the refused redeploy replaced the stored pom")
 	}
 
+	// The SNAPSHOTs deploy with GitLab's other two token headers: a CI job
+	// token, then a deploy token.
+	deployToken, _ := cgDeployToken(t, e, m.alice, "acme/libs", "READ_PACKAGE_REGISTRY", "WRITE_PACKAGE_REGISTRY")
 	lib.Version = "1.1-SNAPSHOT"
-	for i := 1; i <= 2; i++ {
+	for i, sv := range []servertest.MavenServer{
+		{ID: mavenRepoID, Header: "Job-Token", Token: cgJobToken(t, e, m.alice, "acme/libs")},
+		{ID: mavenRepoID, Header: "Deploy-Token", Token: deployToken},
+	} {
 		lib.Marker = fmt.Sprint("snapshot ", i)
 		servertest.RewriteMavenProject(t, dir, lib)
-		mvn.Must(dir, "deploy")
+		servertest.NewMaven(t, sv).Must(dir, "deploy")
 	}
 	if snap := m.metadata(t, "com/example/fixed/1.1-SNAPSHOT"); snap.Versioning.Snapshot.BuildNumber != 2 {
 		t.Errorf("SNAPSHOT metadata with duplicates off: %+v", snap)
@@ -611,6 +618,13 @@ func TestMavenConcurrentDeploys(t *testing.T) {
 // jar's bytes. Deps are "groupId:artifactId:version".
 func mavenSeed(t testing.TB, e *servertest.Env, token, projectRef, groupID, artifactID, version string, deps ...string) []byte {
 	t.Helper()
+	return mavenSeedBuild(t, e, token, projectRef, groupID, artifactID, version, version, deps...)
+}
+
+// mavenSeedBuild is mavenSeed for one build of a version: for a SNAPSHOT,
+// fileVersion is the build's timestamped version ("2.1-20260101.120000-1").
+func mavenSeedBuild(t testing.TB, e *servertest.Env, token, projectRef, groupID, artifactID, version, fileVersion string, deps ...string) []byte {
+	t.Helper()
 	var d strings.Builder
 	for _, dep := range deps {
 		c := strings.Split(dep, ":")
@@ -620,8 +634,8 @@ func mavenSeed(t testing.TB, e *servertest.Env, token, projectRef, groupID, arti
 <project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion><groupId>` + groupID + `</groupId><artifactId>` +
 		artifactID + `</artifactId><version>` + version + `</version><dependencies>` + d.String() + `</dependencies></project>
 `)
-	jar := append([]byte("PK\x03\x04"), []byte(fmt.Sprintf("registry test jar %s:%s:%s in %s", groupID, artifactID, version, e.URL))...)
-	base := "/api/v4/projects/" + projectRef + "/packages/maven/" + servertest.MavenPath(groupID, artifactID, version, artifactID+"-"+version)
+	jar := append([]byte("PK\x03\x04"), []byte(fmt.Sprintf("registry test jar %s:%s:%s in %s", groupID, artifactID, fileVersion, e.URL))...)
+	base := "/api/v4/projects/" + projectRef + "/packages/maven/" + servertest.MavenPath(groupID, artifactID, version, artifactID+"-"+fileVersion)
 	for _, f := range []struct {
 		path string
 		body []byte
@@ -713,6 +727,22 @@ func TestMavenVirtual(t *testing.T) {
 	}
 	if j, p := m.proxy.Count(".jar"), m.proxy.Count(".pom"); j != jars || p != poms {
 		t.Errorf("the warm resolve asked the upstream again: jars %d -> %d, poms %d -> %d", jars, j, poms, p)
+	}
+
+	// A SNAPSHOT of the private project through the virtual one: a new
+	// build is picked up with -U.
+	build1 := mavenSeedBuild(t, e, m.alice, m.ref, "com.example", "hello", "2.1-SNAPSHOT", "2.1-20260101.120000-1")
+	snapDir := servertest.WriteMavenProject(t, mavenConsumer(e.MavenURL(m.virtualRef),
+		servertest.MavenDependency{GroupID: "com.example", ArtifactID: "hello", Version: "2.1-SNAPSHOT"}))
+	mvn.Must(snapDir, "dependency:resolve")
+	const snapLocal = "com/example/hello/2.1-SNAPSHOT/hello-2.1-SNAPSHOT.jar"
+	if !bytes.Equal(mvn.LocalFile(snapLocal), build1) {
+		t.Error("the SNAPSHOT through the virtual project is not build 1")
+	}
+	build2 := mavenSeedBuild(t, e, m.alice, m.ref, "com.example", "hello", "2.1-SNAPSHOT", "2.1-20260101.130000-2")
+	mvn.Must(snapDir, "dependency:resolve", "-U")
+	if !bytes.Equal(mvn.LocalFile(snapLocal), build2) {
+		t.Error("after -U, the SNAPSHOT through the virtual project is not build 2")
 	}
 }
 
