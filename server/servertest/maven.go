@@ -24,8 +24,8 @@ const MavenDebianRepo = "/usr/share/maven-repo"
 // MavenPlugins pins every plugin a test build runs to the version Debian
 // ships in MavenDebianRepo (maven 3.8.7's defaults are other versions, which
 // are not there). .ci/run installs these packages: libmaven-resources-,
-// -compiler-, -jar-, -install-, -deploy-, -dependency-plugin-java and
-// libsurefire-java.
+// -compiler-, -jar-, -install-, -deploy-, -dependency-plugin-java,
+// libsurefire-java and libmaven-plugin-tools-java (maven-plugin-plugin).
 var MavenPlugins = []struct{ ArtifactID, Version string }{
 	{"maven-resources-plugin", "3.3.0"},
 	{"maven-compiler-plugin", "3.10.1"},
@@ -34,6 +34,7 @@ var MavenPlugins = []struct{ ArtifactID, Version string }{
 	{"maven-install-plugin", "3.1.0"},
 	{"maven-deploy-plugin", "3.0.0"},
 	{"maven-dependency-plugin", "3.5.0"},
+	{"maven-plugin-plugin", "3.7.1"},
 }
 
 // MavenPlugin is the fully qualified goal prefix of a pinned plugin, for
@@ -80,7 +81,7 @@ func RequireMaven(t testing.TB) {
 		return
 	}
 	const install = "apt-get install maven libmaven-resources-plugin-java libmaven-compiler-plugin-java libmaven-jar-plugin-java " +
-		"libmaven-install-plugin-java libmaven-deploy-plugin-java libmaven-dependency-plugin-java libsurefire-java"
+		"libmaven-install-plugin-java libmaven-deploy-plugin-java libmaven-dependency-plugin-java libsurefire-java libmaven-plugin-tools-java"
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("%s: CI needs the real Maven client (.ci/run installs it: %s)", missing, install)
 	}
@@ -112,6 +113,9 @@ type Maven struct {
 	LocalRepo string
 	// Timeout bounds one mvn run (default 4 minutes).
 	Timeout time.Duration
+
+	servers      []MavenServer
+	pluginGroups []string
 }
 
 // NewMaven writes a settings.xml with a mirror of central to
@@ -121,17 +125,38 @@ func NewMaven(t testing.TB, servers ...MavenServer) *Maven {
 	t.Helper()
 	RequireMaven(t)
 	home := t.TempDir()
-	m := &Maven{t: t, Home: home, Settings: filepath.Join(home, "settings.xml"), LocalRepo: filepath.Join(home, "repository"), Timeout: 4 * time.Minute}
+	m := &Maven{t: t, Home: home, Settings: filepath.Join(home, "settings.xml"), LocalRepo: filepath.Join(home, "repository"),
+		Timeout: 4 * time.Minute, servers: servers}
+	m.writeSettings()
+	return m
+}
+
+// AddPluginGroup adds a <pluginGroup> to settings.xml: mvn then resolves
+// plugin prefixes ("greet:hello") through that group's maven-metadata.xml.
+func (m *Maven) AddPluginGroup(groupID string) {
+	m.t.Helper()
+	m.pluginGroups = append(m.pluginGroups, groupID)
+	m.writeSettings()
+}
+
+func (m *Maven) writeSettings() {
+	m.t.Helper()
 	var s strings.Builder
 	s.WriteString(`<?xml version="1.0" encoding="UTF-8"?>
 <settings xmlns="http://maven.apache.org/SETTINGS/1.2.0">
   <interactiveMode>false</interactiveMode>
+  <pluginGroups>
+`)
+	for _, g := range m.pluginGroups {
+		s.WriteString("    <pluginGroup>" + xmlText(g) + "</pluginGroup>\n")
+	}
+	s.WriteString(`  </pluginGroups>
   <mirrors>
     <mirror><id>debian-central</id><mirrorOf>central</mirrorOf><url>file://` + MavenDebianRepo + `</url></mirror>
   </mirrors>
   <servers>
 `)
-	for _, sv := range servers {
+	for _, sv := range m.servers {
 		s.WriteString("    <server><id>" + xmlText(sv.ID) + "</id>")
 		if sv.Username != "" || sv.Password != "" {
 			s.WriteString("<username>" + xmlText(sv.Username) + "</username><password>" + xmlText(sv.Password) + "</password>")
@@ -144,9 +169,8 @@ func NewMaven(t testing.TB, servers ...MavenServer) *Maven {
 	}
 	s.WriteString("  </servers>\n</settings>\n")
 	if err := os.WriteFile(m.Settings, []byte(s.String()), 0o600); err != nil {
-		t.Fatal(err)
+		m.t.Fatal(err)
 	}
-	return m
 }
 
 // FreshLocalRepo points mvn at a new, empty local repository: the next run
@@ -222,14 +246,16 @@ type MavenRepository struct{ ID, URL string }
 // MavenDependency is one <dependency>; Version may be a range ("[1.0,2.0)").
 type MavenDependency struct {
 	GroupID, ArtifactID, Version string
-	Type, Classifier             string
+	Type, Classifier, Scope      string
 }
 
 // MavenProject is a one-module Maven project.
 type MavenProject struct {
 	GroupID, ArtifactID, Version string
-	// Packaging is jar (the default: a Java class is compiled and packed) or
-	// pom (nothing to build: a consumer that only resolves).
+	// Packaging is jar (the default: a Java class is compiled and packed),
+	// maven-plugin (a plugin whose goal "hello" writes greeted.txt in the
+	// directory mvn runs in) or pom (nothing to build: a consumer that only
+	// resolves).
 	Packaging string
 	// Deploy is the distributionManagement repository (releases and
 	// snapshots); empty: none.
@@ -238,7 +264,10 @@ type MavenProject struct {
 	// checksumPolicy fail: a wrong checksum from the registry fails the
 	// build rather than warning.
 	Repositories []MavenRepository
-	Dependencies []MavenDependency
+	// PluginRepositories are where plugins resolve from (checksumPolicy
+	// fail too).
+	PluginRepositories []MavenRepository
+	Dependencies       []MavenDependency
 	// Marker goes into the compiled class, so that two builds of one
 	// version have different bytes.
 	Marker string
@@ -280,20 +309,36 @@ func RewriteMavenProject(t testing.TB, dir string, p MavenProject) {
   </distributionManagement>
 `, xmlText(p.Deploy.ID), xmlText(p.Deploy.URL))
 	}
-	if len(p.Repositories) > 0 {
-		b.WriteString("  <repositories>\n")
-		for _, r := range p.Repositories {
-			fmt.Fprintf(&b, `    <repository><id>%s</id><url>%s</url>
+	for _, kind := range []struct {
+		tag, list string
+		repos     []MavenRepository
+	}{{"repository", "repositories", p.Repositories}, {"pluginRepository", "pluginRepositories", p.PluginRepositories}} {
+		if len(kind.repos) == 0 {
+			continue
+		}
+		b.WriteString("  <" + kind.list + ">\n")
+		for _, r := range kind.repos {
+			fmt.Fprintf(&b, `    <%[1]s><id>%[2]s</id><url>%[3]s</url>
       <releases><enabled>true</enabled><checksumPolicy>fail</checksumPolicy></releases>
       <snapshots><enabled>true</enabled><checksumPolicy>fail</checksumPolicy></snapshots>
-    </repository>
-`, xmlText(r.ID), xmlText(r.URL))
+    </%[1]s>
+`, kind.tag, xmlText(r.ID), xmlText(r.URL))
 		}
-		b.WriteString("  </repositories>\n")
+		b.WriteString("  </" + kind.list + ">\n")
 	}
-	if len(p.Dependencies) > 0 {
+	deps := p.Dependencies
+	if p.Packaging == "maven-plugin" {
+		deps = append([]MavenDependency{
+			{GroupID: "org.apache.maven", ArtifactID: "maven-plugin-api", Version: "3.8.7", Scope: "provided"},
+			{GroupID: "org.apache.maven.plugin-tools", ArtifactID: "maven-plugin-annotations", Version: "3.7.1", Scope: "provided"},
+			// Without it, Maven 3 gives the plugin plexus-utils 1.1, which
+			// Debian does not ship.
+			{GroupID: "org.codehaus.plexus", ArtifactID: "plexus-utils", Version: "3.4.2"},
+		}, deps...)
+	}
+	if len(deps) > 0 {
 		b.WriteString("  <dependencies>\n")
-		for _, d := range p.Dependencies {
+		for _, d := range deps {
 			fmt.Fprintf(&b, "    <dependency><groupId>%s</groupId><artifactId>%s</artifactId><version>%s</version>",
 				xmlText(d.GroupID), xmlText(d.ArtifactID), xmlText(d.Version))
 			if d.Type != "" {
@@ -301,6 +346,9 @@ func RewriteMavenProject(t testing.TB, dir string, p MavenProject) {
 			}
 			if d.Classifier != "" {
 				fmt.Fprintf(&b, "<classifier>%s</classifier>", xmlText(d.Classifier))
+			}
+			if d.Scope != "" {
+				fmt.Fprintf(&b, "<scope>%s</scope>", xmlText(d.Scope))
 			}
 			b.WriteString("</dependency>\n")
 		}
@@ -317,15 +365,38 @@ func RewriteMavenProject(t testing.TB, dir string, p MavenProject) {
 	src := filepath.Join(dir, "src/main/java/registrytest")
 	_ = os.RemoveAll(filepath.Join(dir, "src"))
 	_ = os.RemoveAll(filepath.Join(dir, "target"))
-	if p.Packaging != "jar" {
+	id := p.GroupID + ":" + p.ArtifactID + ":" + p.Version + " " + p.Marker
+	var file, java string
+	switch p.Packaging {
+	case "jar":
+		file, java = "Hello.java", fmt.Sprintf("package registrytest;\n\npublic final class Hello {\n    public static final String ID = %q;\n}\n", id)
+	case "maven-plugin":
+		file, java = "GreetMojo.java", fmt.Sprintf(`package registrytest;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.maven.plugin.AbstractMojo;
+import org.apache.maven.plugin.MojoExecutionException;
+import org.apache.maven.plugins.annotations.Mojo;
+
+@Mojo(name = "hello", requiresProject = false)
+public class GreetMojo extends AbstractMojo {
+    public void execute() throws MojoExecutionException {
+        try {
+            Files.writeString(Path.of(System.getProperty("user.dir"), "greeted.txt"), %q);
+        } catch (java.io.IOException e) {
+            throw new MojoExecutionException("greeted.txt", e);
+        }
+    }
+}
+`, id)
+	default:
 		return
 	}
 	if err := os.MkdirAll(src, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	id := p.GroupID + ":" + p.ArtifactID + ":" + p.Version + " " + p.Marker
-	java := fmt.Sprintf("package registrytest;\n\npublic final class Hello {\n    public static final String ID = %q;\n}\n", id)
-	if err := os.WriteFile(filepath.Join(src, "Hello.java"), []byte(java), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(src, file), []byte(java), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
