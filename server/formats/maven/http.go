@@ -85,11 +85,11 @@ func (f *Format) get(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if d.File != nil {
-			h := w.Header()
-			h.Set("X-Checksum-Sha1", fileDigest(d.File, "sha1"))
-			h.Set("X-Checksum-MD5", fileDigest(d.File, "md5"))
-			if v := fileDigest(d.File, "sha512"); v != "" {
-				h.Set("X-Checksum-Sha512", v)
+			// X-Checksum-Sha256 is ServeDownload's.
+			for alg, header := range map[string]string{"sha1": "X-Checksum-Sha1", "md5": "X-Checksum-MD5", "sha512": "X-Checksum-Sha512"} {
+				if v := fileDigest(d.File, alg); v != "" {
+					w.Header().Set(header, v)
+				}
 			}
 		}
 		rest.ServeDownload(w, r, d)
