@@ -812,3 +812,47 @@ func TestMavenPluginPrefix(t *testing.T) {
 		t.Fatalf("greet:hello did not run the deployed plugin: %q %v", b, err)
 	}
 }
+
+// TestMavenRemoteProbes: mvn dependency:sources through the REMOTE project
+// probes for sources jars the upstream does not have; the negative cache
+// answers the second build's probes without asking the upstream, and a
+// sources jar published upstream later is served once the miss expires.
+func TestMavenRemoteProbes(t *testing.T) {
+	m := newMavenMirror(t)
+	e := m.e
+	jar := mavenSeed(t, m.up, m.bob, m.upRef, "org.public", "util", "1.4")
+	mvn := servertest.NewMaven(t, servertest.MavenServer{ID: mavenRepoID, Header: "Private-Token", Token: m.alice})
+	dir := servertest.WriteMavenProject(t, mavenConsumer(e.MavenURL(m.remoteRef),
+		servertest.MavenDependency{GroupID: "org.public", ArtifactID: "util", Version: "1.4"}))
+	mvn.Must(dir, "dependency:sources")
+	if !bytes.Equal(mvn.LocalFile("org/public/util/1.4/util-1.4.jar"), jar) {
+		t.Fatal("org.public:util 1.4 through the remote project is not the upstream's")
+	}
+	probes := m.proxy.Count("-sources.jar")
+	if probes == 0 {
+		t.Fatal("mvn dependency:sources never asked for util-1.4-sources.jar")
+	}
+	mvn.FreshLocalRepo()
+	mvn.Must(dir, "dependency:sources")
+	if n := m.proxy.Count("-sources.jar"); n != probes {
+		t.Errorf("the second build's probes reached the upstream: %d -> %d requests for the sources jar", probes, n)
+	}
+
+	// Published upstream afterwards: served once the remembered miss ends.
+	sources := append([]byte("PK\x03\x04"), "util 1.4 sources"...)
+	p := "/api/v4/projects/" + m.upRef + "/packages/maven/org/public/util/1.4/util-1.4-sources.jar"
+	for _, f := range []struct {
+		path string
+		body []byte
+	}{{p, sources}, {p + ".sha1", []byte(hexSum(sha1.New(), sources))}} {
+		if status, b, _ := m.up.Do(t, "PUT", f.path, bytes.NewReader(f.body), tok(m.bob)); status < 200 || status > 299 {
+			t.Fatalf("PUT %s upstream: %d %.300s", f.path, status, b)
+		}
+	}
+	e.Clock.Advance(time.Hour)
+	mvn.FreshLocalRepo()
+	mvn.Must(dir, "dependency:sources")
+	if !bytes.Equal(mvn.LocalFile("org/public/util/1.4/util-1.4-sources.jar"), sources) {
+		t.Error("the sources jar published upstream later is not served")
+	}
+}
