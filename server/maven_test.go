@@ -116,6 +116,12 @@ func hexSum(h hash.Hash, b []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// TestMavenDeployAndResolve: mvn deploys three releases (Private-Token
+// header) and a SNAPSHOT twice (Basic) into a private project; the
+// artifact and SNAPSHOT maven-metadata.xml list what the database holds;
+// a consumer resolves the SNAPSHOT (then its second build with -U) and a
+// version range; anonymous reads get the Basic challenge and anonymous mvn
+// fails on it.
 func TestMavenDeployAndResolve(t *testing.T) {
 	m := newMavenLibs(t)
 	e := m.e
