@@ -695,6 +695,20 @@ func TestMavenVirtual(t *testing.T) {
 	public := mavenSeed(t, m.up, m.bob, m.upRef, "org.public", "util", "1.4")
 	mavenSeed(t, m.up, m.bob, m.upRef, "org.public", "util", "2.0")
 
+	// What mvn will read: the private artifact's metadata and files are
+	// the STANDARD project's alone.
+	vpath := func(p string) string { return "/api/v4/projects/" + m.virtualRef + "/packages/maven/" + p }
+	status, b, _ := e.Do(t, "GET", vpath("com/example/hello/maven-metadata.xml"), nil, tok(m.alice))
+	if status != 200 {
+		t.Fatalf("virtual metadata of com.example:hello: %d %.300s", status, b)
+	}
+	if md := servertest.ParseMavenMetadata(t, b); !slices.Equal(md.Versioning.Versions, []string{"1.0.0"}) {
+		t.Errorf("virtual metadata of com.example:hello merges a lower tier: %v", md.Versioning.Versions)
+	}
+	if status, b, _ := e.Do(t, "GET", vpath("com/example/hello/9.0.0/hello-9.0.0.jar"), nil, tok(m.alice)); status != 404 {
+		t.Errorf("the public com.example:hello 9.0.0 through the virtual project: %d %.200s", status, b)
+	}
+
 	mvn := servertest.NewMaven(t, servertest.MavenServer{ID: mavenRepoID, Header: "Private-Token", Token: m.alice})
 	dir := servertest.WriteMavenProject(t, mavenConsumer(e.MavenURL(m.virtualRef),
 		servertest.MavenDependency{GroupID: "com.example", ArtifactID: "hello", Version: "[1.0,)"},
@@ -708,18 +722,6 @@ func TestMavenVirtual(t *testing.T) {
 	}
 	if !bytes.Equal(mvn.LocalFile("org/public/util/1.4/util-1.4.jar"), public) {
 		t.Error("org.public:util [1.0,2.0) through the virtual project is not the upstream's 1.4")
-	}
-
-	vpath := func(p string) string { return "/api/v4/projects/" + m.virtualRef + "/packages/maven/" + p }
-	status, b, _ := e.Do(t, "GET", vpath("com/example/hello/maven-metadata.xml"), nil, tok(m.alice))
-	if status != 200 {
-		t.Fatalf("virtual metadata of com.example:hello: %d %.300s", status, b)
-	}
-	if md := servertest.ParseMavenMetadata(t, b); !slices.Equal(md.Versioning.Versions, []string{"1.0.0"}) {
-		t.Errorf("virtual metadata of com.example:hello merges a lower tier: %v", md.Versioning.Versions)
-	}
-	if status, b, _ := e.Do(t, "GET", vpath("com/example/hello/9.0.0/hello-9.0.0.jar"), nil, tok(m.alice)); status != 404 {
-		t.Errorf("the public com.example:hello 9.0.0 through the virtual project: %d %.200s", status, b)
 	}
 
 	// Warm: a second consumer, from an empty local repository, gets the
@@ -760,6 +762,10 @@ func TestMavenGroupEndpoint(t *testing.T) {
 	toolsRef := strconv.Itoa(e.CreateProject(t, m.alice, "acme", "tools", "PRIVATE"))
 	hello := mavenSeed(t, e, m.alice, m.ref, "com.example", "hello", "1.0.0")
 	world := mavenSeed(t, e, m.alice, toolsRef, "com.example", "world", "2.0.0")
+	status, b, h := e.Do(t, "GET", "/api/v4/groups/acme/-/packages/maven/com/example/hello/1.0.0/hello-1.0.0.jar", nil, nil)
+	if status != 401 || !strings.HasPrefix(h.Get("WWW-Authenticate"), "Basic") {
+		t.Errorf("anonymous GET on a private group: %d, WWW-Authenticate %q, %.200s", status, h.Get("WWW-Authenticate"), b)
+	}
 	basic := servertest.NewMaven(t, servertest.MavenServer{ID: mavenRepoID, Username: "alice", Password: m.alice})
 	dir := servertest.WriteMavenProject(t, mavenConsumer(e.MavenGroupURL("acme"),
 		servertest.MavenDependency{GroupID: "com.example", ArtifactID: "hello", Version: "[1.0,)"},
@@ -768,10 +774,6 @@ func TestMavenGroupEndpoint(t *testing.T) {
 	if !bytes.Equal(basic.LocalFile("com/example/hello/1.0.0/hello-1.0.0.jar"), hello) ||
 		!bytes.Equal(basic.LocalFile("com/example/world/2.0.0/world-2.0.0.jar"), world) {
 		t.Error("the group endpoint served other jars than the projects hold")
-	}
-	status, b, h := e.Do(t, "GET", "/api/v4/groups/acme/-/packages/maven/com/example/hello/1.0.0/hello-1.0.0.jar", nil, nil)
-	if status != 401 || !strings.HasPrefix(h.Get("WWW-Authenticate"), "Basic") {
-		t.Errorf("anonymous GET on a private group: %d, WWW-Authenticate %q, %.200s", status, h.Get("WWW-Authenticate"), b)
 	}
 }
 
