@@ -7,7 +7,6 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"net/http"
 	"slices"
@@ -74,39 +73,13 @@ func (m mvn) metadata(dir string) mavenMetadata {
 	if status, sum, _ := m.get(dir + "/maven-metadata.xml.sha1"); status != 200 || sum != sha1hex([]byte(body)) {
 		m.t.Fatalf("metadata .sha1: %d %q, the body's is %s", status, sum, sha1hex([]byte(body)))
 	}
-	var md mavenMetadata
-	if err := xml.Unmarshal([]byte(body), &md); err != nil {
-		m.t.Fatalf("metadata %s: %v", body, err)
-	}
-	md.raw = body
-	return md
+	return mavenMetadata{*servertest.ParseMavenMetadata(m.t, []byte(body)), body}
 }
 
+// mavenMetadata is a decoded maven-metadata.xml with its raw text.
 type mavenMetadata struct {
-	raw        string
-	GroupID    string `xml:"groupId"`
-	ArtifactID string `xml:"artifactId"`
-	Version    string `xml:"version"`
-	Versioning struct {
-		Latest      string   `xml:"latest"`
-		Release     string   `xml:"release"`
-		Versions    []string `xml:"versions>version"`
-		LastUpdated string   `xml:"lastUpdated"`
-		Snapshot    struct {
-			Timestamp   string `xml:"timestamp"`
-			BuildNumber int    `xml:"buildNumber"`
-		} `xml:"snapshot"`
-		SnapshotVersions []struct {
-			Classifier string `xml:"classifier"`
-			Extension  string `xml:"extension"`
-			Value      string `xml:"value"`
-		} `xml:"snapshotVersions>snapshotVersion"`
-	} `xml:"versioning"`
-	Plugins []struct {
-		Name       string `xml:"name"`
-		Prefix     string `xml:"prefix"`
-		ArtifactID string `xml:"artifactId"`
-	} `xml:"plugins>plugin"`
+	servertest.MavenMetadata
+	raw string
 }
 
 func sha1hex(b []byte) string   { s := sha1.Sum(b); return hex.EncodeToString(s[:]) }

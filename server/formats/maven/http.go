@@ -1,11 +1,13 @@
 package maven
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/pkgreg/registry/server/registry"
+	"github.com/pkgreg/registry/server/registry/enum"
 	"github.com/pkgreg/registry/server/rest"
 )
 
@@ -60,34 +62,25 @@ func (f *Format) get(w http.ResponseWriter, r *http.Request) {
 		rest.PackageError(w, r, f.readable(r, ref, err))
 		return
 	}
-	switch {
-	case req.Metadata:
-		doc, err := f.Metadata(ctx, p, ref, req.Dir)
-		if err != nil {
-			rest.PackageError(w, r, err)
-			return
-		}
-		if req.Sidecar != "" {
-			writeChecksum(w, r, documentDigest(req.Sidecar, doc))
-			return
-		}
-		writeDocument(w, r, doc)
-	case req.Sidecar != "":
-		sum, err := f.Checksum(ctx, p, ref, req)
-		if err != nil {
-			rest.PackageError(w, r, err)
-			return
-		}
-		writeChecksum(w, r, sum)
-	default:
-		d, err := f.Open(ctx, p, ref, req, rest.ReadOptions(r))
-		if err != nil {
-			rest.PackageError(w, r, err)
-			return
-		}
-		setFileChecksums(w, d) // group.go
-		rest.ServeDownload(w, r, d)
+	sources, err := f.projectSources(ctx, p, ref)
+	if err != nil {
+		rest.PackageError(w, r, err)
+		return
 	}
+	f.serveRead(w, r, sources, req) // group.go
+}
+
+// projectSources is a project read's upstream order, once the caller may
+// read the project's packages.
+func (f *Format) projectSources(ctx context.Context, p *registry.Principal, ref string) ([]registry.Source, error) {
+	pa, err := f.core.Project(ctx, p, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.core.CanReadPackages(p, pa); err != nil {
+		return nil, err
+	}
+	return f.core.ReadSources(ctx, p, pa.Project, enum.Maven)
 }
 
 // readable turns a bad-path error into the project's access error when the

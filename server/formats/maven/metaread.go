@@ -39,26 +39,6 @@ func (d dirState) empty() bool {
 	return len(d.versions) == 0 && !d.snapshot && len(d.plugins) == 0
 }
 
-// Metadata renders the maven-metadata.xml of a directory: a SNAPSHOT
-// version's (groupId/artifactId/1.0-SNAPSHOT), an artifact's
-// (groupId/artifactId) and a plugin group's (groupId, its <plugins>; one
-// document holds both when the directory is an artifact and a group).
-func (f *Format) Metadata(ctx context.Context, p *registry.Principal, ref, dir string) ([]byte, error) {
-	s := f.core
-	pa, err := s.Project(ctx, p, ref)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.CanReadPackages(p, pa); err != nil {
-		return nil, err
-	}
-	sources, err := s.ReadSources(ctx, p, pa.Project, enum.Maven)
-	if err != nil {
-		return nil, err
-	}
-	return f.metadataIn(ctx, sources, dir)
-}
-
 // metadataIn renders a directory's metadata over sources (a project's
 // upstream order, or a group's projects).
 func (f *Format) metadataIn(ctx context.Context, sources []registry.Source, dir string) ([]byte, error) {

@@ -205,23 +205,6 @@ func (f *Format) putMetadata(ctx context.Context, prj *ent.Project, req request,
 	return f.recordPlugins(ctx, prj, req.Dir, plugins)
 }
 
-// Open opens an artifact file through the project's upstream order.
-func (f *Format) Open(ctx context.Context, p *registry.Principal, ref string, req request, opt registry.ReadOptions) (*registry.Download, error) {
-	s := f.core
-	pa, err := s.Project(ctx, p, ref)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.CanReadPackages(p, pa); err != nil {
-		return nil, err
-	}
-	sources, err := s.ReadSources(ctx, p, pa.Project, enum.Maven)
-	if err != nil {
-		return nil, err
-	}
-	return f.openOwned(ctx, sources, req, opt)
-}
-
 func (f *Format) openIn(ctx context.Context, sources []registry.Source, req request, opt registry.ReadOptions) (*registry.Download, error) {
 	s := f.core
 	cached, err := s.StoredFile(ctx, sources, enum.Maven, req.Name, req.Version, req.Base)
@@ -236,27 +219,6 @@ func (f *Format) openIn(ctx context.Context, sources []registry.Source, req requ
 		func(ctx context.Context, src registry.Source) (registry.RemoteFile, error) {
 			return f.remoteFile(ctx, src, req) // remote.go
 		})
-}
-
-// Checksum is the sidecar of an artifact file: the stored row's digest, or
-// the digest computed from the content when the row has none. A stored
-// file's sidecar is answered from its row without opening it (and is not
-// counted as a download); a file a REMOTE source has not cached yet is
-// filled first.
-func (f *Format) Checksum(ctx context.Context, p *registry.Principal, ref string, req request) (string, error) {
-	s := f.core
-	pa, err := s.Project(ctx, p, ref)
-	if err != nil {
-		return "", err
-	}
-	if err := s.CanReadPackages(p, pa); err != nil {
-		return "", err
-	}
-	sources, err := s.ReadSources(ctx, p, pa.Project, enum.Maven)
-	if err != nil {
-		return "", err
-	}
-	return f.checksumIn(ctx, sources, req)
 }
 
 // checksumIn is Checksum over sources (a project's upstream order, or a
