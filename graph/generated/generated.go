@@ -2122,7 +2122,10 @@ type Project implements Node {
   visibility: Visibility!
   packagesEnabled: Boolean!
   repositoryMode: RepositoryMode!
-  "The package format a REMOTE or VIRTUAL project serves."
+  """
+  The package format the project serves (REMOTE and VIRTUAL projects always
+  have one). A project with a format refuses uploads of any other format.
+  """
   format: PackageFormat
   """
   What versions a STANDARD MAVEN project accepts; null: releases and

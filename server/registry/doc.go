@@ -63,8 +63,9 @@
 // Publishing (STANDARD projects only):
 //
 //   - [Service.PublishTarget] resolves the project, checks the write and the
-//     repository mode ([RequireStandard]); [RequireFormat] refuses a project
-//     of another format.
+//     repository mode ([RequireStandard]). [RequireFormat] refuses a project
+//     of another format; AddPackageFile applies it to every upload, so no
+//     format can store into a project of another one.
 //   - [Service.DuplicatesAllowed] is the namespace's duplicate policy.
 //   - [Service.AddPackageFile] is the upload pipeline: stream to the blob
 //     store under a fresh key while hashing ([Expected] digests verified),

@@ -68,6 +68,11 @@ type NewFile struct {
 // records package, blob and file in one transaction. Nothing half-done: on
 // any failure the new object is deleted and no row points at it.
 func (s *Service) AddPackageFile(ctx context.Context, f NewFile) (*ent.PackageFile, error) {
+	// A project of one format takes no other format's packages, whichever
+	// format's route the upload came through.
+	if err := RequireFormat(f.Project, f.Format); err != nil {
+		return nil, err
+	}
 	if s.maxFileSize > 0 && f.Size > s.maxFileSize {
 		return nil, TooLarge("file is %d bytes; the limit is %d bytes", f.Size, s.maxFileSize)
 	}
