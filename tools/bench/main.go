@@ -370,9 +370,20 @@ func (b *bench) setup(ctx context.Context) error {
 	if _, err := b.graphQL(ctx, `mutation { createGroup(input: {path: "bench"}) { group { id } errors } }`); err != nil {
 		return err
 	}
-	data, err := b.graphQL(ctx, `mutation { createProject(input: {namespacePath: "bench", path: "p"}) { project { id } errors } }`)
+	id, err := b.createProject(ctx, "p", "")
 	if err != nil {
 		return err
+	}
+	b.projectID = id
+	return nil
+}
+
+// createProject creates bench/<path> (extra: more input fields, such as
+// `format: MAVEN`) and returns its numeric id.
+func (b *bench) createProject(ctx context.Context, path, extra string) (int, error) {
+	data, err := b.graphQL(ctx, `mutation { createProject(input: {namespacePath: "bench", path: "`+path+`"`+extra+`}) { project { id } errors } }`)
+	if err != nil {
+		return 0, err
 	}
 	var res struct {
 		CreateProject struct {
@@ -381,18 +392,17 @@ func (b *bench) setup(ctx context.Context) error {
 		} `json:"createProject"`
 	}
 	if err := json.Unmarshal(data, &res); err != nil {
-		return fmt.Errorf("createProject: %w", err)
+		return 0, fmt.Errorf("createProject: %w", err)
 	}
 	if len(res.CreateProject.Errors) > 0 {
-		return fmt.Errorf("createProject: %v", res.CreateProject.Errors)
+		return 0, fmt.Errorf("createProject: %v", res.CreateProject.Errors)
 	}
 	gid := res.CreateProject.Project.ID
 	id, err := strconv.Atoi(gid[strings.LastIndexByte(gid, '/')+1:])
 	if err != nil {
-		return fmt.Errorf("createProject returned id %q", gid)
+		return 0, fmt.Errorf("createProject returned id %q", gid)
 	}
-	b.projectID = id
-	return nil
+	return id, nil
 }
 
 func (b *bench) graphQL(ctx context.Context, query string) (json.RawMessage, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -27,26 +26,9 @@ import (
 
 // setupMaven creates the MAVEN project the maven-upload metric deploys to.
 func (b *bench) setupMaven(ctx context.Context) error {
-	data, err := b.graphQL(ctx, `mutation { createProject(input: {namespacePath: "bench", path: "m", format: MAVEN}) { project { id } errors } }`)
+	id, err := b.createProject(ctx, "m", ", format: MAVEN")
 	if err != nil {
 		return err
-	}
-	var res struct {
-		CreateProject struct {
-			Project struct{ ID string }
-			Errors  []string
-		} `json:"createProject"`
-	}
-	if err := json.Unmarshal(data, &res); err != nil {
-		return fmt.Errorf("createProject: %w", err)
-	}
-	if len(res.CreateProject.Errors) > 0 {
-		return fmt.Errorf("createProject: %v", res.CreateProject.Errors)
-	}
-	gid := res.CreateProject.Project.ID
-	id, err := strconv.Atoi(gid[strings.LastIndexByte(gid, '/')+1:])
-	if err != nil {
-		return fmt.Errorf("createProject returned id %q", gid)
 	}
 	b.mavenProjectID = id
 	return nil
